@@ -1,0 +1,112 @@
+# verdon: one plain Makefile. `make` builds build/verdond and build/verdonctl;
+# `make check` runs every suite; `make sanitize` runs them under ASan+UBSan;
+# `make fuzz` builds the libFuzzer targets; `make run` starts a demo daemon.
+
+CC      ?= cc
+BUILD   ?= build
+PKGS     = lmdb liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libcrypt
+
+WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+           -Wformat-security -Wimplicit-fallthrough
+HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
+CFLAGS  ?= -O2 -g
+ALL_CFLAGS  = -std=gnu11 $(CFLAGS) $(WARN) $(HARDEN) $(EXTRA_CFLAGS) -Iproto -Idaemon -Icli \
+              $(shell pkg-config --cflags $(PKGS)) -MMD -MP
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lunistring -lpthread
+
+PROTO_SRC  = $(wildcard proto/*.c)
+DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+CLI_SRC    = $(filter-out cli/verdonctl.c,$(wildcard cli/*.c))
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+BENCH_SRC  = $(wildcard tests/bench/*.c)
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+
+PROTO_LIB  = $(BUILD)/libproto.a
+DAEMON_LIB = $(BUILD)/libdaemon.a
+CLI_LIB    = $(BUILD)/libcli.a
+ALL_LIBS   = $(DAEMON_LIB) $(CLI_LIB) $(PROTO_LIB)
+UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+BENCH_BIN  = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
+DEPS_STAMP = build/.deps-ok
+
+.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format
+
+all: deps
+	@$(MAKE) --no-print-directory binaries
+
+# The project installs what it needs itself: nothing by hand.
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@./scripts/deps.sh
+	@mkdir -p build && touch $@
+
+binaries: $(BUILD)/verdond $(BUILD)/verdonctl
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(PROTO_LIB): $(call obj,$(PROTO_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(DAEMON_LIB): $(call obj,$(DAEMON_SRC))
+	@rm -f $@; ar rcs $@ $^
+$(CLI_LIB): $(call obj,$(CLI_SRC))
+	@rm -f $@; ar rcs $@ $^
+
+$(BUILD)/verdond: $(call obj,daemon/main.c) $(DAEMON_LIB) $(PROTO_LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/verdonctl: $(call obj,cli/verdonctl.c) $(CLI_LIB) $(PROTO_LIB)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
+		$(LIBS) $(shell pkg-config --libs cmocka)
+
+$(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
+
+tests: binaries $(UNIT_BIN) $(BENCH_BIN)
+
+check: deps
+	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory fuzzers BUILD=build/fuzz CC=clang \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -U_FORTIFY_SOURCE" >build/fuzz-build.log 2>&1 \
+		|| { cat build/fuzz-build.log; exit 1; }
+	@BUILD=$(BUILD) FUZZ_DIR=build/fuzz/fuzz ./tests/run.sh
+
+sanitize: deps
+	@$(MAKE) --no-print-directory tests BUILD=build/sanitize CFLAGS="-O1 -g -fno-omit-frame-pointer" \
+		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined"
+	@BUILD=build/sanitize SKIP_FUZZ=1 ./tests/run.sh
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzzers BUILD=build/fuzz CC=clang \
+		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -U_FORTIFY_SOURCE"
+
+fuzzers: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
+$(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+		-Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
+
+bench: all
+	@$(MAKE) --no-print-directory tests
+	@./tests/bench/run.sh
+
+run: all
+	@./scripts/demo.sh
+
+format:
+	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,155 @@
+/*
+ * The command table: every verdonctl command is one entry. It lives in
+ * libcli rather than in verdonctl.c so that the unit test can drive each
+ * command's argument parsing through the very entries the binary uses.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+#define LOGIN_ONLY {"login", NULL}
+
+static const struct cli_opt user_add_opts[] = {
+	{.name = "first", .key = "first", .check = CLI_V_TEXT, .required = true},
+	{.name = "last", .key = "last", .check = CLI_V_TEXT, .required = true},
+	{.name = "birth", .key = "birth", .check = CLI_V_DATE, .required = true},
+	{.name = "numen", .key = "numen", .check = CLI_V_NUMEN, .required = true},
+	{.name = "rescue-email", .key = "rescue_email", .check = CLI_V_EMAIL, .required = true},
+	{.name = "mobile", .key = "mobile", .check = CLI_V_TEXT},
+	{.name = "id", .key = "identifiant", .check = CLI_V_TEXT},
+	{.name = NULL},
+};
+
+static const struct cli_opt user_list_opts[] = {
+	{.name = "state", .key = "state", .check = CLI_V_CHOICE, .choices = "active|suspended|deleted"},
+	{.name = "limit", .key = "limit", .check = CLI_V_COUNT},
+	{.name = NULL},
+};
+
+static const struct cli_opt user_suspend_opts[] = {
+	{.name = "reason", .key = "reason", .check = CLI_V_TEXT},
+	{.name = NULL},
+};
+
+static const struct cli_opt otp_enroll_opts[] = {
+	{.name = "png", .key = NULL, .check = CLI_V_PATH},
+	{.name = "algorithm", .key = "algorithm", .check = CLI_V_CHOICE, .choices = "SHA1|SHA256|SHA512"},
+	{.name = "digits", .key = "digits", .check = CLI_V_CHOICE, .choices = "6|8"},
+	{.name = NULL},
+};
+
+static const struct cli_opt audit_opts[] = {
+	{.name = "limit", .key = "limit", .check = CLI_V_COUNT},
+	{.name = NULL},
+};
+
+static const struct cli_opt auth_check_opts[] = {
+	{.name = "service", .key = "service", .check = CLI_V_TEXT, .def = "helpdesk"},
+	{.name = "address", .key = "address", .check = CLI_V_ADDRESS},
+	{.name = NULL},
+};
+
+static const struct cli_opt auth_passwd_opts[] = {
+	{.name = "service", .key = "service", .check = CLI_V_TEXT},
+	{.name = NULL},
+};
+
+/* clang-format off */
+const struct cli_command cli_commands[] = {
+	{"user", "add", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "USER_ADD", {NULL, NULL}, user_add_opts, NULL,
+	 "user add --first F --last L --birth YYYY-MM-DD --numen N --rescue-email E [--mobile M] [--id IDENT]"},
+	{"user", "import", cmd_user_import, CLI_SOCKET_ADMIN, 1, 1, "USER_ADD", {NULL, NULL}, NULL, NULL,
+	 "user import FILE|-"},
+	{"user", "show", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_SHOW", LOGIN_ONLY, NULL, NULL,
+	 "user show LOGIN"},
+	{"user", "list", cmd_user_list, CLI_SOCKET_ADMIN, 0, 0, "USER_LIST", {NULL, NULL}, user_list_opts, NULL,
+	 "user list [--state active|suspended|deleted] [--limit N]"},
+	{"user", "reset-password", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RESET", LOGIN_ONLY, NULL, NULL,
+	 "user reset-password LOGIN"},
+	{"user", "unlock", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_UNLOCK", LOGIN_ONLY, NULL, "unlocked",
+	 "user unlock LOGIN"},
+	{"user", "suspend", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_SUSPEND", LOGIN_ONLY, user_suspend_opts,
+	 "suspended", "user suspend LOGIN [--reason TEXT]"},
+	{"user", "resume", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RESUME", LOGIN_ONLY, NULL, "resumed",
+	 "user resume LOGIN"},
+	{"user", "delete", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_DELETE", LOGIN_ONLY, NULL, "deleted",
+	 "user delete LOGIN"},
+	{"user", "restore", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RESTORE", LOGIN_ONLY, NULL, "restored",
+	 "user restore LOGIN"},
+	{"otp", "enroll", cmd_otp_enroll, CLI_SOCKET_ADMIN, 1, 1, "OTP_ENROLL", LOGIN_ONLY, otp_enroll_opts, NULL,
+	 "otp enroll LOGIN [--png FILE] [--algorithm SHA1|SHA256|SHA512] [--digits 6|8]"},
+	{"otp", "confirm", cmd_otp_confirm, CLI_SOCKET_ADMIN, 1, 2, "OTP_CONFIRM", {"login", "code"}, NULL, NULL,
+	 "otp confirm LOGIN [CODE]   (CODE read from standard input when absent)"},
+	{"otp", "reset", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "OTP_RESET", LOGIN_ONLY, NULL, "authenticator reset",
+	 "otp reset LOGIN"},
+	{"otp", "status", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "OTP_STATUS", LOGIN_ONLY, NULL, NULL,
+	 "otp status LOGIN"},
+	{"auth", "check", cmd_auth_check, CLI_SOCKET_AUTH, 1, 1, "AUTH", LOGIN_ONLY, auth_check_opts, NULL,
+	 "auth check LOGIN [--service S] [--address IP]   (password, then code, on standard input)"},
+	{"auth", "passwd", cmd_auth_passwd, CLI_SOCKET_AUTH, 1, 1, "PASSWD", LOGIN_ONLY, auth_passwd_opts, NULL,
+	 "auth passwd LOGIN [--service S]   (current, new password, then code, on standard input)"},
+	{NULL, "audit", cmd_audit, CLI_SOCKET_ADMIN, 0, 1, "AUDIT", LOGIN_ONLY, audit_opts, NULL,
+	 "audit [LOGIN] [--limit N]"},
+	{NULL, "backup", cmd_backup, CLI_SOCKET_ADMIN, 1, 1, "BACKUP", {NULL, NULL}, NULL, NULL,
+	 "backup PATH"},
+	{NULL, "status", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "STATUS", {NULL, NULL}, NULL, NULL,
+	 "status"},
+	{NULL, "help", cmd_help, CLI_SOCKET_NONE, 0, 0, NULL, {NULL, NULL}, NULL, NULL,
+	 "help"},
+	{NULL, NULL, NULL, CLI_SOCKET_NONE, 0, 0, NULL, {NULL, NULL}, NULL, NULL, NULL},
+};
+/* clang-format on */
+
+static bool command_is(const struct cli_command *c, const char *group, const char *name)
+{
+	if (strcmp(c->name, name) != 0)
+		return false;
+	if (c->group == NULL || group == NULL)
+		return c->group == group;
+	return strcmp(c->group, group) == 0;
+}
+
+const struct cli_command *cli_command_find(int argc, char **argv, int *used_r)
+{
+	*used_r = 0;
+	if (argc < 1)
+		return NULL;
+	for (const struct cli_command *c = cli_commands; c->name != NULL; c++) {
+		if (command_is(c, NULL, argv[0])) {
+			*used_r = 1;
+			return c;
+		}
+		if (argc >= 2 && command_is(c, argv[0], argv[1])) {
+			*used_r = 2;
+			return c;
+		}
+	}
+	return NULL;
+}
+
+void cli_help(FILE *out, const char *group)
+{
+	fprintf(out, "usage: verdonctl [-c CONF] [--json] [--socket PATH] [--timeout MS] COMMAND ...\n"
+		     "commands:\n");
+	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
+		if (group == NULL || (c->group != NULL && strcmp(c->group, group) == 0))
+			fprintf(out, "  verdonctl %s\n", c->usage);
+	if (group == NULL)
+		fprintf(out, "Passwords are never taken from the command line: they are read from\n"
+			     "standard input, or prompted for on a terminal.\n"
+			     "Exit codes: 0 done, 1 refused or not found, 2 usage, 3 daemon "
+			     "unreachable, timeout or temporary failure.\n");
+}
+
+int cmd_help(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
+{
+	struct cli_args args;
+	char err[256];
+
+	(void)ctx;
+	if (cli_args_parse(cmd, argc, argv, &args, err, sizeof(err)) == -1)
+		return cli_usage_error(cmd, "%s", err);
+	cli_help(stdout, NULL);
+	return CLI_EXIT_OK;
+}

@@ -1,0 +1,603 @@
+/*
+ * Account records as JSON objects (jansson), and the email and NUMEN indexes
+ * kept true in the same transaction as the record. Each field is described
+ * once, in a table, for both directions.
+ */
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "account.h"
+#include "secret.h"
+#include "store.h"
+
+#define ACCOUNT_JSON_MAX 65536
+
+enum field_type {
+	FIELD_STR,
+	FIELD_I64,
+	FIELD_U64,
+	FIELD_UINT,
+	FIELD_INT,
+	FIELD_BOOL,
+	FIELD_STATE,
+	FIELD_ALGO,
+};
+
+struct field {
+	const char *name;
+	enum field_type type;
+	size_t off;
+	size_t size;
+};
+
+#define FIELD_OF(st, name, type, member)                                                            \
+	{                                                                                           \
+		name, type, offsetof(struct st, member), sizeof(((struct st *)0)->member)           \
+	}
+#define A(name, type, member) FIELD_OF(account, name, type, member)
+#define O(name, type, member) FIELD_OF(account_otp, name, type, member)
+
+static const struct field account_fields[] = {
+	A("rev", FIELD_U64, revision),
+	A("id", FIELD_STR, identifiant),
+	A("email", FIELD_STR, email),
+	A("first", FIELD_STR, first),
+	A("last", FIELD_STR, last),
+	A("birth", FIELD_STR, birth),
+	A("numen", FIELD_STR, numen_hmac),
+	A("rescue", FIELD_STR, rescue_email),
+	A("mobile", FIELD_STR, mobile),
+	A("state", FIELD_STATE, state),
+	A("state_reason", FIELD_STR, state_reason),
+	A("state_changed", FIELD_I64, state_changed),
+	A("created", FIELD_I64, created),
+	A("last_login", FIELD_I64, last_login),
+	A("pw_changed", FIELD_I64, password_changed),
+	A("pw", FIELD_STR, password_hash),
+	A("pw_temp", FIELD_BOOL, password_temporary),
+	A("temp_expires", FIELD_I64, temporary_expires),
+	A("otp_active", FIELD_BOOL, otp_active),
+	A("otp_pending", FIELD_BOOL, otp_pending),
+	A("failures", FIELD_UINT, failures),
+	A("last_failure", FIELD_I64, last_failure),
+};
+
+static const struct field otp_fields[] = {
+	O("sealed", FIELD_STR, sealed),	      O("algo", FIELD_ALGO, algo),
+	O("digits", FIELD_UINT, digits),      O("period", FIELD_UINT, period),
+	O("last_step", FIELD_I64, last_step), O("drift", FIELD_INT, drift),
+};
+
+#define COUNT(t) (sizeof(t) / sizeof((t)[0]))
+
+static const char *const account_state_names[] = {
+	[ACCOUNT_ACTIVE] = "active",
+	[ACCOUNT_SUSPENDED] = "suspended",
+	[ACCOUNT_DELETED] = "deleted",
+};
+
+const char *account_state_name(enum account_state state)
+{
+	if ((unsigned)state >= COUNT(account_state_names))
+		return "unknown";
+	return account_state_names[state];
+}
+
+static int account_state_parse(const char *name, enum account_state *state_r)
+{
+	size_t i;
+
+	for (i = 0; i < COUNT(account_state_names); i++) {
+		if (strcmp(name, account_state_names[i]) == 0) {
+			*state_r = (enum account_state)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static json_t *field_encode(const struct field *f, const void *base)
+{
+	const char *p = (const char *)base + f->off;
+	uint64_t u;
+
+	switch (f->type) {
+	case FIELD_STR:
+		return strnlen(p, f->size) < f->size ? json_string(p) : NULL;
+	case FIELD_I64:
+		return json_integer(*(const int64_t *)p);
+	case FIELD_U64:
+		u = *(const uint64_t *)p;
+		return u <= INT64_MAX ? json_integer((json_int_t)u) : NULL;
+	case FIELD_UINT:
+		return json_integer(*(const unsigned *)p);
+	case FIELD_INT:
+		return json_integer(*(const int *)p);
+	case FIELD_BOOL:
+		return json_boolean(*(const bool *)p);
+	case FIELD_STATE:
+		if ((unsigned)*(const enum account_state *)p >= COUNT(account_state_names))
+			return NULL;
+		return json_string(account_state_name(*(const enum account_state *)p));
+	case FIELD_ALGO:
+		p = otp_algo_name(*(const enum otp_algo *)p);
+		return p != NULL ? json_string(p) : NULL;
+	}
+	return NULL;
+}
+
+static int field_decode_int(const struct field *f, json_int_t n, void *p)
+{
+	switch (f->type) {
+	case FIELD_I64:
+		*(int64_t *)p = n;
+		return 0;
+	case FIELD_U64:
+		if (n < 0)
+			return -1;
+		*(uint64_t *)p = (uint64_t)n;
+		return 0;
+	case FIELD_UINT:
+		if (n < 0 || n > UINT_MAX)
+			return -1;
+		*(unsigned *)p = (unsigned)n;
+		return 0;
+	case FIELD_INT:
+		if (n < INT_MIN || n > INT_MAX)
+			return -1;
+		*(int *)p = (int)n;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* A value of the wrong type or too long for its array is an error, not a default. */
+static int field_decode(const struct field *f, json_t *v, void *base)
+{
+	char *p = (char *)base + f->off;
+
+	switch (f->type) {
+	case FIELD_STR:
+		if (!json_is_string(v) || json_string_length(v) >= f->size)
+			return -1;
+		memcpy(p, json_string_value(v), json_string_length(v) + 1);
+		return 0;
+	case FIELD_BOOL:
+		if (!json_is_boolean(v))
+			return -1;
+		*(bool *)p = json_is_true(v);
+		return 0;
+	case FIELD_STATE:
+		if (!json_is_string(v))
+			return -1;
+		return account_state_parse(json_string_value(v), (enum account_state *)p);
+	case FIELD_ALGO:
+		if (!json_is_string(v))
+			return -1;
+		return otp_algo_parse(json_string_value(v), (enum otp_algo *)p);
+	default:
+		if (!json_is_integer(v))
+			return -1;
+		return field_decode_int(f, json_integer_value(v), p);
+	}
+}
+
+static int fields_encode(json_t *obj, const struct field *f, size_t n, const void *base)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (json_object_set_new(obj, f[i].name, field_encode(&f[i], base)) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* Keys we do not know are skipped, so that a newer daemon can add fields. */
+static int fields_decode(json_t *obj, const struct field *f, size_t n, void *base)
+{
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		v = json_object_get(obj, f[i].name);
+		if (v != NULL && field_decode(&f[i], v, base) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+static int otp_encode(json_t *obj, const char *key, const struct account_otp *otp)
+{
+	json_t *o = json_object();
+
+	if (o == NULL || fields_encode(o, otp_fields, COUNT(otp_fields), otp) == -1) {
+		json_decref(o);
+		return -1;
+	}
+	return json_object_set_new(obj, key, o);
+}
+
+static int otp_decode(json_t *obj, const char *key, struct account_otp *otp)
+{
+	json_t *o = json_object_get(obj, key);
+
+	if (o == NULL)
+		return 0;
+	if (!json_is_object(o))
+		return -1;
+	return fields_decode(o, otp_fields, COUNT(otp_fields), otp);
+}
+
+static int recovery_encode(json_t *obj, const struct account *a)
+{
+	json_t *arr = json_array();
+	unsigned i;
+
+	if (arr == NULL || a->recovery_count > OTP_RECOVERY_COUNT)
+		goto fail;
+	for (i = 0; i < a->recovery_count; i++) {
+		if (strnlen(a->recovery[i], sizeof(a->recovery[i])) == sizeof(a->recovery[i]) ||
+		    json_array_append_new(arr, json_string(a->recovery[i])) != 0)
+			goto fail;
+	}
+	return json_object_set_new(obj, "recovery", arr);
+fail:
+	json_decref(arr);
+	return -1;
+}
+
+static int recovery_decode(json_t *obj, struct account *a)
+{
+	json_t *arr = json_object_get(obj, "recovery"), *v;
+	size_t i;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > OTP_RECOVERY_COUNT)
+		return -1;
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v) || json_string_length(v) >= sizeof(a->recovery[i]))
+			return -1;
+		memcpy(a->recovery[i], json_string_value(v), json_string_length(v) + 1);
+	}
+	a->recovery_count = (unsigned)json_array_size(arr);
+	return 0;
+}
+
+static void account_otp_defaults(struct account_otp *otp)
+{
+	otp->algo = OTP_SHA1;
+	otp->digits = 6;
+	otp->period = 30;
+	otp->last_step = -1;
+}
+
+void account_wipe(struct account *a)
+{
+	secret_wipe(a, sizeof(*a));
+}
+
+int account_encode(const struct account *a, char **json_r, size_t *len_r)
+{
+	json_t *obj = json_object();
+	char *text = NULL;
+	int r = -1;
+
+	*json_r = NULL;
+	*len_r = 0;
+	if (obj == NULL || json_object_set_new(obj, "v", json_integer(ACCOUNT_SCHEMA)) != 0 ||
+	    fields_encode(obj, account_fields, COUNT(account_fields), a) == -1 ||
+	    otp_encode(obj, "otp", &a->otp) == -1 || otp_encode(obj, "otp_next", &a->otp_next) == -1 ||
+	    recovery_encode(obj, a) == -1)
+		goto out;
+	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL)
+		goto out;
+	*len_r = strlen(text);
+	*json_r = text;
+	r = 0;
+out:
+	json_decref(obj);
+	return r;
+}
+
+int account_decode(const void *json, size_t len, struct account *a)
+{
+	json_t *obj = NULL, *v;
+	json_error_t jerr;
+	int r = -1;
+
+	account_wipe(a);
+	account_otp_defaults(&a->otp);
+	account_otp_defaults(&a->otp_next);
+	if (len > ACCOUNT_JSON_MAX)
+		goto out;
+	obj = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (obj == NULL || !json_is_object(obj))
+		goto out;
+	v = json_object_get(obj, "v");
+	if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+	    json_integer_value(v) > ACCOUNT_SCHEMA)
+		goto out;
+	if (fields_decode(obj, account_fields, COUNT(account_fields), a) == -1 ||
+	    otp_decode(obj, "otp", &a->otp) == -1 ||
+	    otp_decode(obj, "otp_next", &a->otp_next) == -1 || recovery_decode(obj, a) == -1)
+		goto out;
+	r = 0;
+out:
+	json_decref(obj);
+	secret_wipe(&jerr, sizeof(jerr)); /* its excerpt may quote a hash */
+	if (r != 0)
+		account_wipe(a);
+	return r;
+}
+
+/*
+ * The index key for an email (ASCII lowercased) or a NUMEN HMAC held in at
+ * most cap bytes; klen 0 when there is none, -1 when it cannot be one.
+ */
+static int account_index_key(enum store_table table, const char *value, size_t cap,
+			     char key[EMAIL_MAX + 1], size_t *klen_r)
+{
+	size_t i, len = strnlen(value, cap);
+
+	*klen_r = 0;
+	if (len == cap || len > EMAIL_MAX)
+		return -1;
+	for (i = 0; i <= len; i++) {
+		key[i] = value[i];
+		if (table == STORE_EMAIL && key[i] >= 'A' && key[i] <= 'Z')
+			key[i] = (char)(key[i] - 'A' + 'a');
+	}
+	*klen_r = len;
+	return 0;
+}
+
+/* The identifiant an index entry names. */
+static int account_index_get(struct store_txn *txn, enum store_table table, const char *key,
+			     size_t klen, char ident_r[IDENT_MAX + 1])
+{
+	struct store_val v = {NULL, 0};
+	int r;
+
+	ident_r[0] = '\0';
+	if (klen == 0)
+		return STORE_NOTFOUND;
+	if ((r = store_get(txn, table, key, klen, &v)) != STORE_OK)
+		return r;
+	if (v.len == 0 || v.len > IDENT_MAX || memchr(v.data, '\0', v.len) != NULL) {
+		r = STORE_ERROR;
+	} else {
+		memcpy(ident_r, v.data, v.len);
+		ident_r[v.len] = '\0';
+	}
+	store_val_free(&v);
+	return r;
+}
+
+/* STORE_ERROR when key already names another account; *ours_r when it names ident. */
+static int account_index_check(struct store_txn *txn, enum store_table table, const char *key,
+			       size_t klen, const char *ident, bool *ours_r)
+{
+	char found[IDENT_MAX + 1];
+	int r;
+
+	*ours_r = false;
+	r = account_index_get(txn, table, key, klen, found);
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	if (r != STORE_OK)
+		return r;
+	if (strcmp(found, ident) != 0)
+		return STORE_ERROR;
+	*ours_r = true;
+	return STORE_OK;
+}
+
+/* Removes key when it names ident; an entry of another account stays. */
+static int account_index_release(struct store_txn *txn, enum store_table table,
+				 const char *value, size_t cap, const char *ident)
+{
+	char key[EMAIL_MAX + 1], found[IDENT_MAX + 1];
+	size_t klen;
+	int r;
+
+	if (account_index_key(table, value, cap, key, &klen) == -1)
+		return STORE_ERROR;
+	r = account_index_get(txn, table, key, klen, found);
+	if (r == STORE_NOTFOUND || (r == STORE_OK && strcmp(found, ident) != 0))
+		return STORE_OK;
+	if (r != STORE_OK)
+		return r;
+	return store_del(txn, table, key, klen);
+}
+
+/*
+ * Points table's entry for value to ident (unless it already does: ours),
+ * dropping the entry for old when it changed.
+ */
+static int account_reindex(struct store_txn *txn, enum store_table table, const char *old,
+			   const char *value, size_t cap, const char *ident, bool ours)
+{
+	char key[EMAIL_MAX + 1], oldkey[EMAIL_MAX + 1];
+	size_t klen, oldlen;
+	int r;
+
+	if (account_index_key(table, value, cap, key, &klen) == -1 ||
+	    account_index_key(table, old, cap, oldkey, &oldlen) == -1)
+		return STORE_ERROR;
+	if (oldlen > 0 && (oldlen != klen || memcmp(oldkey, key, klen) != 0) &&
+	    (r = account_index_release(txn, table, old, cap, ident)) != STORE_OK)
+		return r;
+	if (klen == 0 || ours)
+		return STORE_OK;
+	return store_put(txn, table, key, klen, ident, strlen(ident));
+}
+
+int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r)
+{
+	char key[EMAIL_MAX + 1], ident[IDENT_MAX + 1];
+	struct store_val v = {NULL, 0};
+	size_t klen;
+	int r;
+
+	account_wipe(a_r);
+	if (is_email) {
+		if (account_index_key(STORE_EMAIL, login, EMAIL_MAX + 1, key, &klen) == -1)
+			return STORE_NOTFOUND;
+		if ((r = account_index_get(txn, STORE_EMAIL, key, klen, ident)) != STORE_OK)
+			return r;
+		login = ident;
+	}
+	klen = strnlen(login, IDENT_MAX + 1);
+	if (klen == 0 || klen > IDENT_MAX)
+		return STORE_NOTFOUND;
+	if ((r = store_get(txn, STORE_ACCOUNTS, login, klen, &v)) != STORE_OK)
+		return r;
+	/* A record that does not decode, or names another account, is corruption. */
+	if (account_decode(v.data, v.len, a_r) == -1 || strcmp(a_r->identifiant, login) != 0) {
+		account_wipe(a_r);
+		r = STORE_ERROR;
+	}
+	store_val_free(&v);
+	return r;
+}
+
+int account_by_numen(struct store_txn *txn, const char *numen_hmac, char ident_r[IDENT_MAX + 1])
+{
+	char key[EMAIL_MAX + 1];
+	size_t klen;
+
+	ident_r[0] = '\0';
+	if (account_index_key(STORE_NUMEN, numen_hmac, EMAIL_MAX + 1, key, &klen) == -1)
+		return STORE_NOTFOUND;
+	return account_index_get(txn, STORE_NUMEN, key, klen, ident_r);
+}
+
+/* Every index is checked before anything is written, so a refusal changes nothing. */
+static int account_reindex_all(struct store_txn *txn, const struct account *prev,
+			       const struct account *a)
+{
+	char key[EMAIL_MAX + 1];
+	size_t klen;
+	bool email_ours, numen_ours;
+	int r;
+
+	if (account_index_key(STORE_EMAIL, a->email, sizeof(a->email), key, &klen) == -1 ||
+	    account_index_check(txn, STORE_EMAIL, key, klen, a->identifiant, &email_ours) !=
+		    STORE_OK ||
+	    account_index_key(STORE_NUMEN, a->numen_hmac, sizeof(a->numen_hmac), key, &klen) == -1 ||
+	    account_index_check(txn, STORE_NUMEN, key, klen, a->identifiant, &numen_ours) !=
+		    STORE_OK)
+		return STORE_ERROR;
+	r = account_reindex(txn, STORE_EMAIL, prev->email, a->email, sizeof(a->email),
+			    a->identifiant, email_ours);
+	if (r != STORE_OK)
+		return r;
+	return account_reindex(txn, STORE_NUMEN, prev->numen_hmac, a->numen_hmac,
+			       sizeof(a->numen_hmac), a->identifiant, numen_ours);
+}
+
+int account_put(struct store_txn *txn, struct account *a)
+{
+	struct account *prev = NULL;
+	char *json = NULL;
+	size_t len = 0, idlen = strnlen(a->identifiant, sizeof(a->identifiant));
+	int r = STORE_ERROR;
+
+	if (idlen == 0 || idlen > IDENT_MAX || (prev = malloc(sizeof(*prev))) == NULL)
+		goto out;
+	r = account_get(txn, a->identifiant, false, prev);
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		goto out;
+	if ((r = account_reindex_all(txn, prev, a)) != STORE_OK)
+		goto out;
+	a->revision++;
+	r = STORE_ERROR;
+	if (account_encode(a, &json, &len) == 0)
+		r = store_put(txn, STORE_ACCOUNTS, a->identifiant, idlen, json, len);
+	if (r != STORE_OK)
+		a->revision--;
+out:
+	if (json != NULL)
+		secret_free(json);
+	if (prev != NULL) {
+		account_wipe(prev);
+		free(prev);
+	}
+	return r;
+}
+
+static int account_unindex(struct store_txn *txn, const struct account *a)
+{
+	int r;
+
+	r = account_index_release(txn, STORE_EMAIL, a->email, sizeof(a->email), a->identifiant);
+	if (r != STORE_OK)
+		return r;
+	return account_index_release(txn, STORE_NUMEN, a->numen_hmac, sizeof(a->numen_hmac),
+				     a->identifiant);
+}
+
+int account_remove(struct store_txn *txn, const struct account *a)
+{
+	struct account *prev;
+	size_t idlen = strnlen(a->identifiant, sizeof(a->identifiant));
+	int r = STORE_ERROR;
+
+	if (idlen == 0 || idlen > IDENT_MAX || (prev = malloc(sizeof(*prev))) == NULL)
+		return STORE_ERROR;
+	/* The stored record names the index entries; a's own are dropped too if they differ. */
+	if ((r = account_get(txn, a->identifiant, false, prev)) != STORE_OK ||
+	    (r = account_unindex(txn, prev)) != STORE_OK || (r = account_unindex(txn, a)) != STORE_OK)
+		goto out;
+	r = store_del(txn, STORE_ACCOUNTS, a->identifiant, idlen);
+out:
+	account_wipe(prev);
+	free(prev);
+	return r;
+}
+
+static int account_taken(struct store_txn *txn, enum store_table table, const char *key,
+			 size_t klen, bool *taken_r)
+{
+	struct store_val v = {NULL, 0};
+	int r;
+
+	*taken_r = false;
+	if (klen == 0)
+		return STORE_OK;
+	r = store_get(txn, table, key, klen, &v);
+	store_val_free(&v);
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	*taken_r = r == STORE_OK;
+	return r;
+}
+
+int account_ident_taken(struct store_txn *txn, const char *identifiant, bool *taken_r)
+{
+	size_t len = strnlen(identifiant, IDENT_MAX + 1);
+
+	*taken_r = false;
+	if (len > IDENT_MAX)
+		return STORE_OK;
+	return account_taken(txn, STORE_ACCOUNTS, identifiant, len, taken_r);
+}
+
+int account_email_taken(struct store_txn *txn, const char *email, bool *taken_r)
+{
+	char key[EMAIL_MAX + 1];
+	size_t klen;
+
+	*taken_r = false;
+	if (account_index_key(STORE_EMAIL, email, EMAIL_MAX + 1, key, &klen) == -1)
+		return STORE_OK;
+	return account_taken(txn, STORE_EMAIL, key, klen, taken_r);
+}

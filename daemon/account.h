@@ -1,0 +1,99 @@
+/*
+ * The account record and its indexes. Records are JSON objects with a
+ * schema version "v", so fields can be added without a migration day.
+ * Secrets in a record are hashed (passwords, NUMEN, recovery codes) or
+ * sealed with the identifiant as associated data (OTP secrets).
+ */
+#ifndef VERDON_ACCOUNT_H
+#define VERDON_ACCOUNT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ident.h"
+#include "otp.h"
+#include "password.h"
+
+struct store_txn;
+
+#define ACCOUNT_SCHEMA 1
+#define ACCOUNT_SEALED_MAX 256
+#define ACCOUNT_REASON_MAX 256
+
+enum account_state {
+	ACCOUNT_ACTIVE = 0,
+	ACCOUNT_SUSPENDED,
+	ACCOUNT_DELETED,
+};
+
+struct account_otp {
+	char sealed[ACCOUNT_SEALED_MAX]; /* crypto_seal of the secret, aad = identifiant */
+	enum otp_algo algo;
+	unsigned digits;
+	unsigned period;
+	int64_t last_step; /* -1: never used */
+	int drift;
+};
+
+struct account {
+	uint64_t revision; /* bumped by every account_put */
+	char identifiant[IDENT_MAX + 1];
+	char email[EMAIL_MAX + 1];
+	char first[NAME_MAX_BYTES + 1];
+	char last[NAME_MAX_BYTES + 1];
+	char birth[11];
+	char numen_hmac[65]; /* crypto_hmac_hex(keys, "numen", canonical NUMEN) */
+	char rescue_email[EMAIL_MAX + 1];
+	char mobile[24];
+
+	enum account_state state;
+	char state_reason[ACCOUNT_REASON_MAX];
+	int64_t state_changed;
+
+	int64_t created;
+	int64_t last_login;      /* 0: never */
+	int64_t password_changed; /* 0: never by the person */
+
+	char password_hash[PASSWORD_HASH_MAX];
+	bool password_temporary;
+	int64_t temporary_expires;
+
+	bool otp_active;
+	struct account_otp otp;
+	bool otp_pending;
+	struct account_otp otp_next; /* enrolled, not yet confirmed */
+	unsigned recovery_count;
+	char recovery[OTP_RECOVERY_COUNT][65]; /* HMAC hex of each unused code */
+
+	unsigned failures; /* consecutive; reset by a success or an admin unlock */
+	int64_t last_failure;
+};
+
+const char *account_state_name(enum account_state state);
+
+/* JSON encoding; *json_r is malloc'd and must be wiped (it holds hashes). */
+int account_encode(const struct account *a, char **json_r, size_t *len_r);
+int account_decode(const void *json, size_t len, struct account *a);
+void account_wipe(struct account *a);
+
+/*
+ * Looks up by identifiant, or through the email index when is_email.
+ * STORE_OK, STORE_NOTFOUND or an error.
+ */
+int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r);
+/* The identifiant indexed under a NUMEN HMAC, if any. */
+int account_by_numen(struct store_txn *txn, const char *numen_hmac, char ident_r[IDENT_MAX + 1]);
+/*
+ * Writes a, bumping its revision, and keeps the email and NUMEN indexes
+ * true (old entries of the same account removed). STORE_ERROR when an
+ * index already points to another account.
+ */
+int account_put(struct store_txn *txn, struct account *a);
+/* Removes the record and its index entries (purge). */
+int account_remove(struct store_txn *txn, const struct account *a);
+/* Whether an identifiant / email is taken (by any account, any state). */
+int account_ident_taken(struct store_txn *txn, const char *identifiant, bool *taken_r);
+int account_email_taken(struct store_txn *txn, const char *email, bool *taken_r);
+
+#endif

@@ -1,0 +1,232 @@
+/*
+ * USER_ADD: validate, derive the identifiant and email (numbered on
+ * collision), set a temporary password, and, for imports, find the person
+ * already there by NUMEN so that the same file run twice creates nobody twice.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "admin.h"
+#include "config.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "fields.h"
+#include "password.h"
+#include "secret.h"
+#include "store.h"
+
+#define NUMBERED_MAX 9999
+
+struct add {
+	const char *first, *last, *birth, *rescue, *mobile, *ident;
+	bool import;
+	char numen[NUMEN_LEN + 1];
+	char numen_hmac[2 * CRYPTO_HMAC_LEN + 1];
+	char temp[PASSWORD_TEMP_LEN + 1];
+	char hash[PASSWORD_HASH_MAX];
+};
+
+static bool add_fields(struct request *req, struct add *ad)
+{
+	bool bad = false;
+	const char *numen, *imp, *why = NULL;
+
+	ad->first = field_get(req, "first", NAME_MAX_BYTES, true, &bad);
+	ad->last = field_get(req, "last", NAME_MAX_BYTES, true, &bad);
+	ad->birth = field_get(req, "birth", 10, true, &bad);
+	numen = field_get(req, "numen", NUMEN_LEN, true, &bad);
+	ad->rescue = field_get(req, "rescue_email", EMAIL_MAX, true, &bad);
+	ad->mobile = field_get(req, "mobile", 20, false, &bad);
+	ad->ident = field_get(req, "identifiant", IDENT_MAX, false, &bad);
+	imp = field_get(req, "import", 1, false, &bad);
+	if (bad)
+		return false;
+	ad->import = imp != NULL && strcmp(imp, "1") == 0;
+	if (!ident_name_valid(ad->first))
+		why = "first: a name in Latin letters";
+	else if (!ident_name_valid(ad->last))
+		why = "last: a name in Latin letters";
+	else if (!ident_date_valid(ad->birth))
+		why = "birth: a date as YYYY-MM-DD";
+	else if (ident_numen_canonical(numen, ad->numen) < 0)
+		why = "numen: 13 letters or digits";
+	else if (!ident_email_valid(ad->rescue))
+		why = "rescue_email: not an email address";
+	else if (ad->mobile != NULL && !ident_mobile_valid(ad->mobile))
+		why = "mobile: digits, spaces and an optional leading +";
+	else if (ad->ident != NULL && !ident_valid(ad->ident))
+		why = "identifiant: lowercase letters and digits, starting with a letter";
+	if (why != NULL) {
+		reply_fail(req, REASON_BAD_REQUEST, why);
+		return false;
+	}
+	return true;
+}
+
+static int pick_identifiant(struct store_txn *txn, const struct add *ad, char *out, size_t cap)
+{
+	char base[IDENT_MAX + 1];
+	bool taken = true;
+
+	if (ident_base(ad->first, ad->last, base, sizeof(base)) < 0)
+		return -1;
+	for (unsigned n = 1; taken && n <= NUMBERED_MAX; n++)
+		if (ident_numbered(base, n, out, cap) < 0 ||
+		    account_ident_taken(txn, out, &taken) != STORE_OK)
+			return -1;
+	return taken ? -1 : 0;
+}
+
+static int pick_email(struct store_txn *txn, const struct config *cfg, const struct add *ad,
+		      char *out, size_t cap)
+{
+	char local[EMAIL_MAX + 1], numbered[EMAIL_MAX + 1];
+	bool taken = true;
+
+	if (ident_email_local(ad->first, ad->last, local, sizeof(local)) < 0)
+		return -1;
+	for (unsigned n = 1; taken && n <= NUMBERED_MAX; n++) {
+		if (ident_numbered(local, n, numbered, sizeof(numbered)) < 0 ||
+		    (size_t)snprintf(out, cap, "%s@%s", numbered, cfg->mail_domain) >= cap ||
+		    account_email_taken(txn, out, &taken) != STORE_OK)
+			return -1;
+	}
+	return taken ? -1 : 0;
+}
+
+static void fill(struct account *a, const struct request *req, const struct add *ad)
+{
+	memset(a, 0, sizeof(*a));
+	snprintf(a->first, sizeof(a->first), "%s", ad->first);
+	snprintf(a->last, sizeof(a->last), "%s", ad->last);
+	snprintf(a->birth, sizeof(a->birth), "%s", ad->birth);
+	snprintf(a->rescue_email, sizeof(a->rescue_email), "%s", ad->rescue);
+	snprintf(a->mobile, sizeof(a->mobile), "%s", ad->mobile != NULL ? ad->mobile : "");
+	memcpy(a->numen_hmac, ad->numen_hmac, sizeof(a->numen_hmac));
+	memcpy(a->password_hash, ad->hash, sizeof(ad->hash));
+	a->state = ACCOUNT_ACTIVE;
+	a->created = a->state_changed = req->now;
+	a->password_temporary = true;
+	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * 86400;
+	a->otp.last_step = a->otp_next.last_step = -1;
+}
+
+/* An account with this NUMEN (or, for an import, this identifiant) already there. */
+static enum proto_reason add_existing(struct store_txn *txn, const struct add *ad, struct account *found, bool *exists)
+{
+	char ident[IDENT_MAX + 1];
+	int r;
+
+	*exists = false;
+	if ((r = account_by_numen(txn, ad->numen_hmac, ident)) < 0)
+		return REASON_TEMPFAIL;
+	if (r == STORE_NOTFOUND && ad->ident == NULL)
+		return REASON_NONE;
+	if (r == STORE_NOTFOUND) {
+		if ((r = account_get(txn, ad->ident, false, found)) < 0)
+			return REASON_TEMPFAIL;
+		if (r == STORE_NOTFOUND)
+			return REASON_NONE;
+		/* The identifiant is someone else's: a NUMEN match would have been found above. */
+		return REASON_EXISTS;
+	}
+	if (account_get(txn, ident, false, found) != STORE_OK)
+		return REASON_TEMPFAIL;
+	if (!ad->import || (ad->ident != NULL && strcmp(ad->ident, ident) != 0))
+		return REASON_EXISTS;
+	*exists = true;
+	return REASON_NONE;
+}
+
+static void reply_added(struct request *req, const struct account *a, const char *temp,
+			const char *status)
+{
+	struct proto_writer ok;
+
+	proto_begin(&ok, "OK", req->msg.id);
+	proto_add(&ok, "identifiant", a->identifiant);
+	proto_add(&ok, "email", a->email);
+	if (temp != NULL) {
+		if (*temp != '\0')
+			proto_add(&ok, "temporary_password", temp);
+		else
+			proto_add(&ok, "temporary_password_kind", "numen");
+		proto_addf(&ok, "temporary_expires", "%lld", (long long)a->temporary_expires);
+	}
+	proto_add(&ok, "status", status);
+	reply_line(req, &ok);
+}
+
+static void add_commit(struct worker *w, struct request *req, struct add *ad)
+{
+	struct store_txn *txn = NULL;
+	struct account a, found = {0};
+	enum proto_reason reason;
+	bool exists;
+	int r;
+
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
+		goto tempfail;
+	reason = add_existing(txn, ad, &found, &exists);
+	if (reason == REASON_TEMPFAIL)
+		goto tempfail;
+	if (reason != REASON_NONE || exists) {
+		admin_audit(txn, req, "user.add", found.identifiant[0] != 0 ? found.identifiant : NULL, exists ? "ok" : "refused",
+			    reason, exists ? "already there" : "NUMEN or identifiant taken");
+		if (store_commit(txn) != STORE_OK && exists)
+			goto tempfail;
+		txn = NULL;
+		if (exists)
+			reply_added(req, &found, NULL, "exists");
+		else
+			reply_fail(req, REASON_EXISTS,
+				   "another account has this NUMEN or identifiant");
+		goto out;
+	}
+	fill(&a, req, ad);
+	if (ad->ident != NULL)
+		snprintf(a.identifiant, sizeof(a.identifiant), "%s", ad->ident);
+	else if (pick_identifiant(txn, ad, a.identifiant, sizeof(a.identifiant)) < 0)
+		goto tempfail;
+	if (pick_email(txn, req->config, ad, a.email, sizeof(a.email)) < 0 ||
+	    account_put(txn, &a) != STORE_OK ||
+	    admin_audit(txn, req, "user.add", a.identifiant, "ok", REASON_NONE, NULL) != STORE_OK)
+		goto tempfail;
+	r = store_commit(txn);
+	txn = NULL;
+	if (r != STORE_OK)
+		goto tempfail;
+	reply_added(req, &a, ad->temp, "created");
+	account_wipe(&a);
+	goto out;
+tempfail:
+	store_abort(txn);
+	reply_tempfail(req);
+out:
+	account_wipe(&found);
+}
+
+void admin_user_add(struct worker *w, struct request *req)
+{
+	struct add ad = {0};
+
+	if (!add_fields(req, &ad))
+		return;
+	crypto_hmac_hex(&w->daemon->keys, "numen", ad.numen, NUMEN_LEN, ad.numen_hmac);
+	if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
+		/* Others may know a NUMEN: it gets the slow hash, and is never echoed back. */
+		if (password_hash(w->hasher, &w->daemon->keys, ad.numen, NUMEN_LEN, ad.hash) < 0)
+			goto tempfail;
+	} else {
+		if (password_generate_temp(ad.temp) < 0)
+			goto tempfail;
+		password_hmac_hash(&w->daemon->keys, ad.temp, PASSWORD_TEMP_LEN, ad.hash);
+	}
+	add_commit(w, req, &ad);
+	goto out;
+tempfail:
+	reply_tempfail(req);
+out:
+	secret_wipe(&ad, sizeof(ad));
+}

@@ -1,0 +1,260 @@
+/* The admin socket's table, and the verbs that are not about one account. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "admin.h"
+#include "audit.h"
+#include "config.h"
+#include "daemon.h"
+#include "fields.h"
+#include "log.h"
+#include "store.h"
+
+#define VERSION "0.1.0"
+#define AUDIT_DEFAULT 100
+#define AUDIT_MAX 10000
+#define PURGE_BATCH 1000
+#define MAP_ALARM_PERCENT 90
+
+struct audit_ctx {
+	struct request *req;
+	unsigned count;
+};
+
+static int audit_row(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct audit_ctx *ac = ctx;
+	struct request *req = ac->req;
+	struct proto_writer row;
+
+	ac->count++;
+	proto_begin(&row, "ROW", req->msg.id);
+	proto_addf(&row, "seq", "%llu", (unsigned long long)seq);
+	proto_add_len(&row, "json", json, len);
+	reply_line(req, &row);
+	return 0;
+}
+
+static void admin_audit_read(struct worker *w, struct request *req)
+{
+	char norm[FIELD_LOGIN_MAX + 1], ident[IDENT_MAX + 1];
+	const char *login, *limit, *filter = NULL;
+	struct store_txn *txn;
+	struct proto_writer ok;
+	struct account a;
+	struct audit_ctx ac = {.req = req};
+	unsigned n = AUDIT_DEFAULT;
+	bool bad = false, is_email;
+	int r;
+
+	login = field_get(req, "login", FIELD_LOGIN_MAX, false, &bad);
+	limit = field_get(req, "limit", 6, false, &bad);
+	if (bad)
+		return;
+	if (limit != NULL && ((n = (unsigned)atoi(limit)) == 0 || n > AUDIT_MAX)) {
+		reply_fail(req, REASON_BAD_REQUEST, "limit: 1..10000");
+		return;
+	}
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
+		goto tempfail;
+	if (login != NULL) {
+		if (ident_login(login, norm, sizeof(norm), &is_email) < 0) {
+			store_abort(txn);
+			reply_fail(req, REASON_NOT_FOUND, NULL);
+			return;
+		}
+		filter = norm;
+		/* An email names the account it belongs to now. */
+		if (is_email && account_get(txn, norm, true, &a) == STORE_OK) {
+			snprintf(ident, sizeof(ident), "%s", a.identifiant);
+			account_wipe(&a);
+			filter = ident;
+		}
+	}
+	r = audit_read(txn, filter, n, audit_row, &ac);
+	store_abort(txn);
+	if (r != STORE_OK)
+		goto tempfail;
+	proto_begin(&ok, "OK", req->msg.id);
+	proto_addf(&ok, "count", "%u", ac.count);
+	reply_line(req, &ok);
+	return;
+tempfail:
+	reply_wipe(&req->reply);
+	reply_tempfail(req);
+}
+
+static void admin_backup(struct worker *w, struct request *req)
+{
+	char err[256];
+	const char *path;
+	struct proto_writer ok;
+	bool bad = false;
+	FILE *f;
+	long size = 0;
+
+	if ((path = field_get(req, "path", 1024, true, &bad)) == NULL)
+		return;
+	if (path[0] != '/') {
+		reply_fail(req, REASON_BAD_REQUEST, "path must be absolute");
+		return;
+	}
+	if (store_backup(w->daemon->store, path, err, sizeof(err)) != STORE_OK) {
+		admin_audit_now(w, req, "backup", NULL, REASON_BAD_REQUEST, err);
+		reply_fail(req, REASON_BAD_REQUEST, err);
+		return;
+	}
+	if ((f = fopen(path, "re")) != NULL) {
+		fseek(f, 0, SEEK_END);
+		size = ftell(f);
+		fclose(f);
+	}
+	proto_begin(&ok, "OK", req->msg.id);
+	proto_add(&ok, "path", path);
+	proto_addf(&ok, "bytes", "%ld", size);
+	reply_line(req, &ok);
+}
+
+static int count_one(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	(void)k, (void)kl, (void)v, (void)vl;
+	(*(unsigned *)ctx)++;
+	return 0;
+}
+
+static void admin_status(struct worker *w, struct request *req)
+{
+	struct daemon *d = w->daemon;
+	struct store_usage u = {0};
+	struct store_txn *txn;
+	struct proto_writer ok;
+	unsigned accounts = 0;
+
+	if (store_begin(d->store, false, &txn) != STORE_OK ||
+	    store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, count_one, &accounts) != STORE_OK) {
+		store_abort(txn);
+		reply_tempfail(req);
+		return;
+	}
+	store_abort(txn);
+	store_usage(d->store, &u);
+	proto_begin(&ok, "OK", req->msg.id);
+	proto_add(&ok, "version", VERSION);
+	proto_addf(&ok, "accounts", "%u", accounts);
+	proto_addf(&ok, "workers", "%u", d->workers);
+	proto_addf(&ok, "queue", "%u", atomic_load(&d->queued));
+	proto_addf(&ok, "connections", "%u", atomic_load(&d->connections));
+	proto_addf(&ok, "map_used", "%zu", u.used);
+	proto_addf(&ok, "map_size", "%zu", u.map_size);
+	proto_addf(&ok, "uptime", "%lld", (long long)(req->now - d->started));
+	reply_line(req, &ok);
+}
+
+static void admin_forbidden(struct worker *w, struct request *req)
+{
+	char detail[64];
+
+	snprintf(detail, sizeof(detail), "peer uid=%u gid=%u pid=%d", (unsigned)req->uid,
+		 (unsigned)req->gid, (int)req->pid);
+	admin_audit_now(w, req, "admin.connect", NULL, REASON_FORBIDDEN, detail);
+	log_warn("admin socket: refused %s", detail);
+	reply_fail(req, REASON_FORBIDDEN, "root or the admin group only");
+}
+
+struct purge_ctx {
+	int64_t before;
+	unsigned n;
+	char ident[PURGE_BATCH][IDENT_MAX + 1];
+};
+
+static int purge_find(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+{
+	struct purge_ctx *pc = ctx;
+	struct account a;
+
+	(void)k, (void)kl;
+	if (account_decode(v, vl, &a) < 0)
+		return 0;
+	if (a.state == ACCOUNT_DELETED && a.state_changed <= pc->before)
+		snprintf(pc->ident[pc->n++], IDENT_MAX + 1, "%s", a.identifiant);
+	account_wipe(&a);
+	return pc->n == PURGE_BATCH;
+}
+
+/* Deleted accounts past their grace period go for good, with an audit line each. */
+static void purge(struct worker *w, struct request *req)
+{
+	struct purge_ctx *pc = calloc(1, sizeof(*pc));
+	struct store_txn *txn = NULL;
+	struct account a;
+
+	if (pc == NULL)
+		return;
+	pc->before = req->now - (int64_t)req->config->delete_grace_days * 86400;
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
+		goto out;
+	store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, purge_find, pc);
+	store_abort(txn);
+	txn = NULL;
+	if (pc->n == 0 || store_begin(w->daemon->store, true, &txn) != STORE_OK)
+		goto out;
+	for (unsigned i = 0; i < pc->n; i++) {
+		if (account_get(txn, pc->ident[i], false, &a) != STORE_OK)
+			continue;
+		if (a.state == ACCOUNT_DELETED && a.state_changed <= pc->before &&
+		    (account_remove(txn, &a) != STORE_OK ||
+		     admin_audit(txn, req, "user.purge", a.identifiant, "ok", REASON_NONE,
+				 "grace period over") != STORE_OK)) {
+			account_wipe(&a);
+			goto out;
+		}
+		account_wipe(&a);
+	}
+	if (store_commit(txn) == STORE_OK)
+		log_info("purged %u deleted accounts past their grace period", pc->n);
+	txn = NULL;
+out:
+	store_abort(txn);
+	free(pc);
+	reply_ok_ident(req, "-");
+}
+
+static void housekeeping(struct worker *w, struct request *req)
+{
+	struct store_usage u;
+	int cleared = 0;
+
+	if (store_check_readers(w->daemon->store, &cleared) == STORE_OK && cleared > 0)
+		log_warn("store: cleared %d reader slots left by dead processes", cleared);
+	if (store_usage(w->daemon->store, &u) == STORE_OK && u.map_size > 0 &&
+	    u.used * 100 / u.map_size >= MAP_ALARM_PERCENT)
+		log_err("store: %zu%% of the map is used: raise map_size_mb before it is full",
+			u.used * 100 / u.map_size);
+	reply_ok_ident(req, "-");
+}
+
+const struct verb admin_forbidden_verb = {"FORBIDDEN", admin_forbidden};
+const struct verb purge_verb = {"PURGE", purge};
+const struct verb housekeeping_verb = {"HOUSEKEEPING", housekeeping};
+
+const struct verb admin_verbs[] = {
+	{"USER_ADD", admin_user_add},
+	{"USER_SHOW", admin_user_show},
+	{"USER_LIST", admin_user_list},
+	{"USER_RESET", admin_user_reset},
+	{"USER_UNLOCK", admin_user_unlock},
+	{"USER_SUSPEND", admin_user_suspend},
+	{"USER_RESUME", admin_user_resume},
+	{"USER_DELETE", admin_user_delete},
+	{"USER_RESTORE", admin_user_restore},
+	{"OTP_ENROLL", admin_otp_enroll},
+	{"OTP_CONFIRM", admin_otp_confirm},
+	{"OTP_RESET", admin_otp_reset},
+	{"OTP_STATUS", admin_otp_status},
+	{"AUDIT", admin_audit_read},
+	{"BACKUP", admin_backup},
+	{"STATUS", admin_status},
+	{NULL, NULL},
+};

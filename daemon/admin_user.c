@@ -1,0 +1,170 @@
+/* The account lifecycle on the admin socket: reset, unlock, suspend, resume, delete, restore. */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "admin.h"
+#include "config.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "fields.h"
+#include "password.h"
+#include "secret.h"
+#include "store.h"
+
+#define DAY 86400
+
+struct reset_ctx {
+	char temp[PASSWORD_TEMP_LEN + 1];
+	char hash[PASSWORD_HASH_MAX];
+	const char *numen_hmac; /* NUMEN mode: the NUMEN given must be the account's */
+};
+
+static enum proto_reason edit_reset(struct request *req, struct account *a,
+				    struct proto_writer *ok, void *ctx, const char **detail)
+{
+	struct reset_ctx *rc = ctx;
+
+	if (a->state == ACCOUNT_DELETED)
+		return *detail = "deleted: restore it first", REASON_WRONG_STATE;
+	if (rc->numen_hmac != NULL &&
+	    !secret_equal(rc->numen_hmac, a->numen_hmac, 2 * CRYPTO_HMAC_LEN))
+		return *detail = "the NUMEN given is not this account's", REASON_BAD_REQUEST;
+	memcpy(a->password_hash, rc->hash, sizeof(rc->hash));
+	a->password_temporary = true;
+	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * DAY;
+	/* A new password deserves a fresh count: the reset is the helpdesk's answer to a lock. */
+	a->failures = 0;
+	if (rc->numen_hmac == NULL)
+		proto_add(ok, "temporary_password", rc->temp);
+	else
+		proto_add(ok, "temporary_password_kind", "numen");
+	proto_addf(ok, "temporary_expires", "%lld", (long long)a->temporary_expires);
+	*detail = "temporary password set";
+	return REASON_NONE;
+}
+
+void admin_user_reset(struct worker *w, struct request *req)
+{
+	struct reset_ctx rc = {0};
+	char numen[NUMEN_LEN + 1], hmac[2 * CRYPTO_HMAC_LEN + 1];
+	const char *given;
+	bool bad = false;
+
+	if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
+		given = field_get(req, "numen", NUMEN_LEN, true, &bad);
+		if (given == NULL)
+			return;
+		if (ident_numen_canonical(given, numen) < 0) {
+			reply_fail(req, REASON_BAD_REQUEST, "numen: 13 letters or digits");
+			return;
+		}
+		crypto_hmac_hex(&w->daemon->keys, "numen", numen, NUMEN_LEN, hmac);
+		rc.numen_hmac = hmac;
+		if (password_hash(w->hasher, &w->daemon->keys, numen, NUMEN_LEN, rc.hash) < 0)
+			goto tempfail;
+	} else {
+		/* 80 random bits: a keyed fast hash is enough (SPEC "password storage"). */
+		if (password_generate_temp(rc.temp) < 0)
+			goto tempfail;
+		password_hmac_hash(&w->daemon->keys, rc.temp, PASSWORD_TEMP_LEN, rc.hash);
+	}
+	admin_edit(w, req, "user.reset", edit_reset, &rc);
+	goto out;
+tempfail:
+	reply_tempfail(req);
+out:
+	secret_wipe(&rc, sizeof(rc));
+	secret_wipe(numen, sizeof(numen));
+}
+
+static enum proto_reason edit_unlock(struct request *req, struct account *a,
+				     struct proto_writer *ok, void *ctx, const char **detail)
+{
+	(void)req, (void)ok, (void)ctx;
+	*detail = a->failures > 0 ? "failures cleared" : "was not locked";
+	a->failures = 0;
+	a->last_failure = 0;
+	return REASON_NONE;
+}
+
+void admin_user_unlock(struct worker *w, struct request *req)
+{
+	admin_edit(w, req, "user.unlock", edit_unlock, NULL);
+}
+
+static enum proto_reason edit_suspend(struct request *req, struct account *a,
+				      struct proto_writer *ok, void *ctx, const char **detail)
+{
+	const char *reason = ctx;
+
+	(void)ok;
+	if (a->state != ACCOUNT_ACTIVE)
+		return *detail = "not active", REASON_WRONG_STATE;
+	a->state = ACCOUNT_SUSPENDED;
+	a->state_changed = req->now;
+	snprintf(a->state_reason, sizeof(a->state_reason), "%s", reason != NULL ? reason : "");
+	*detail = reason;
+	return REASON_NONE;
+}
+
+void admin_user_suspend(struct worker *w, struct request *req)
+{
+	bool bad = false;
+	const char *reason = field_get(req, "reason", FIELD_TEXT_MAX, false, &bad);
+
+	if (!bad)
+		admin_edit(w, req, "user.suspend", edit_suspend, (void *)reason);
+}
+
+static enum proto_reason edit_resume(struct request *req, struct account *a,
+				     struct proto_writer *ok, void *ctx, const char **detail)
+{
+	(void)ok, (void)ctx;
+	if (a->state != ACCOUNT_SUSPENDED)
+		return *detail = "not suspended", REASON_WRONG_STATE;
+	a->state = ACCOUNT_ACTIVE;
+	a->state_changed = req->now;
+	a->state_reason[0] = '\0';
+	return REASON_NONE;
+}
+
+void admin_user_resume(struct worker *w, struct request *req)
+{
+	admin_edit(w, req, "user.resume", edit_resume, NULL);
+}
+
+static enum proto_reason edit_delete(struct request *req, struct account *a,
+				     struct proto_writer *ok, void *ctx, const char **detail)
+{
+	(void)ctx, (void)detail;
+	if (a->state == ACCOUNT_DELETED)
+		return REASON_WRONG_STATE;
+	a->state = ACCOUNT_DELETED;
+	a->state_changed = req->now;
+	proto_addf(ok, "purge_after", "%lld",
+		   (long long)(req->now + (int64_t)req->config->delete_grace_days * DAY));
+	return REASON_NONE;
+}
+
+void admin_user_delete(struct worker *w, struct request *req)
+{
+	admin_edit(w, req, "user.delete", edit_delete, NULL);
+}
+
+static enum proto_reason edit_restore(struct request *req, struct account *a,
+				      struct proto_writer *ok, void *ctx, const char **detail)
+{
+	(void)ok, (void)ctx;
+	if (a->state != ACCOUNT_DELETED)
+		return *detail = "not deleted", REASON_WRONG_STATE;
+	a->state = ACCOUNT_ACTIVE;
+	a->state_changed = req->now;
+	a->state_reason[0] = '\0';
+	return REASON_NONE;
+}
+
+void admin_user_restore(struct worker *w, struct request *req)
+{
+	admin_edit(w, req, "user.restore", edit_restore, NULL);
+}

@@ -1,0 +1,102 @@
+/* What AUTH and PASSWD share: reading the fields, the account, the throttle, the audit. */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "attempt.h"
+#include "audit.h"
+#include "config.h"
+#include "daemon.h"
+#include "fields.h"
+#include "log.h"
+#include "policy.h"
+#include "reason.h"
+#include "store.h"
+
+
+void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
+			  const char *action, const char *result, int reason, const char *detail)
+{
+	char login[80];
+	struct audit_event ev = {
+		.time = req->now,
+		.actor = "auth",
+		.action = action,
+		.identifiant = at->found ? at->a.identifiant : NULL,
+		.login = at->found ? NULL : log_sanitize(at->login, login, sizeof(login)),
+		.service = at->service,
+		.address = at->address,
+		.result = result,
+		.reason = reason == REASON_NONE ? NULL : proto_reason_name(reason),
+		.detail = detail,
+	};
+
+	if (audit_write(txn, &ev) != STORE_OK)
+		log_warn("audit write failed");
+}
+
+/* Reads the account named by the login; false after answering TEMPFAIL. */
+bool attempt_load(struct worker *w, struct request *req, struct attempt *at)
+{
+	struct store_txn *txn;
+	int r;
+
+	at->found = false;
+	if (!at->norm_ok)
+		return true;
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
+		reply_tempfail(req);
+		return false;
+	}
+	r = account_get(txn, at->norm, at->is_email, &at->a);
+	store_abort(txn);
+	if (r < 0) {
+		reply_tempfail(req);
+		return false;
+	}
+	at->found = r == STORE_OK;
+	return true;
+}
+
+/* Throttled attempts cost no hashing: audit, answer, done. */
+bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
+			      const char *action, const struct account *a)
+{
+	struct store_txn *txn;
+	struct proto_writer pw;
+	enum throttle_state ts;
+	unsigned wait;
+
+	ts = policy_throttle(&req->config->throttle, a->failures, a->last_failure, req->now,
+			     &wait);
+	if (ts == THROTTLE_OPEN)
+		return false;
+	if (store_begin(w->daemon->store, true, &txn) == STORE_OK) {
+		attempt_audit(txn, req, at, action, "refused", REASON_LOCKED,
+			      ts == THROTTLE_LOCKED ? "locked until unlocked" : "delayed");
+		store_commit(txn);
+	}
+	proto_begin(&pw, "FAIL", req->msg.id);
+	proto_add(&pw, "reason", "locked");
+	proto_addf(&pw, "wait", "%u", wait);
+	reply_line(req, &pw);
+	return true;
+}
+
+bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
+{
+	bool bad = false;
+
+	at->login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
+	at->password = field_get(req, "password", FIELD_SECRET_MAX, true, &bad);
+	if (passwd)
+		(void)field_get(req, "new", FIELD_SECRET_MAX, true, &bad);
+	at->code = field_get(req, "otp", FIELD_CODE_MAX, false, &bad);
+	at->service = field_service(req, &bad);
+	at->address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	if (bad)
+		return false;
+	at->norm_ok = ident_login(at->login, at->norm, sizeof(at->norm), &at->is_email) == 0;
+	return true;
+}
+

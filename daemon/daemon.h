@@ -1,0 +1,98 @@
+/*
+ * What every request handler shares: the configuration (swapped on SIGHUP
+ * under a lock), the store, the keys, and the request being served.
+ */
+#ifndef VERDON_DAEMON_H
+#define VERDON_DAEMON_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "crypto.h"
+#include "proto.h"
+
+struct config;
+struct store;
+struct password_hasher;
+
+struct daemon {
+	struct config *config; /* read under config_lock */
+	pthread_rwlock_t config_lock;
+	struct store *store;
+	struct crypto_keys keys;
+	time_t started;
+	atomic_uint connections;
+	atomic_uint queued;
+	unsigned workers;
+};
+
+struct pool;
+
+struct worker {
+	struct daemon *daemon;
+	struct pool *pool;
+	struct password_hasher *hasher; /* owns this thread's Argon2 memory */
+	unsigned index;
+};
+
+enum socket_kind {
+	SOCKET_AUTH,
+	SOCKET_ADMIN,
+};
+
+/* Answer lines accumulated by a handler, sent together. */
+struct reply {
+	char *data;
+	size_t len;
+	size_t cap;
+	bool failed; /* out of memory: the connection gets a TEMPFAIL instead */
+};
+
+struct request {
+	struct request *next;
+	uint64_t conn_id;
+	enum socket_kind kind;
+	uid_t uid; /* the peer's credentials, from SO_PEERCRED */
+	gid_t gid;
+	pid_t pid;
+	const struct verb *verb;
+	char *line; /* owned copy of the request line: msg points into it; wiped */
+	size_t line_len;
+	struct proto_msg msg;
+	struct reply reply;
+	const struct config *config; /* valid while the handler runs */
+	time_t now;
+};
+
+typedef void verb_handler(struct worker *w, struct request *req);
+
+struct verb {
+	const char *name;
+	verb_handler *handler;
+};
+
+/* The dispatch tables of the two sockets, NULL-terminated. */
+extern const struct verb auth_verbs[];
+extern const struct verb admin_verbs[];
+
+/* Appends a finished writer's line (proto_end is called here) and wipes the writer. */
+void reply_line(struct request *req, struct proto_writer *w);
+void reply_ok_ident(struct request *req, const char *identifiant);
+void reply_fail(struct request *req, int reason, const char *detail);
+void reply_tempfail(struct request *req);
+void reply_wipe(struct reply *reply);
+
+/* "admin:uid=N" or "auth" — who acts, for the audit trail. */
+const char *request_actor(const struct request *req, char *buf, size_t len);
+
+#endif
+
+/* Internal verbs the loop submits itself: the audited refusal of a non-admin peer, the purge sweep. */
+extern const struct verb admin_forbidden_verb;
+extern const struct verb purge_verb;
+/* Health checks run by a worker every minute: stale readers, map usage. */
+extern const struct verb housekeeping_verb;

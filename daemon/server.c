@@ -1,0 +1,573 @@
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "conn.h"
+#include "daemon.h"
+#include "listen.h"
+#include "log.h"
+#include "reason.h"
+#include "secret.h"
+#include "server.h"
+#include "workers.h"
+
+/* epoll tags below this are not connections. */
+enum { TAG_AUTH = 1, TAG_ADMIN, TAG_SIGNAL, TAG_DONE, TAG_TIMER, TAG_CONN_MIN = 1u << 16 };
+
+#define SHUTDOWN_GRACE 10 /* seconds to finish what is in flight */
+#define WBUF_MAX (64u << 20)
+
+struct server {
+	struct daemon *d;
+	struct pool *pool;
+	int ep, listen_fd[2], signal_fd, timer_fd;
+	struct conn **conns; /* indexed by fd */
+	unsigned nconns_max;
+	unsigned nconns;
+	uint64_t seq;
+	bool stopping;
+	time_t stop_deadline;
+	unsigned ticks;
+};
+
+static const struct config *cfg(const struct server *s)
+{
+	/* Only the loop swaps the config, so the loop may read it without the lock. */
+	return s->d->config;
+}
+
+static int watch(struct server *s, int fd, uint32_t events, uint64_t tag, int op)
+{
+	struct epoll_event ev = {.events = events, .data.u64 = tag};
+
+	return epoll_ctl(s->ep, op, fd, &ev);
+}
+
+static struct conn *conn_find(struct server *s, uint64_t id)
+{
+	int fd = (int)(id & 0xffffffffu);
+
+	if (fd < 0 || (unsigned)fd >= s->nconns_max || s->conns[fd] == NULL ||
+	    s->conns[fd]->id != id)
+		return NULL;
+	return s->conns[fd];
+}
+
+static void conn_close(struct server *s, struct conn *c)
+{
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	s->conns[c->fd] = NULL;
+	s->nconns--;
+	atomic_fetch_sub(&s->d->connections, 1);
+	secret_wipe(c->rbuf, PROTO_LINE_MAX);
+	free(c->rbuf);
+	if (c->wbuf != NULL)
+		secret_wipe(c->wbuf, c->wcap);
+	free(c->wbuf);
+	free(c);
+}
+
+/* Writes what it can; closes the connection once done with it. false: it is gone. */
+static bool conn_flush(struct server *s, struct conn *c)
+{
+	while (c->woff < c->wlen) {
+		ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			conn_close(s, c);
+			return false;
+		}
+		c->woff += (size_t)n;
+		c->last_active = time(NULL);
+	}
+	if (c->woff == c->wlen)
+		c->woff = c->wlen = 0;
+	if ((c->closing || c->read_closed) && c->pending == 0 && c->wlen == 0) {
+		conn_close(s, c);
+		return false;
+	}
+	/* Stop watching input once no more requests are taken, or EOF would wake us forever. */
+	watch(s, c->fd,
+	      (c->read_closed || c->closing ? 0 : EPOLLIN | EPOLLRDHUP) |
+		      (c->wlen > 0 ? EPOLLOUT : 0),
+	      c->id, EPOLL_CTL_MOD);
+	return true;
+}
+
+static void conn_queue(struct conn *c, const char *data, size_t len)
+{
+	if (c->wlen + len > c->wcap) {
+		size_t cap = c->wcap == 0 ? 4096 : c->wcap;
+		char *buf;
+
+		while (cap < c->wlen + len)
+			cap *= 2;
+		if (cap > WBUF_MAX || (buf = malloc(cap)) == NULL) {
+			c->closing = true; /* cannot answer: hang up rather than lie */
+			return;
+		}
+		if (c->wbuf != NULL) {
+			memcpy(buf, c->wbuf, c->wlen);
+			secret_wipe(c->wbuf, c->wcap);
+			free(c->wbuf);
+		}
+		c->wbuf = buf;
+		c->wcap = cap;
+	}
+	memcpy(c->wbuf + c->wlen, data, len);
+	c->wlen += len;
+}
+
+static void conn_answer(struct conn *c, const char *verb, const char *id, int reason,
+			const char *detail)
+{
+	struct proto_writer w;
+
+	proto_begin(&w, verb, id);
+	proto_add(&w, "reason", proto_reason_name(reason));
+	if (detail != NULL)
+		proto_add(&w, "detail", detail);
+	if (proto_end(&w) == 0)
+		conn_queue(c, w.buf, w.len);
+}
+
+/* A protocol error: say why once, then hang up. */
+static void conn_reject(struct conn *c, const char *why)
+{
+	conn_answer(c, "FAIL", "0", REASON_BAD_REQUEST, why);
+	c->closing = true;
+	c->read_closed = true;
+}
+
+static const struct verb *verb_find(const struct verb *table, const char *name)
+{
+	for (; table->name != NULL; table++)
+		if (strcmp(table->name, name) == 0)
+			return table;
+	return NULL;
+}
+
+static void handshake(struct conn *c, char *line, size_t len)
+{
+	struct proto_msg msg;
+	const char *major;
+
+	if (proto_parse(line, len, &msg) != PROTO_OK || strcmp(msg.verb, "VERSION") != 0 ||
+	    (major = proto_get(&msg, "major")) == NULL || strcmp(major, "1") != 0) {
+		conn_reject(c, "expected VERSION with major=1 first");
+		return;
+	}
+	c->handshake_done = true;
+}
+
+static struct request *request_new(struct conn *c, const char *line, size_t len)
+{
+	struct request *req = calloc(1, sizeof(*req));
+
+	if (req == NULL || (req->line = malloc(len + 1)) == NULL) {
+		free(req);
+		return NULL;
+	}
+	memcpy(req->line, line, len);
+	req->line[len] = '\0';
+	req->line_len = len;
+	req->conn_id = c->id;
+	req->kind = c->kind;
+	req->uid = c->uid;
+	req->gid = c->gid;
+	req->pid = c->pid;
+	return req;
+}
+
+static void request_free(struct request *req)
+{
+	if (req == NULL)
+		return;
+	secret_wipe(req->line, req->line_len);
+	free(req->line);
+	reply_wipe(&req->reply);
+	free(req);
+}
+
+static void conn_request(struct server *s, struct conn *c, const char *line, size_t len)
+{
+	struct request *req = request_new(c, line, len);
+	int r;
+
+	if (req == NULL) {
+		conn_answer(c, "TEMPFAIL", "0", REASON_TEMPFAIL, NULL);
+		return;
+	}
+	if ((r = proto_parse(req->line, len, &req->msg)) != PROTO_OK) {
+		conn_reject(c, proto_error_str(r));
+		goto drop;
+	}
+	req->verb = verb_find(c->kind == SOCKET_AUTH ? auth_verbs : admin_verbs, req->msg.verb);
+	if (req->verb == NULL) {
+		conn_answer(c, "FAIL", req->msg.id, REASON_UNKNOWN_VERB, NULL);
+		goto drop;
+	}
+	if (c->kind == SOCKET_ADMIN && !c->admin_ok)
+		req->verb = &admin_forbidden_verb;
+	if (c->pending >= cfg(s)->max_pending || !pool_submit(s->pool, req)) {
+		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+		goto drop;
+	}
+	c->pending++;
+	return;
+drop:
+	request_free(req);
+}
+
+static void conn_lines(struct server *s, struct conn *c)
+{
+	size_t start = 0;
+	char *lf;
+
+	while (!c->closing && (lf = memchr(c->rbuf + start, '\n', c->rlen - start)) != NULL) {
+		size_t len = (size_t)(lf - (c->rbuf + start));
+		char *line = c->rbuf + start;
+
+		/* Be lenient with a CRLF client such as telnet: a raw CR is never data. */
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		if (!c->handshake_done)
+			handshake(c, line, len);
+		else
+			conn_request(s, c, line, len);
+		start += (size_t)(lf - (c->rbuf + start)) + 1;
+	}
+	secret_wipe(c->rbuf, start);
+	memmove(c->rbuf, c->rbuf + start, c->rlen - start);
+	c->rlen -= start;
+	if (c->rlen == PROTO_LINE_MAX)
+		conn_reject(c, "line too long");
+}
+
+static void conn_read(struct server *s, struct conn *c)
+{
+	while (!c->read_closed && !c->closing) {
+		ssize_t n = read(c->fd, c->rbuf + c->rlen, PROTO_LINE_MAX - c->rlen);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {
+			/* Half-close: answer everything already asked, then close. */
+			c->read_closed = true;
+			break;
+		}
+		c->rlen += (size_t)n;
+		c->last_active = time(NULL);
+		conn_lines(s, c);
+	}
+	conn_flush(s, c);
+}
+
+static void server_accept(struct server *s, enum socket_kind kind)
+{
+	int fd = accept4(s->listen_fd[kind], NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	struct ucred cred;
+	socklen_t clen = sizeof(cred);
+	struct conn *c = NULL;
+	struct proto_writer w;
+
+	if (fd < 0)
+		return;
+	if ((unsigned)fd >= s->nconns_max || s->nconns >= cfg(s)->max_connections ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
+	    (c = calloc(1, sizeof(*c))) == NULL || (c->rbuf = malloc(PROTO_LINE_MAX)) == NULL) {
+		log_warn("connection refused: too many connections or out of memory");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->fd = fd;
+	c->id = (++s->seq << 32) | (unsigned)fd;
+	c->kind = kind;
+	c->uid = cred.uid;
+	c->gid = cred.gid;
+	c->pid = cred.pid;
+	c->last_active = time(NULL);
+	if (kind == SOCKET_ADMIN)
+		c->admin_ok = peer_is_admin(cred.uid, cred.gid, cfg(s)->admin_gid,
+					    cfg(s)->admin_group != NULL);
+	s->conns[fd] = c;
+	s->nconns++;
+	atomic_fetch_add(&s->d->connections, 1);
+	proto_begin(&w, "VERSION", "0");
+	proto_addf(&w, "major", "%d", PROTO_VERSION_MAJOR);
+	proto_addf(&w, "minor", "%d", PROTO_VERSION_MINOR);
+	proto_end(&w);
+	conn_queue(c, w.buf, w.len);
+	watch(s, fd, EPOLLIN | EPOLLRDHUP, c->id, EPOLL_CTL_ADD);
+	conn_flush(s, c);
+}
+
+static void server_done(struct server *s)
+{
+	struct request *req = pool_take_done(s->pool), *next;
+
+	for (; req != NULL; req = next) {
+		struct conn *c = conn_find(s, req->conn_id);
+
+		next = req->next;
+		if (c != NULL) {
+			c->pending--;
+			if (req->reply.failed || req->reply.len == 0)
+				conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+			else
+				conn_queue(c, req->reply.data, req->reply.len);
+			conn_flush(s, c);
+		}
+		request_free(req);
+	}
+}
+
+static void server_internal(struct server *s, const struct verb *verb)
+{
+	struct request *req = calloc(1, sizeof(*req));
+
+	if (req == NULL)
+		return;
+	req->verb = verb;
+	req->kind = SOCKET_ADMIN;
+	req->msg.id = "0";
+	req->msg.verb = verb->name;
+	if (!pool_submit(s->pool, req))
+		request_free(req);
+}
+
+static void server_reload(struct server *s)
+{
+	struct config *fresh, *old = s->d->config;
+	char err[512];
+
+	if (config_load(old->path, &fresh, err, sizeof(err)) < 0) {
+		log_err("reload refused, keeping the running configuration: %s", err);
+		return;
+	}
+	if (strcmp(fresh->state_dir, old->state_dir) != 0 ||
+	    strcmp(fresh->auth_socket, old->auth_socket) != 0 ||
+	    strcmp(fresh->admin_socket, old->admin_socket) != 0 ||
+	    fresh->workers != old->workers || fresh->argon2.m_kib != old->argon2.m_kib)
+		log_warn("reload: state_dir, sockets, workers and argon2 memory change only at "
+			 "restart");
+	pthread_rwlock_wrlock(&s->d->config_lock);
+	s->d->config = fresh;
+	pthread_rwlock_unlock(&s->d->config_lock);
+	config_free(old);
+	log_set_debug(fresh->debug);
+	log_info("configuration reloaded from %s", fresh->path);
+}
+
+static void server_stop(struct server *s)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	s->stop_deadline = time(NULL) + SHUTDOWN_GRACE;
+	for (int k = 0; k < 2; k++) {
+		epoll_ctl(s->ep, EPOLL_CTL_DEL, s->listen_fd[k], NULL);
+		close(s->listen_fd[k]);
+		s->listen_fd[k] = -1;
+	}
+	unlink(cfg(s)->auth_socket);
+	unlink(cfg(s)->admin_socket);
+	for (unsigned fd = 0; fd < s->nconns_max; fd++)
+		if (s->conns[fd] != NULL) {
+			s->conns[fd]->read_closed = true;
+			conn_flush(s, s->conns[fd]);
+		}
+	log_info("stopping: finishing %u requests in flight", pool_busy(s->pool));
+}
+
+static void server_signal(struct server *s)
+{
+	struct signalfd_siginfo si;
+
+	while (read(s->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			server_reload(s);
+		else
+			server_stop(s);
+	}
+}
+
+static void server_tick(struct server *s)
+{
+	uint64_t expirations;
+	time_t now = time(NULL);
+
+	if (read(s->timer_fd, &expirations, sizeof(expirations)) < 0)
+		return;
+	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
+		struct conn *c = s->conns[fd];
+
+		/* Idle, or a reader too slow to take its answers: cut it off. */
+		if (c != NULL && c->pending == 0 &&
+		    now - c->last_active > (time_t)cfg(s)->idle_timeout)
+			conn_close(s, c);
+	}
+	if (s->stopping)
+		return;
+	if (++s->ticks % 60 == 1)
+		server_internal(s, &housekeeping_verb);
+	if (s->ticks % 3600 == 2)
+		server_internal(s, &purge_verb);
+}
+
+static void server_event(struct server *s, const struct epoll_event *ev)
+{
+	struct conn *c;
+
+	switch (ev->data.u64) {
+	case TAG_AUTH:
+		server_accept(s, SOCKET_AUTH);
+		return;
+	case TAG_ADMIN:
+		server_accept(s, SOCKET_ADMIN);
+		return;
+	case TAG_SIGNAL:
+		server_signal(s);
+		return;
+	case TAG_DONE:
+		server_done(s);
+		return;
+	case TAG_TIMER:
+		server_tick(s);
+		return;
+	}
+	if ((c = conn_find(s, ev->data.u64)) == NULL)
+		return;
+	if (ev->events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+		conn_read(s, c);
+	else if (ev->events & EPOLLOUT)
+		conn_flush(s, c);
+}
+
+static int server_setup(struct server *s)
+{
+	const struct config *c = cfg(s);
+	struct itimerspec one_second = {.it_interval = {1, 0}, .it_value = {1, 0}};
+	struct rlimit rl;
+	sigset_t mask;
+	unsigned nworkers = c->workers;
+
+	s->listen_fd[0] = s->listen_fd[1] = s->signal_fd = s->timer_fd = -1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	s->nconns_max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536)
+				? (unsigned)rl.rlim_cur
+				: 65536;
+	if ((s->conns = calloc(s->nconns_max, sizeof(*s->conns))) == NULL)
+		return -1;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	/* Blocked before the workers start, so they inherit it and the signalfd gets them all. */
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	if (nworkers == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+		nworkers = n > 0 ? (unsigned)n : 1;
+	}
+	s->d->workers = nworkers;
+	if ((s->pool = pool_new(s->d, nworkers, c->queue_max, &c->argon2)) == NULL) {
+		log_err("cannot start %u workers with %u KiB of Argon2 memory each", nworkers,
+			c->argon2.m_kib);
+		return -1;
+	}
+	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
+	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
+	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0)
+		return -1;
+	s->listen_fd[SOCKET_AUTH] = listen_unix(c->auth_socket, c->auth_socket_mode, (gid_t)-1);
+	s->listen_fd[SOCKET_ADMIN] =
+		listen_unix(c->admin_socket, c->admin_socket_mode,
+			    c->admin_group != NULL ? c->admin_gid : (gid_t)-1);
+	if (s->listen_fd[0] < 0 || s->listen_fd[1] < 0)
+		return -1;
+	if (watch(s, s->listen_fd[SOCKET_AUTH], EPOLLIN, TAG_AUTH, EPOLL_CTL_ADD) < 0 ||
+	    watch(s, s->listen_fd[SOCKET_ADMIN], EPOLLIN, TAG_ADMIN, EPOLL_CTL_ADD) < 0 ||
+	    watch(s, s->signal_fd, EPOLLIN, TAG_SIGNAL, EPOLL_CTL_ADD) < 0 ||
+	    watch(s, pool_done_fd(s->pool), EPOLLIN, TAG_DONE, EPOLL_CTL_ADD) < 0 ||
+	    watch(s, s->timer_fd, EPOLLIN, TAG_TIMER, EPOLL_CTL_ADD) < 0)
+		return -1;
+	return 0;
+}
+
+static void server_teardown(struct server *s)
+{
+	for (unsigned fd = 0; s->conns != NULL && fd < s->nconns_max; fd++)
+		if (s->conns[fd] != NULL)
+			conn_close(s, s->conns[fd]);
+	/* Joins the workers: every request they hold finishes its commit first. */
+	pool_free(s->pool);
+	for (int k = 0; k < 2; k++)
+		if (s->listen_fd[k] >= 0) {
+			close(s->listen_fd[k]);
+			unlink(k == SOCKET_AUTH ? cfg(s)->auth_socket : cfg(s)->admin_socket);
+		}
+	if (s->signal_fd >= 0)
+		close(s->signal_fd);
+	if (s->timer_fd >= 0)
+		close(s->timer_fd);
+	if (s->ep >= 0)
+		close(s->ep);
+	free(s->conns);
+}
+
+int server_run(struct daemon *d)
+{
+	struct server s = {.d = d, .ep = -1};
+	struct epoll_event evs[64];
+	int r = 1;
+
+	if (server_setup(&s) < 0) {
+		log_err("start-up failed");
+		goto out;
+	}
+	log_info("serving %s and %s with %u workers", cfg(&s)->auth_socket,
+		 cfg(&s)->admin_socket, d->workers);
+	for (;;) {
+		int n = epoll_wait(s.ep, evs, 64, 1000);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll_wait: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			server_event(&s, &evs[i]);
+		if (s.stopping && (s.nconns == 0 || time(NULL) > s.stop_deadline) &&
+		    pool_busy(s.pool) == 0)
+			break;
+		if (s.stopping && time(NULL) > s.stop_deadline + SHUTDOWN_GRACE)
+			break;
+	}
+	r = 0;
+out:
+	server_teardown(&s);
+	return r;
+}

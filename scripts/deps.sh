@@ -1,0 +1,39 @@
+#!/bin/sh
+# Installs the Debian packages that verdon's build and tests need, only when one is missing.
+# Idempotent and quiet when everything is already there.
+set -eu
+
+PACKAGES="
+build-essential pkg-config clang libclang-rt-14-dev
+liblmdb-dev lmdb-utils
+liboath-dev oathtool
+libargon2-dev
+libpwquality-dev cracklib-runtime
+libunistring-dev
+libjansson-dev
+libinih-dev
+libcmocka-dev
+libqrencode-dev libpng-dev zbar-tools
+libssl-dev libcrypt-dev
+libpam0g-dev
+libmicrohttpd-dev
+util-linux whois jq
+"
+
+missing=""
+for p in $PACKAGES; do
+	if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed$'; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing (run as root to install them)" >&2
+	exit 1
+fi
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null

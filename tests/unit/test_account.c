@@ -1,0 +1,543 @@
+#define _GNU_SOURCE /* nftw */
+
+#include <sys/stat.h>
+
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "account.h"
+#include "audit.h"
+#include "secret.h"
+#include "store.h"
+
+struct fixture {
+	char tmp[64];
+	struct store *st;
+	struct store_txn *txn; /* a write transaction, aborted by teardown */
+};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char dir[128], err[256];
+
+	if (f == NULL)
+		return -1;
+	*state = f;
+	strcpy(f->tmp, "/tmp/verdon-test-account-XXXXXX");
+	if (mkdtemp(f->tmp) == NULL)
+		return -1;
+	snprintf(dir, sizeof(dir), "%s/db", f->tmp);
+	if (store_open("lmdb", dir, 8u << 20, &f->st, err, sizeof(err)) != STORE_OK ||
+	    store_begin(f->st, true, &f->txn) != STORE_OK)
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	store_abort(f->txn);
+	store_close(f->st);
+	nftw(f->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+static void fill_otp(struct account_otp *otp, const char *sealed, enum otp_algo algo)
+{
+	snprintf(otp->sealed, sizeof(otp->sealed), "%s", sealed);
+	otp->algo = algo;
+	otp->digits = 8;
+	otp->period = 60;
+	otp->last_step = 55555555;
+	otp->drift = -2;
+}
+
+/* Every field away from its default. */
+static void fill_full(struct account *a)
+{
+	unsigned i;
+
+	memset(a, 0, sizeof(*a));
+	a->revision = 41;
+	strcpy(a->identifiant, "jdupont2");
+	strcpy(a->email, "Jean.Dupont@ac-exemple.fr");
+	strcpy(a->first, "Jean-Éric");
+	strcpy(a->last, "N'Guyen \"le grand\"");
+	strcpy(a->birth, "1980-02-29");
+	memset(a->numen_hmac, 'a', 64);
+	strcpy(a->rescue_email, "jd@example.org");
+	strcpy(a->mobile, "+33 6 12 34 56 78");
+	a->state = ACCOUNT_SUSPENDED;
+	strcpy(a->state_reason, "départ\tà la retraite");
+	a->state_changed = 1700000000;
+	a->created = -5;
+	a->last_login = INT64_MAX;
+	a->password_changed = 1600000000;
+	strcpy(a->password_hash, "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA");
+	a->password_temporary = true;
+	a->temporary_expires = 1700086400;
+	a->otp_active = true;
+	fill_otp(&a->otp, "sealed-one", OTP_SHA256);
+	a->otp_pending = true;
+	fill_otp(&a->otp_next, "sealed-two", OTP_SHA512);
+	a->recovery_count = OTP_RECOVERY_COUNT;
+	for (i = 0; i < OTP_RECOVERY_COUNT; i++)
+		memset(a->recovery[i], (int)('0' + i), 64);
+	a->failures = 4;
+	a->last_failure = 1700000001;
+}
+
+static void test_round_trip(void **state)
+{
+	struct account a, b;
+	char *json;
+	size_t len;
+
+	(void)state;
+	fill_full(&a);
+	assert_int_equal(account_encode(&a, &json, &len), 0);
+	assert_int_equal(len, strlen(json));
+	assert_non_null(strstr(json, "\"v\":1"));
+	assert_non_null(strstr(json, "\"state\":\"suspended\""));
+	assert_int_equal(account_decode(json, len, &b), 0);
+	secret_free(json);
+	assert_memory_equal(&a, &b, sizeof(a));
+	assert_string_equal(account_state_name(ACCOUNT_DELETED), "deleted");
+	assert_string_equal(account_state_name((enum account_state)9), "unknown");
+	/* What cannot be written faithfully is not written. */
+	a.recovery_count = OTP_RECOVERY_COUNT + 1;
+	assert_int_equal(account_encode(&a, &json, &len), -1);
+	assert_null(json);
+	a.recovery_count = 0;
+	a.state = (enum account_state)7;
+	assert_int_equal(account_encode(&a, &json, &len), -1);
+	a.state = ACCOUNT_ACTIVE;
+	memset(a.mobile, '1', sizeof(a.mobile)); /* no terminator */
+	assert_int_equal(account_encode(&a, &json, &len), -1);
+	strcpy(a.mobile, "\xff");
+	assert_int_equal(account_encode(&a, &json, &len), -1);
+}
+
+static void test_decode_defaults(void **state)
+{
+	static const char json[] = "{\"v\":1,\"id\":\"jdupont\",\"zzz\":[1,{\"x\":2}],"
+				   "\"otp\":{\"digits\":8,\"future\":true}}";
+	struct account a;
+
+	(void)state;
+	memset(&a, 0x5a, sizeof(a));
+	assert_int_equal(account_decode(json, strlen(json), &a), 0);
+	assert_string_equal(a.identifiant, "jdupont");
+	assert_string_equal(a.email, "");
+	assert_int_equal(a.revision, 0);
+	assert_int_equal(a.state, ACCOUNT_ACTIVE);
+	assert_false(a.otp_active);
+	assert_int_equal(a.otp.digits, 8);
+	assert_int_equal(a.otp.period, 30);
+	assert_int_equal(a.otp.last_step, -1);
+	assert_int_equal(a.otp_next.digits, 6);
+	assert_int_equal(a.otp_next.last_step, -1);
+	assert_int_equal(a.recovery_count, 0);
+	assert_int_equal(a.failures, 0);
+}
+
+static char *json_with(const char *key, const char *fill, size_t n)
+{
+	char *s = malloc(n * strlen(fill) + 64), *p;
+	size_t i;
+
+	assert_non_null(s);
+	p = s + sprintf(s, "{\"v\":1,\"%s\":\"", key);
+	for (i = 0; i < n; i++)
+		p += sprintf(p, "%s", fill);
+	strcpy(p, "\"}");
+	return s;
+}
+
+static void test_decode_bounds(void **state)
+{
+	static const struct {
+		const char *key, *fill;
+		size_t n;
+		int want;
+	} cases[] = {
+		{"id", "a", IDENT_MAX, 0},	       {"id", "a", IDENT_MAX + 1, -1},
+		{"email", "e", EMAIL_MAX, 0},	       {"email", "e", EMAIL_MAX + 1, -1},
+		{"first", "é", NAME_MAX_BYTES / 2, 0}, {"first", "é", NAME_MAX_BYTES / 2 + 1, -1},
+		{"birth", "1", 10, 0},		       {"birth", "1", 11, -1},
+		{"numen", "f", 64, 0},		       {"numen", "f", 65, -1},
+		{"mobile", "1", 23, 0},		       {"mobile", "1", 24, -1},
+		{"pw", "$", PASSWORD_HASH_MAX - 1, 0}, {"pw", "$", PASSWORD_HASH_MAX, -1},
+	};
+	struct account a;
+	char *json;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json = json_with(cases[i].key, cases[i].fill, cases[i].n);
+		assert_int_equal(account_decode(json, strlen(json), &a), cases[i].want);
+		free(json);
+	}
+}
+
+static void test_decode_refused(void **state)
+{
+	static const char *const bad[] = {
+		"{\"v\":99,\"id\":\"jdupont\"}",
+		"{\"v\":2}",
+		"{\"v\":0}",
+		"{\"v\":\"1\"}",
+		"{\"id\":\"jdupont\"}",
+		"{\"v\":1,",
+		"",
+		"[1]",
+		"\"v\"",
+		"{\"v\":1,\"id\":\"a\",\"id\":\"b\"}",
+		"{\"v\":1,\"id\":\"a\\u0000b\"}",
+		"{\"v\":1,\"id\":5}",
+		"{\"v\":1,\"failures\":-1}",
+		"{\"v\":1,\"failures\":4294967296}",
+		"{\"v\":1,\"rev\":-1}",
+		"{\"v\":1,\"pw_temp\":1}",
+		"{\"v\":1,\"state\":\"gone\"}",
+		"{\"v\":1,\"otp\":[]}",
+		"{\"v\":1,\"otp\":{\"algo\":\"MD5\"}}",
+		"{\"v\":1,\"otp\":{\"drift\":2147483648}}",
+		"{\"v\":1,\"recovery\":\"x\"}",
+		"{\"v\":1,\"recovery\":[1]}",
+		"{\"v\":1,\"recovery\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\","
+		"\"k\"]}",
+	};
+	struct account a;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&a, 0x5a, sizeof(a));
+		if (account_decode(bad[i], strlen(bad[i]), &a) != -1)
+			fail_msg("accepted: %s", bad[i]);
+		assert_string_equal(a.identifiant, ""); /* nothing half-decoded is left */
+	}
+	/* The boundary of the last two. */
+	assert_int_equal(account_decode("{\"v\":1,\"failures\":4294967295}", 29, &a), 0);
+	assert_int_equal(a.failures, 4294967295u);
+}
+
+static struct account *new_account(const char *ident, const char *email, char numen)
+{
+	struct account *a = calloc(1, sizeof(*a));
+
+	assert_non_null(a);
+	strcpy(a->identifiant, ident);
+	strcpy(a->email, email);
+	if (numen != 0)
+		memset(a->numen_hmac, numen, 64);
+	return a;
+}
+
+static void test_put_get(void **state)
+{
+	struct fixture *f = *state;
+	struct account *a = new_account("jdupont", "Jean.Dupont@Exemple.fr", 'a'), b;
+	char ident[IDENT_MAX + 1], numen[65];
+
+	assert_int_equal(account_get(f->txn, "jdupont", false, &b), STORE_NOTFOUND);
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(a->revision, 1);
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(a->revision, 2);
+	assert_int_equal(account_get(f->txn, "jdupont", false, &b), STORE_OK);
+	assert_memory_equal(a, &b, sizeof(b));
+	assert_int_equal(account_get(f->txn, "JEAN.DUPONT@exemple.FR", true, &b), STORE_OK);
+	assert_string_equal(b.identifiant, "jdupont");
+	assert_int_equal(account_get(f->txn, "jean.dupont@exemple.f", true, &b), STORE_NOTFOUND);
+	assert_int_equal(account_get(f->txn, "jdupon", false, &b), STORE_NOTFOUND);
+	assert_int_equal(account_get(f->txn, "", false, &b), STORE_NOTFOUND);
+	memset(numen, 'a', 64);
+	numen[64] = '\0';
+	assert_int_equal(account_by_numen(f->txn, numen, ident), STORE_OK);
+	assert_string_equal(ident, "jdupont");
+	numen[0] = 'b';
+	assert_int_equal(account_by_numen(f->txn, numen, ident), STORE_NOTFOUND);
+	assert_string_equal(ident, "");
+	/* The change survives a commit. */
+	assert_int_equal(store_commit(f->txn), STORE_OK);
+	assert_int_equal(store_begin(f->st, false, &f->txn), STORE_OK);
+	assert_int_equal(account_get(f->txn, "jean.dupont@exemple.fr", true, &b), STORE_OK);
+	assert_int_equal(b.revision, 2);
+	free(a);
+}
+
+static void test_index_change(void **state)
+{
+	struct fixture *f = *state;
+	struct account *a = new_account("jdupont", "old@exemple.fr", 'a'), b;
+	char ident[IDENT_MAX + 1], numen[65];
+	bool taken;
+
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	strcpy(a->email, "New@Exemple.fr");
+	memset(a->numen_hmac, 'c', 64);
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(account_get(f->txn, "old@exemple.fr", true, &b), STORE_NOTFOUND);
+	assert_int_equal(account_email_taken(f->txn, "old@exemple.fr", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_get(f->txn, "new@exemple.fr", true, &b), STORE_OK);
+	memset(numen, 'a', 64);
+	numen[64] = '\0';
+	assert_int_equal(account_by_numen(f->txn, numen, ident), STORE_NOTFOUND);
+	memset(numen, 'c', 64);
+	assert_int_equal(account_by_numen(f->txn, numen, ident), STORE_OK);
+	/* Only the case changes: the entry stays. */
+	strcpy(a->email, "new@exemple.fr");
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(account_get(f->txn, "NEW@exemple.fr", true, &b), STORE_OK);
+	/* No email, no NUMEN: no entries. */
+	a->email[0] = '\0';
+	a->numen_hmac[0] = '\0';
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(account_get(f->txn, "new@exemple.fr", true, &b), STORE_NOTFOUND);
+	assert_int_equal(account_by_numen(f->txn, numen, ident), STORE_NOTFOUND);
+	assert_int_equal(account_get(f->txn, "jdupont", false, &b), STORE_OK);
+	free(a);
+}
+
+static void test_index_collision(void **state)
+{
+	struct fixture *f = *state;
+	struct account *a = new_account("jdupont", "jd@exemple.fr", 'a');
+	struct account *c = new_account("jdupont2", "JD@exemple.fr", 'c'), b;
+	bool taken;
+
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(account_put(f->txn, c), STORE_ERROR);
+	assert_int_equal(c->revision, 0);
+	strcpy(c->email, "jd2@exemple.fr");
+	memset(c->numen_hmac, 'a', 64);
+	assert_int_equal(account_put(f->txn, c), STORE_ERROR);
+	/* Refusals wrote nothing: the transaction still commits cleanly. */
+	assert_int_equal(store_commit(f->txn), STORE_OK);
+	assert_int_equal(store_begin(f->st, true, &f->txn), STORE_OK);
+	assert_int_equal(account_ident_taken(f->txn, "jdupont2", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_email_taken(f->txn, "jd2@exemple.fr", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_get(f->txn, "jd@exemple.fr", true, &b), STORE_OK);
+	assert_string_equal(b.identifiant, "jdupont");
+	free(a);
+	free(c);
+}
+
+static void test_remove_taken(void **state)
+{
+	struct fixture *f = *state;
+	struct account *a = new_account("jdupont", "jd@exemple.fr", 'a'), b;
+	char ident[IDENT_MAX + 1];
+	bool taken = true;
+
+	assert_int_equal(account_ident_taken(f->txn, "jdupont", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(account_ident_taken(f->txn, "jdupont", &taken), STORE_OK);
+	assert_true(taken);
+	assert_int_equal(account_email_taken(f->txn, "JD@exemple.fr", &taken), STORE_OK);
+	assert_true(taken);
+	assert_int_equal(account_email_taken(f->txn, "", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_remove(f->txn, a), STORE_OK);
+	assert_int_equal(account_get(f->txn, "jdupont", false, &b), STORE_NOTFOUND);
+	assert_int_equal(account_ident_taken(f->txn, "jdupont", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_email_taken(f->txn, "jd@exemple.fr", &taken), STORE_OK);
+	assert_false(taken);
+	assert_int_equal(account_by_numen(f->txn, a->numen_hmac, ident), STORE_NOTFOUND);
+	assert_int_equal(account_remove(f->txn, a), STORE_NOTFOUND);
+	/* The email is free again for someone else. */
+	strcpy(a->identifiant, "jdupont3");
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	free(a);
+}
+
+static void test_corrupt_record(void **state)
+{
+	static const char other[] = "{\"v\":1,\"id\":\"someone\"}";
+	struct fixture *f = *state;
+	struct account b;
+
+	assert_int_equal(store_put(f->txn, STORE_ACCOUNTS, "jdupont", 7, other, strlen(other)),
+			 STORE_OK);
+	assert_int_equal(account_get(f->txn, "jdupont", false, &b), STORE_ERROR);
+	assert_int_equal(store_put(f->txn, STORE_ACCOUNTS, "jdupont", 7, "{", 1), STORE_OK);
+	assert_int_equal(account_get(f->txn, "jdupont", false, &b), STORE_ERROR);
+	assert_int_equal(store_put(f->txn, STORE_EMAIL, "x@y.fr", 6, "", 0), STORE_OK);
+	assert_int_equal(account_get(f->txn, "x@y.fr", true, &b), STORE_ERROR);
+}
+
+struct seen {
+	uint64_t seq[16];
+	char json[16][1024];
+	unsigned n;
+	int ret; /* what the callback answers */
+};
+
+static int seen_cb(void *ctx, uint64_t seq, const char *json, size_t len)
+{
+	struct seen *s = ctx;
+
+	if (s->n < 16 && len < sizeof(s->json[0]) && strlen(json) == len) {
+		s->seq[s->n] = seq;
+		memcpy(s->json[s->n++], json, len + 1);
+	}
+	return s->ret;
+}
+
+static void write_event(struct store_txn *txn, int64_t t, const char *id, const char *login,
+			const char *detail)
+{
+	struct audit_event ev = {.time = t, .actor = "auth", .action = "auth", .identifiant = id,
+				 .login = login, .result = "ok", .detail = detail};
+
+	assert_int_equal(audit_write(txn, &ev), STORE_OK);
+}
+
+static void test_audit_read(void **state)
+{
+	static const struct {
+		const char *ident;
+		unsigned limit;
+		unsigned n;
+		uint64_t first;
+	} cases[] = {
+		{NULL, 0, 6, 6},    {NULL, 2, 2, 6},	 {"alice", 0, 4, 5}, {"alice", 3, 3, 5},
+		{"bob", 100, 2, 6}, {"carol", 0, 0, 0}, {"a\"b", 0, 0, 0},
+	};
+	struct fixture *f = *state;
+	struct seen s;
+	size_t i;
+	unsigned j;
+
+	for (i = 1; i <= 6; i++)
+		write_event(f->txn, (int64_t)i, i % 3 == 0 ? "bob" : "alice", "detail \"id\":\"bob\"",
+			    NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&s, 0, sizeof(s));
+		assert_int_equal(audit_read(f->txn, cases[i].ident, cases[i].limit, seen_cb, &s),
+				 STORE_OK);
+		assert_int_equal(s.n, cases[i].n);
+		for (j = 0; j < s.n; j++) {
+			assert_true(j == 0 ? s.seq[j] == cases[i].first : s.seq[j] < s.seq[j - 1]);
+			if (cases[i].ident != NULL)
+				assert_non_null(strstr(s.json[j], cases[i].ident));
+		}
+	}
+	memset(&s, 0, sizeof(s));
+	s.ret = 1;
+	assert_int_equal(audit_read(f->txn, NULL, 0, seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 1);
+	memset(&s, 0, sizeof(s));
+	s.ret = -1;
+	assert_int_equal(audit_read(f->txn, NULL, 0, seen_cb, &s), STORE_ERROR);
+}
+
+/* The one record's member, cleaned. */
+static void audit_member(struct store_txn *txn, const char *name, char *out, size_t cap)
+{
+	struct seen s;
+	json_t *obj, *v;
+
+	memset(&s, 0, sizeof(s));
+	assert_int_equal(audit_read(txn, NULL, 1, seen_cb, &s), STORE_OK);
+	assert_int_equal(s.n, 1);
+	obj = json_loads(s.json[0], 0, NULL);
+	assert_non_null(obj);
+	v = json_object_get(obj, name);
+	out[0] = '\0';
+	if (v != NULL)
+		snprintf(out, cap, "%s", json_string_value(v));
+	json_decref(obj);
+}
+
+static void test_audit_clean(void **state)
+{
+	static const char e_acute[] = "\xc3\xa9";
+	static const struct {
+		const char *in;
+		const char *want; /* NULL: built below */
+	} cases[] = {
+		{"ab\x01" "c\nd\x7f" "e\r\t", "abcde"},
+		{"a\xff" "b\xc3", "ab"},
+		{"x\xc2\x85y\xe2\x80\xaez\xe2\x80\xa8!", "xyz!"},
+		{"\x1b[31mred", "[31mred"},
+		{"", ""},
+	};
+	struct fixture *f = *state;
+	char in[1024], want[300], got[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_event(f->txn, 1, "id", cases[i].in, NULL);
+		audit_member(f->txn, "login", got, sizeof(got));
+		assert_string_equal(got, cases[i].want);
+	}
+	/* Cut at 256 bytes, never inside a character. */
+	memset(in, 'x', 300);
+	in[300] = '\0';
+	write_event(f->txn, 1, NULL, NULL, in);
+	audit_member(f->txn, "detail", got, sizeof(got));
+	assert_int_equal(strlen(got), AUDIT_VALUE_MAX);
+	in[0] = '\0';
+	for (i = 0; i < 200; i++)
+		strcat(in, e_acute);
+	memmove(in + 1, in, strlen(in) + 1);
+	in[0] = 'x';
+	write_event(f->txn, 1, NULL, NULL, in);
+	audit_member(f->txn, "detail", got, sizeof(got));
+	memcpy(want, in, 255);
+	want[255] = '\0';
+	assert_string_equal(got, want);
+	/* NULL members are left out. */
+	audit_member(f->txn, "id", got, sizeof(got));
+	assert_string_equal(got, "");
+	audit_member(f->txn, "t", got, sizeof(got));
+	assert_string_equal(got, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip),
+		cmocka_unit_test(test_decode_defaults),
+		cmocka_unit_test(test_decode_bounds),
+		cmocka_unit_test(test_decode_refused),
+		cmocka_unit_test_setup_teardown(test_put_get, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_index_collision, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_taken, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_clean, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("account", tests, NULL, NULL);
+}
