@@ -15,12 +15,13 @@
 
 /* Header columns, trailing unnamed ones (a spreadsheet's used range) included. */
 #define CSV_MAX_FIELDS 64
-#define CSV_NAME_MAX   48
-#define CSV_YEAR_MIN   1900
-#define CSV_YEAR_MAX   2100
-#define CSV_NUMEN_LEN  13
-#define CSV_STR(x)     #x
-#define CSV_XSTR(x)    CSV_STR(x)
+#define CSV_NAME_MAX 48
+#define CSV_YEAR_MIN 1900
+#define CSV_YEAR_MAX 2100
+#define CSV_NUMEN_LEN 13
+#define CSV_STR(x) #x
+#define CSV_XSTR(x) CSV_STR(x)
+#define CSV_TOO_LONG "row longer than " CSV_XSTR(CSV_LINE_MAX) " bytes"
 
 struct csv_reader {
 	const char *data;
@@ -43,43 +44,31 @@ struct csv_reader {
 	char buf[2 * CSV_LINE_MAX + 2];
 };
 
-struct csv_alias {
-	const char *name;
-	enum csv_column col;
-};
-
-static const struct csv_alias csv_aliases[] = {
-	{"last", CSV_LAST},
-	{"nom", CSV_LAST},
-	{"first", CSV_FIRST},
-	{"prenom", CSV_FIRST},
-	{"birth", CSV_BIRTH},
-	{"naissance", CSV_BIRTH},
-	{"date_naissance", CSV_BIRTH},
-	{"date_de_naissance", CSV_BIRTH},
-	{"numen", CSV_NUMEN},
-	{"rescue_email", CSV_RESCUE_EMAIL},
-	{"email_secours", CSV_RESCUE_EMAIL},
-	{"email", CSV_RESCUE_EMAIL},
-	{"mail_secours", CSV_RESCUE_EMAIL},
-	{"id", CSV_ID},
-	{"identifiant", CSV_ID},
-	{"mobile", CSV_MOBILE},
-	{"portable", CSV_MOBILE},
-	{"telephone", CSV_MOBILE},
+/* Header names after csv_fold, space-separated; spaces cannot occur in a folded name. */
+static const char *const csv_aliases[CSV_COLUMN_COUNT] = {
+    " last nom ",
+    " first prenom ",
+    " birth naissance date_naissance date_de_naissance ",
+    " numen ",
+    " rescue_email email_secours email mail_secours ",
+    " id identifiant ",
+    " mobile portable telephone ",
 };
 
 /* How a missing column is named: the English name and the French one. */
 static const char *const csv_names[CSV_COLUMN_COUNT] = {
-	"\"last\" (or \"nom\")",	  "\"first\" (or \"prenom\")",
-	"\"birth\" (or \"naissance\")",	  "\"numen\"",
-	"\"rescue_email\" (or \"email_secours\")", "\"id\" (or \"identifiant\")",
-	"\"mobile\" (or \"portable\")",
+    "\"last\" (or \"nom\")",
+    "\"first\" (or \"prenom\")",
+    "\"birth\" (or \"naissance\")",
+    "\"numen\"",
+    "\"rescue_email\" (or \"email_secours\")",
+    "\"id\" (or \"identifiant\")",
+    "\"mobile\" (or \"portable\")",
 };
 
 /* U+00C0..U+00FF (UTF-8 C3 80..C3 BF) without their accents; '?' has no base letter. */
 static const char csv_latin1[] = "aaaaaa?ceeeeiiii?nooooo?ouuuuy??"
-				 "aaaaaa?ceeeeiiii?nooooo?ouuuuy?y";
+                                 "aaaaaa?ceeeeiiii?nooooo?ouuuuy?y";
 
 static void __attribute__((format(printf, 3, 4)))
 csv_err(char *err, size_t errlen, const char *fmt, ...)
@@ -149,90 +138,100 @@ static void csv_field_end(struct csv_reader *rd, size_t keep)
 
 enum csv_state { CSV_START, CSV_PLAIN, CSV_QUOTED, CSV_CLOSED, CSV_AFTER };
 
+struct csv_scan {
+	enum csv_state st;
+	size_t keep; /* a plain field's length without its trailing spaces */
+};
+
+/* One byte of a record that is not its line break; NULL or the structural error. */
+static const char *csv_byte(struct csv_reader *rd, struct csv_scan *sc, char c)
+{
+	switch (sc->st) {
+	case CSV_START:
+		if (c == '"') {
+			sc->st = CSV_QUOTED;
+		} else if (c == rd->sep) {
+			csv_field_end(rd, 0);
+		} else if (!csv_is_space(c)) {
+			csv_append(rd, c);
+			sc->keep = rd->cur;
+			sc->st = CSV_PLAIN;
+		}
+		break;
+	case CSV_PLAIN:
+		if (c == rd->sep) {
+			csv_field_end(rd, sc->keep);
+			sc->st = CSV_START;
+			break;
+		}
+		csv_append(rd, c);
+		if (!csv_is_space(c))
+			sc->keep = rd->cur;
+		break;
+	case CSV_QUOTED:
+		if (c == '"')
+			sc->st = CSV_CLOSED;
+		else
+			csv_append(rd, c);
+		break;
+	case CSV_CLOSED:
+	case CSV_AFTER:
+		if (c == '"' && sc->st == CSV_CLOSED) {
+			csv_append(rd, '"'); /* a doubled quote */
+			sc->st = CSV_QUOTED;
+		} else if (c == rd->sep) {
+			csv_field_end(rd, rd->cur);
+			sc->st = CSV_START;
+		} else if (csv_is_space(c)) {
+			sc->st = CSV_AFTER;
+		} else {
+			return "text after a closing quote";
+		}
+		break;
+	}
+	return NULL;
+}
+
 /*
  * One record (RFC 4180) from rd->pos into rd->buf. NULL and *end_r, *lines_r
  * (line breaks consumed) on success, else the structural error.
  */
 static const char *csv_record(struct csv_reader *rd, size_t *end_r, unsigned *lines_r)
 {
-	const char *d = rd->data;
-	size_t n = rd->len, start = rd->pos, i, keep = 0;
-	enum csv_state st = CSV_START;
+	const char *d = rd->data, *why;
+	size_t n = rd->len, start = rd->pos, i;
+	struct csv_scan sc = {CSV_START, 0};
 	unsigned lines = 0;
 
 	rd->nfields = rd->used = rd->cur = 0;
 	rd->off[0] = 0;
 	rd->nonempty = 0;
 	for (i = start; i < n; i++) {
-		char c = d[i];
+		int brk = d[i] == '\n' || (d[i] == '\r' && !(i + 1 < n && d[i + 1] == '\n'));
 
-		if (st != CSV_QUOTED && (c == '\n' || c == '\r')) {
+		if (sc.st != CSV_QUOTED && (d[i] == '\n' || d[i] == '\r')) {
 			i = csv_line_end(d, n, i);
 			lines++;
 			break;
 		}
 		if (i - start >= CSV_LINE_MAX)
-			return st == CSV_QUOTED ? "row longer than " CSV_XSTR(CSV_LINE_MAX)
-						  " bytes (a quote not closed?)"
-						: "row longer than " CSV_XSTR(CSV_LINE_MAX) " bytes";
-		switch (st) {
-		case CSV_START:
-			if (c == '"') {
-				st = CSV_QUOTED;
-			} else if (c == rd->sep) {
-				csv_field_end(rd, 0);
-			} else if (!csv_is_space(c)) {
-				csv_append(rd, c);
-				keep = rd->cur;
-				st = CSV_PLAIN;
-			}
-			break;
-		case CSV_PLAIN:
-			if (c == rd->sep) {
-				csv_field_end(rd, keep);
-				st = CSV_START;
-				break;
-			}
-			csv_append(rd, c);
-			if (!csv_is_space(c))
-				keep = rd->cur;
-			break;
-		case CSV_QUOTED:
-			if (c == '"') {
-				st = CSV_CLOSED;
-				break;
-			}
-			if (c == '\n' || (c == '\r' && !(i + 1 < n && d[i + 1] == '\n')))
-				lines++;
-			csv_append(rd, c);
-			break;
-		case CSV_CLOSED:
-		case CSV_AFTER:
-			if (c == '"' && st == CSV_CLOSED) {
-				csv_append(rd, '"'); /* a doubled quote */
-				st = CSV_QUOTED;
-			} else if (c == rd->sep) {
-				csv_field_end(rd, rd->cur);
-				st = CSV_START;
-			} else if (csv_is_space(c)) {
-				st = CSV_AFTER;
-			} else {
-				return "text after a closing quote";
-			}
-			break;
-		}
+			return sc.st == CSV_QUOTED ? CSV_TOO_LONG " (a quote not closed?)"
+			                           : CSV_TOO_LONG;
+		if ((why = csv_byte(rd, &sc, d[i])) != NULL)
+			return why;
+		lines += brk && sc.st == CSV_QUOTED;
 	}
-	if (i >= n && st == CSV_QUOTED)
+	if (i >= n && sc.st == CSV_QUOTED)
 		return "quote not closed";
-	csv_field_end(rd, st == CSV_PLAIN ? keep : rd->cur);
+	csv_field_end(rd, sc.st == CSV_PLAIN ? sc.keep : rd->cur);
 	*end_r = i;
 	*lines_r = lines;
 	return NULL;
 }
 
 /* 0, or -1 with err naming the line of the first NUL or invalid UTF-8 byte. */
-static int csv_check_encoding(const struct csv_reader *rd, size_t start, size_t end,
-			      unsigned line, char *err, size_t errlen)
+static int csv_check_encoding(const struct csv_reader *rd, size_t start, size_t end, unsigned line,
+                              char *err, size_t errlen)
 {
 	const char *nul = memchr(rd->data + start, '\0', end - start);
 	const uint8_t *bad = u8_check((const uint8_t *)rd->data + start, end - start);
@@ -245,7 +244,8 @@ static int csv_check_encoding(const struct csv_reader *rd, size_t start, size_t 
 	else
 		at = (size_t)((const char *)bad - rd->data);
 	line += csv_count_lines(rd->data, rd->len, start, at);
-	csv_err(err, errlen, "line %u: %s", line, rd->data[at] == '\0' ? "NUL byte" : "invalid UTF-8");
+	csv_err(err, errlen, "line %u: %s", line,
+	        rd->data[at] == '\0' ? "NUL byte" : "invalid UTF-8");
 	return -1;
 }
 
@@ -274,14 +274,15 @@ static int csv_fold(const char *s, size_t n, char *out, size_t outlen)
 
 static int csv_lookup(const char *s, size_t n)
 {
-	char folded[CSV_NAME_MAX];
-	size_t i;
+	char folded[CSV_NAME_MAX + 2] = " ";
+	int col;
 
-	if (csv_fold(s, n, folded, sizeof(folded)) < 0)
+	if (csv_fold(s, n, folded + 1, sizeof(folded) - 2) < 0 || strchr(folded + 1, ' ') != NULL)
 		return -1;
-	for (i = 0; i < sizeof(csv_aliases) / sizeof(csv_aliases[0]); i++)
-		if (strcmp(folded, csv_aliases[i].name) == 0)
-			return (int)csv_aliases[i].col;
+	strcat(folded, " ");
+	for (col = 0; col < CSV_COLUMN_COUNT; col++)
+		if (strstr(csv_aliases[col], folded) != NULL)
+			return col;
 	return -1;
 }
 
@@ -325,7 +326,7 @@ static int csv_find_sep(struct csv_reader *rd)
 }
 
 static int csv_header_column(struct csv_reader *rd, size_t k, unsigned seen, char *err,
-			     size_t errlen)
+                             size_t errlen)
 {
 	const char *s = rd->buf + rd->off[k];
 	char shown[CSV_NAME_MAX];
@@ -479,7 +480,7 @@ static int csv_numen(char *s)
 
 /* Fills row from the record just read; -1 with err when a field is not acceptable. */
 static int csv_fill(struct csv_reader *rd, struct csv_row *row, unsigned line, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	char *f[CSV_COLUMN_COUNT] = {NULL};
 	size_t k;
@@ -487,13 +488,13 @@ static int csv_fill(struct csv_reader *rd, struct csv_row *row, unsigned line, c
 
 	if (rd->nfields != rd->ncols) {
 		csv_err(err, errlen, "line %u: %zu field%s, the header has %zu", line, rd->nfields,
-			rd->nfields == 1 ? "" : "s", rd->ncols);
+		        rd->nfields == 1 ? "" : "s", rd->ncols);
 		return -1;
 	}
 	for (k = 0; k < rd->ncols; k++) {
 		if (rd->flen[k] > CSV_FIELD_MAX) {
 			csv_err(err, errlen, "line %u: field %zu longer than %d bytes", line, k + 1,
-				CSV_FIELD_MAX);
+			        CSV_FIELD_MAX);
 			return -1;
 		}
 		if (rd->map[k] >= 0)
@@ -507,12 +508,12 @@ static int csv_fill(struct csv_reader *rd, struct csv_row *row, unsigned line, c
 	}
 	if (csv_date(rd, f[CSV_BIRTH]) < 0) {
 		csv_err(err, errlen, "line %u: \"%s\" is not a date (YYYY-MM-DD or DD/MM/YYYY)",
-			line, rd->name[CSV_BIRTH]);
+		        line, rd->name[CSV_BIRTH]);
 		return -1;
 	}
 	if (csv_numen(f[CSV_NUMEN]) < 0) {
 		csv_err(err, errlen, "line %u: \"%s\" must be 13 letters or digits", line,
-			rd->name[CSV_NUMEN]);
+		        rd->name[CSV_NUMEN]);
 		return -1;
 	}
 	row->line = line;

@@ -199,7 +199,7 @@ static const char *config_check(struct config *c)
 		{OFF(admin_socket), "admin_socket"}, {OFF(mail_domain), "mail_domain"},
 		{OFF(issuer), "issuer"},
 	};
-	static char msg[128];
+	static char msg[512];
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (*(char **)((char *)c + required[i].offset) == NULL) {
@@ -215,6 +215,10 @@ static const char *config_check(struct config *c)
 	if (c->organisation == NULL && (c->organisation = strdup(c->issuer)) == NULL)
 		return "out of memory";
 	c->policy.dict_path = c->dictionary_path;
+	/* A missing dictionary would silently weaken every password change: refuse to start. */
+	if (c->policy.dictionary &&
+	    password_dictionary_check(c->dictionary_path, msg, sizeof(msg)) < 0)
+		return msg;
 	if (c->admin_group != NULL) {
 		struct group *gr = getgrnam(c->admin_group);
 

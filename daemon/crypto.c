@@ -30,8 +30,8 @@
 /* Keeps base64 sizes far from EVP's int arithmetic. */
 #define B64_DATA_MAX (1u << 24)
 
-__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen,
-							 const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_err(char *err, size_t errlen, const char *fmt,
+                                                          ...)
 {
 	va_list ap;
 
@@ -127,18 +127,18 @@ static int keys_check(const char *path, const struct stat *st, char *err, size_t
 	}
 	if (st->st_uid != geteuid()) {
 		set_err(err, errlen, "%s: owned by uid %u, not by the daemon's uid %u", path,
-			(unsigned)st->st_uid, (unsigned)geteuid());
+		        (unsigned)st->st_uid, (unsigned)geteuid());
 		return -1;
 	}
 	if (st->st_mode & 077) {
 		set_err(err, errlen,
-			"%s: readable by group or others (mode %04o); run chmod 600 %s", path,
-			(unsigned)(st->st_mode & 07777), path);
+		        "%s: readable by group or others (mode %04o); run chmod 600 %s", path,
+		        (unsigned)(st->st_mode & 07777), path);
 		return -1;
 	}
 	if (st->st_size != KEY_FILE_LEN) {
 		set_err(err, errlen, "%s: %lld bytes, a key file has exactly %d", path,
-			(long long)st->st_size, KEY_FILE_LEN);
+		        (long long)st->st_size, KEY_FILE_LEN);
 		return -1;
 	}
 	return 0;
@@ -155,7 +155,7 @@ static int keys_read(const char *path, uint8_t buf[KEY_FILE_LEN], char *err, siz
 		return 1;
 	if (fd < 0) {
 		set_err(err, errlen, "%s: %s", path,
-			errno == ELOOP ? "is a symbolic link" : strerror(errno));
+		        errno == ELOOP ? "is a symbolic link" : strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -214,13 +214,13 @@ static void hmac_fetch(void)
 }
 
 static int hmac_run(const struct crypto_keys *keys, const char *domain, const void *data,
-		    size_t len, uint8_t out[CRYPTO_HMAC_LEN])
+                    size_t len, uint8_t out[CRYPTO_HMAC_LEN])
 {
 	static const uint8_t zero = 0;
 	char digest[] = "SHA256";
 	OSSL_PARAM params[] = {
-		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-		OSSL_PARAM_construct_end(),
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
 	};
 	EVP_MAC_CTX *ctx = NULL;
 	size_t outl = 0;
@@ -241,7 +241,7 @@ out:
 }
 
 void crypto_hmac(const struct crypto_keys *keys, const char *domain, const void *data, size_t len,
-		 uint8_t out[CRYPTO_HMAC_LEN])
+                 uint8_t out[CRYPTO_HMAC_LEN])
 {
 	/*
 	 * The interface has no error path and any value we made up would be
@@ -255,7 +255,7 @@ void crypto_hmac(const struct crypto_keys *keys, const char *domain, const void 
 }
 
 void crypto_hmac_hex(const struct crypto_keys *keys, const char *domain, const void *data,
-		     size_t len, char out[2 * CRYPTO_HMAC_LEN + 1])
+                     size_t len, char out[2 * CRYPTO_HMAC_LEN + 1])
 {
 	uint8_t mac[CRYPTO_HMAC_LEN];
 
@@ -265,7 +265,7 @@ void crypto_hmac_hex(const struct crypto_keys *keys, const char *domain, const v
 }
 
 static int gcm_seal(const struct crypto_keys *keys, const char *aad, const uint8_t *plain,
-		    size_t plain_len, uint8_t *buf)
+                    size_t plain_len, uint8_t *buf)
 {
 	uint8_t *nonce = buf, *ct = buf + CRYPTO_NONCE_LEN, *tag = ct + plain_len;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -286,7 +286,7 @@ out:
 }
 
 int crypto_seal(const struct crypto_keys *keys, const char *aad, const uint8_t *plain,
-		size_t plain_len, char **sealed_r)
+                size_t plain_len, char **sealed_r)
 {
 	size_t buf_len = CRYPTO_NONCE_LEN + plain_len + CRYPTO_TAG_LEN;
 	uint8_t *buf = NULL;
@@ -309,8 +309,8 @@ out:
 	return r;
 }
 
-static int gcm_open(const struct crypto_keys *keys, const char *aad, uint8_t *buf,
-		    size_t ct_len, uint8_t *plain)
+static int gcm_open(const struct crypto_keys *keys, const char *aad, uint8_t *buf, size_t ct_len,
+                    uint8_t *plain)
 {
 	uint8_t *nonce = buf, *ct = buf + CRYPTO_NONCE_LEN, *tag = ct + ct_len;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
@@ -330,8 +330,8 @@ out:
 	return r;
 }
 
-int crypto_open(const struct crypto_keys *keys, const char *aad, const char *sealed,
-		uint8_t *plain, size_t plain_cap, size_t *plain_len_r)
+int crypto_open(const struct crypto_keys *keys, const char *aad, const char *sealed, uint8_t *plain,
+                size_t plain_cap, size_t *plain_len_r)
 {
 	size_t cap = 3 * (SEAL_TEXT_MAX / 4), len = 0, ct_len;
 	uint8_t *buf = NULL;

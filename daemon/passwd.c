@@ -188,6 +188,10 @@ static enum step passwd_try(struct worker *w, struct request *req, struct attemp
 		return STEP_DONE;
 	}
 	reason = check_new(w, req, &at->a, at->password, new, detail, sizeof(detail));
+	if (reason == REASON_TEMPFAIL) {
+		reply_tempfail(req);
+		return STEP_DONE;
+	}
 	if (reason != REASON_NONE) {
 		refuse(w, req, at, reason, false, detail);
 		return STEP_DONE;

@@ -101,8 +101,8 @@ struct password_hasher *password_hasher_new(const struct argon2_params *params)
 		return NULL;
 	h->params = *params;
 	h->area_len = (size_t)params->m_kib * 1024;
-	h->area = mmap(NULL, h->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-		       -1, 0);
+	h->area =
+	    mmap(NULL, h->area_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (h->area == MAP_FAILED) {
 		free(h);
 		return NULL;
@@ -124,24 +124,24 @@ void password_hasher_free(struct password_hasher *h)
 }
 
 static int argon2_run(struct password_hasher *h, const struct argon2_params *params,
-		      const uint8_t pre[CRYPTO_HMAC_LEN], const uint8_t *salt, size_t salt_len,
-		      uint8_t *out, size_t out_len)
+                      const uint8_t pre[CRYPTO_HMAC_LEN], const uint8_t *salt, size_t salt_len,
+                      uint8_t *out, size_t out_len)
 {
 	argon2_context ctx = {
-		.out = out,
-		.outlen = (uint32_t)out_len,
-		.pwd = (uint8_t *)pre,
-		.pwdlen = CRYPTO_HMAC_LEN,
-		.salt = (uint8_t *)salt,
-		.saltlen = (uint32_t)salt_len,
-		.t_cost = params->t,
-		.m_cost = params->m_kib,
-		.lanes = params->p,
-		.threads = params->p,
-		.version = ARGON2_VERSION_13,
-		.allocate_cbk = area_alloc,
-		.free_cbk = area_free,
-		.flags = ARGON2_DEFAULT_FLAGS,
+	    .out = out,
+	    .outlen = (uint32_t)out_len,
+	    .pwd = (uint8_t *)pre,
+	    .pwdlen = CRYPTO_HMAC_LEN,
+	    .salt = (uint8_t *)salt,
+	    .saltlen = (uint32_t)salt_len,
+	    .t_cost = params->t,
+	    .m_cost = params->m_kib,
+	    .lanes = params->p,
+	    .threads = params->p,
+	    .version = ARGON2_VERSION_13,
+	    .allocate_cbk = area_alloc,
+	    .free_cbk = area_free,
+	    .flags = ARGON2_DEFAULT_FLAGS,
 	};
 	int rc;
 
@@ -162,7 +162,8 @@ int password_normalize(const char *in, size_t len, char **out_r, size_t *out_len
 	*out_len_r = 0;
 	if (memchr(in, '\0', len) != NULL || u8_check((const uint8_t *)in, len) != NULL)
 		goto out;
-	if (len > 0 && (nfkc = u8_normalize(UNINORM_NFKC, (const uint8_t *)in, len, NULL, &n)) == NULL)
+	if (len > 0 &&
+	    (nfkc = u8_normalize(UNINORM_NFKC, (const uint8_t *)in, len, NULL, &n)) == NULL)
 		goto out;
 	if ((out = malloc(n + 1)) == NULL)
 		goto out;
@@ -190,21 +191,21 @@ static char *b64_nopad(const uint8_t *data, size_t len)
 }
 
 static int phc_encode(const struct argon2_params *p, const uint8_t *salt, const uint8_t *hash,
-		      char out[PASSWORD_HASH_MAX])
+                      char out[PASSWORD_HASH_MAX])
 {
 	char *s = b64_nopad(salt, SALT_LEN), *hs = b64_nopad(hash, HASH_LEN);
 	int n = -1;
 
 	if (s != NULL && hs != NULL)
 		n = snprintf(out, PASSWORD_HASH_MAX, "%sv=19$m=%u,t=%u,p=%u$%s$%s", argon2_prefix,
-			     p->m_kib, p->t, p->p, s, hs);
+		             p->m_kib, p->t, p->p, s, hs);
 	free(s);
 	free(hs);
 	return n > 0 && n < PASSWORD_HASH_MAX ? 0 : -1;
 }
 
 int password_hash(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
-		  size_t len, char out[PASSWORD_HASH_MAX])
+                  size_t len, char out[PASSWORD_HASH_MAX])
 {
 	uint8_t pre[CRYPTO_HMAC_LEN], salt[SALT_LEN], hash[HASH_LEN];
 	char *nfkc = NULL;
@@ -227,7 +228,7 @@ out:
 }
 
 void password_dummy(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
-		    size_t len)
+                    size_t len)
 {
 	static const uint8_t salt[SALT_LEN];
 	uint8_t pre[CRYPTO_HMAC_LEN], hash[HASH_LEN];
@@ -265,13 +266,13 @@ static int parse_b64(const char **s, uint8_t *out, size_t min, size_t max, size_
 	char buf[4 * ((PHC_HASH_MAX + 2) / 3) + 1];
 	size_t n = strcspn(*s, "$");
 
-	if (n >= sizeof(buf) - 2 || n % 4 == 1)
+	/* PHC fields are unpadded: a '=' is not theirs. */
+	if (n >= sizeof(buf) - 2 || n % 4 == 1 || memchr(*s, '=', n) != NULL)
 		return -1;
 	memcpy(buf, *s, n);
 	while (n % 4 != 0)
 		buf[n++] = '=';
 	buf[n] = '\0';
-	/* crypto_b64_decode accepts '=' only as padding, so one in the field fails. */
 	if (crypto_b64_decode(buf, out, max, len_r) < 0 || *len_r < min)
 		return -1;
 	*s += strcspn(*s, "$");
@@ -292,18 +293,16 @@ static int phc_parse(const char *s, struct phc *phc)
 	    parse_u32(&s, ",t=", PHC_T_MAX, &p->t) < 0 ||
 	    parse_u32(&s, ",p=", PHC_P_MAX, &p->p) < 0 || !params_valid(p) || *s++ != '$')
 		return -1;
-	if (parse_b64(&s, phc->salt, PHC_SALT_MIN, PHC_SALT_MAX, &phc->salt_len) < 0 ||
-	    *s++ != '$')
+	if (parse_b64(&s, phc->salt, PHC_SALT_MIN, PHC_SALT_MAX, &phc->salt_len) < 0 || *s++ != '$')
 		return -1;
-	if (parse_b64(&s, phc->hash, PHC_HASH_MIN, PHC_HASH_MAX, &phc->hash_len) < 0 ||
-	    *s != '\0')
+	if (parse_b64(&s, phc->hash, PHC_HASH_MIN, PHC_HASH_MAX, &phc->hash_len) < 0 || *s != '\0')
 		return -1;
 	return 0;
 }
 
-static enum password_match verify_argon2(struct password_hasher *h,
-					 const struct crypto_keys *keys, const char *pw,
-					 size_t len, const char *stored, bool *rehash_r)
+static enum password_match verify_argon2(struct password_hasher *h, const struct crypto_keys *keys,
+                                         const char *pw, size_t len, const char *stored,
+                                         bool *rehash_r)
 {
 	struct phc phc;
 	uint8_t pre[CRYPTO_HMAC_LEN], hash[PHC_HASH_MAX];
@@ -316,7 +315,7 @@ static enum password_match verify_argon2(struct password_hasher *h,
 		goto out;
 	}
 	*rehash_r = phc.params.m_kib < h->params.m_kib || phc.params.t < h->params.t ||
-		    phc.params.p < h->params.p;
+	            phc.params.p < h->params.p;
 	if (password_normalize(pw, len, &nfkc, &nfkc_len) < 0) {
 		/* Bad UTF-8 can never have been hashed: it costs the same all the same. */
 		password_dummy(h, keys, pw, len);
@@ -343,7 +342,7 @@ static bool is_lower_hex(const char *s, size_t n)
 }
 
 static enum password_match verify_hmac(struct password_hasher *h, const struct crypto_keys *keys,
-				       const char *pw, size_t len, const char *stored)
+                                       const char *pw, size_t len, const char *stored)
 {
 	const char *want = stored + strlen(hmac_prefix);
 	char got[2 * CRYPTO_HMAC_LEN + 1];
@@ -351,7 +350,8 @@ static enum password_match verify_hmac(struct password_hasher *h, const struct c
 
 	/* The fast hash alone would tell a generated secret from a chosen one. */
 	password_dummy(h, keys, pw, len);
-	if (strnlen(want, sizeof(got)) != 2 * CRYPTO_HMAC_LEN || !is_lower_hex(want, 2 * CRYPTO_HMAC_LEN))
+	if (strnlen(want, sizeof(got)) != 2 * CRYPTO_HMAC_LEN ||
+	    !is_lower_hex(want, 2 * CRYPTO_HMAC_LEN))
 		return PASSWORD_ERROR;
 	crypto_hmac_hex(keys, "secret", pw, len, got);
 	r = secret_equal(got, want, 2 * CRYPTO_HMAC_LEN) ? PASSWORD_MATCH : PASSWORD_MISMATCH;
@@ -384,6 +384,9 @@ static enum password_match verify_crypt(const char *pw, size_t len, const char *
 		goto out;
 	if ((got = crypt_rn(phrase, stored, cd, (int)sizeof(*cd))) == NULL)
 		goto out;
+	/* Only a setting, not a hash ("$6$salt"): nothing could ever match it. */
+	if (strlen(got) != strlen(stored))
+		goto out;
 	r = secret_equal_str(got, stored, CRYPT_OUTPUT_SIZE) ? PASSWORD_MATCH : PASSWORD_MISMATCH;
 out:
 	if (cd != NULL)
@@ -394,7 +397,7 @@ out:
 }
 
 enum password_match password_verify(struct password_hasher *h, const struct crypto_keys *keys,
-				    const char *pw, size_t len, const char *stored, bool *rehash_r)
+                                    const char *pw, size_t len, const char *stored, bool *rehash_r)
 {
 	*rehash_r = false;
 	if (len > PASSWORD_INPUT_MAX) {
@@ -418,7 +421,7 @@ enum password_match password_verify(struct password_hasher *h, const struct cryp
 }
 
 void password_hmac_hash(const struct crypto_keys *keys, const char *secret, size_t len,
-			char out[PASSWORD_HASH_MAX])
+                        char out[PASSWORD_HASH_MAX])
 {
 	char hex[2 * CRYPTO_HMAC_LEN + 1];
 

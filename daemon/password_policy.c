@@ -24,6 +24,8 @@
 #define CONTEXT_FIELD_MAX 256
 /* libpwquality cannot go below this length; shorter stems are not looked up. */
 #define PWQ_LENGTH_FLOOR 6
+/* The longest password ever hashed (password.c): an old one is no longer. */
+#define OLD_PASSWORD_MAX 4096
 #define CRACKLIB_DEFAULT_DICT "/var/cache/cracklib/cracklib_dict"
 
 /* cracklib keeps static state and libpwquality does not guard it. */
@@ -31,7 +33,7 @@ static pthread_mutex_t cracklib_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* Common French passwords that cracklib's English word list lacks. */
 static const char *const common_words[] = {
-	"motdepasse", "jetaime", "marseille", "bienvenue", "changeme", "azertyuiop", "qwertyuiop",
+    "motdepasse", "jetaime", "marseille", "bienvenue", "changeme", "azertyuiop", "qwertyuiop",
 };
 
 /* Case folded, accents and other combining marks dropped, œ and æ spelled out. */
@@ -43,8 +45,8 @@ static char *fold(const char *s, size_t n, size_t *len_r)
 	char *out = NULL;
 	ucs4_t uc;
 
-	if (n > 0 && (cf = u8_casefold((const uint8_t *)s, n, NULL, UNINORM_NFKD, NULL,
-				       &cf_len)) == NULL)
+	if (n > 0 &&
+	    (cf = u8_casefold((const uint8_t *)s, n, NULL, UNINORM_NFKD, NULL, &cf_len)) == NULL)
 		goto out;
 	if ((out = malloc(cf_len + 1)) == NULL)
 		goto out;
@@ -143,8 +145,8 @@ static bool birth_in(const char *hay, const char *birth)
 /* 1 when pw is built on a context word, 0 when not, -1 when out of memory. */
 static int context_hit(const struct password_context *ctx, const char *pw, size_t len)
 {
-	const char *fields[] = {ctx->identifiant, ctx->first,        ctx->last,
-				ctx->numen,       ctx->organisation};
+	const char *fields[] = {ctx->identifiant, ctx->first, ctx->last, ctx->numen,
+	                        ctx->organisation};
 	size_t hay_len = 0;
 	char *hay = fold(pw, len, &hay_len);
 	int r = -1;
@@ -184,13 +186,16 @@ static bool has_all_classes(const char *pw, size_t len)
 
 static bool same_password(const char *nfkc, size_t len, const char *old_pw)
 {
-	size_t old_len = strnlen(old_pw, len + 1), old_nfkc_len = 0;
+	size_t old_len = strnlen(old_pw, OLD_PASSWORD_MAX + 1), old_nfkc_len = 0;
 	char *old_nfkc = NULL;
 	bool same;
 
+	if (old_len > OLD_PASSWORD_MAX)
+		return false;
+	/* Normalized both ways, so a decomposed or full-width copy is still a copy. */
 	if (password_normalize(old_pw, old_len, &old_nfkc, &old_nfkc_len) < 0)
-		return secret_equal_str(nfkc, old_pw, len + 1);
-	same = secret_equal_str(nfkc, old_nfkc, len + 1);
+		return secret_equal_str(nfkc, old_pw, (len > old_len ? len : old_len) + 1);
+	same = secret_equal_str(nfkc, old_nfkc, (len > old_nfkc_len ? len : old_nfkc_len) + 1);
 	secret_free(old_nfkc);
 	return same;
 }
@@ -294,7 +299,7 @@ static char *stem_of(const char *folded, size_t len)
 }
 
 static enum proto_reason stem_check(const struct password_policy *policy, const char *stem,
-				    const char *folded)
+                                    const char *folded)
 {
 	size_t chars = u8_mbsnlen((const uint8_t *)stem, strlen(stem));
 
@@ -308,14 +313,34 @@ static enum proto_reason stem_check(const struct password_policy *policy, const 
 	return pwq_check(policy, stem);
 }
 
+int password_dictionary_check(const char *dict_path, char *err, size_t errlen)
+{
+	char pwd[4096];
+	const char *base = dict_path != NULL ? dict_path : CRACKLIB_DEFAULT_DICT;
+
+	if ((size_t)snprintf(pwd, sizeof(pwd), "%s.pwd", base) >= sizeof(pwd) ||
+	    access(pwd, R_OK) != 0) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen,
+			         "%s: no cracklib dictionary (install cracklib-runtime or fix "
+			         "dictionary_path)",
+			         pwd);
+		return -1;
+	}
+	return 0;
+}
+
 static enum proto_reason dictionary_check(const struct password_policy *policy, const char *pw,
-					  size_t len)
+                                          size_t len)
 {
 	size_t folded_len = 0;
 	char *folded = NULL, *stem = NULL;
-	enum proto_reason r = pwq_check(policy, pw);
+	enum proto_reason r = REASON_TEMPFAIL;
 
-	if (r != REASON_NONE)
+	/* Without its dictionary, cracklib refuses everything and says so on stderr. */
+	if (password_dictionary_check(policy->dict_path, NULL, 0) < 0)
+		goto out;
+	if ((r = pwq_check(policy, pw)) != REASON_NONE)
 		goto out;
 	r = REASON_TEMPFAIL;
 	if ((folded = fold(pw, len, &folded_len)) == NULL ||
@@ -328,25 +353,8 @@ out:
 	return r;
 }
 
-int password_dictionary_check(const char *dict_path, char *err, size_t errlen)
-{
-	char pwd[4096];
-	const char *base = dict_path != NULL ? dict_path : CRACKLIB_DEFAULT_DICT;
-
-	if ((size_t)snprintf(pwd, sizeof(pwd), "%s.pwd", base) >= sizeof(pwd) ||
-	    access(pwd, R_OK) != 0) {
-		if (err != NULL && errlen > 0)
-			snprintf(err, errlen,
-				 "%s: no cracklib dictionary (install cracklib-runtime or fix "
-				 "dictionary_path)",
-				 pwd);
-		return -1;
-	}
-	return 0;
-}
-
 static void set_detail(char *detail, size_t detail_len, enum proto_reason r,
-		       const struct password_policy *policy)
+                       const struct password_policy *policy)
 {
 	if (detail == NULL || detail_len == 0)
 		return;
@@ -356,45 +364,46 @@ static void set_detail(char *detail, size_t detail_len, enum proto_reason r,
 		break;
 	case REASON_TOO_LONG:
 		snprintf(detail, detail_len, "Le mot de passe ne doit pas dépasser %u octets.",
-			 policy->max_bytes);
+		         policy->max_bytes);
 		break;
 	case REASON_TOO_SHORT:
 		snprintf(detail, detail_len,
-			 "Le mot de passe doit contenir au moins %u caractères.", policy->min_chars);
+		         "Le mot de passe doit contenir au moins %u caractères.",
+		         policy->min_chars);
 		break;
 	case REASON_CHARACTER_CLASSES:
 		snprintf(detail, detail_len,
-			 "Le mot de passe doit contenir une majuscule, une minuscule, un chiffre "
-			 "et un caractère spécial.");
+		         "Le mot de passe doit contenir une majuscule, une minuscule, un chiffre "
+		         "et un caractère spécial.");
 		break;
 	case REASON_REUSED:
 		snprintf(detail, detail_len,
-			 "Le nouveau mot de passe doit être différent de l'ancien.");
+		         "Le nouveau mot de passe doit être différent de l'ancien.");
 		break;
 	case REASON_CONTEXT:
 		snprintf(detail, detail_len,
-			 "Le mot de passe ne doit contenir ni votre identifiant, ni votre nom, ni "
-			 "votre date de naissance, ni votre NUMEN, ni le nom de l'organisation.");
+		         "Le mot de passe ne doit contenir ni votre identifiant, ni votre nom, ni "
+		         "votre date de naissance, ni votre NUMEN, ni le nom de l'organisation.");
 		break;
 	case REASON_DICTIONARY:
 		snprintf(detail, detail_len,
-			 "Le mot de passe est trop courant ou trop simple : choisissez par exemple "
-			 "plusieurs mots sans rapport entre eux.");
+		         "Le mot de passe est trop courant ou trop simple : choisissez par exemple "
+		         "plusieurs mots sans rapport entre eux.");
 		break;
 	case REASON_NONE:
 		detail[0] = '\0';
 		break;
 	default:
 		snprintf(detail, detail_len,
-			 "Le mot de passe ne peut pas être vérifié pour l'instant ; réessayez "
-			 "plus tard.");
+		         "Le mot de passe ne peut pas être vérifié pour l'instant ; réessayez "
+		         "plus tard.");
 		break;
 	}
 }
 
 static enum proto_reason check_nfkc(const struct password_policy *policy,
-				    const struct password_context *ctx, const char *nfkc,
-				    size_t len, const char *old_pw)
+                                    const struct password_context *ctx, const char *nfkc,
+                                    size_t len, const char *old_pw)
 {
 	int hit;
 
@@ -412,9 +421,9 @@ static enum proto_reason check_nfkc(const struct password_policy *policy,
 }
 
 enum proto_reason password_check_policy(const struct password_policy *policy,
-					const struct password_context *ctx, const char *pw,
-					size_t len, const char *old_pw, char *detail,
-					size_t detail_len)
+                                        const struct password_context *ctx, const char *pw,
+                                        size_t len, const char *old_pw, char *detail,
+                                        size_t detail_len)
 {
 	char *nfkc = NULL;
 	size_t nfkc_len = 0;

@@ -17,10 +17,10 @@
 #include "qr.h"
 #include "secret.h"
 
-#define QR_QUIET     4    /* modules of light border, as ISO/IEC 18004 asks */
-#define QR_SCALE_MAX 32   /* pixels per module */
-#define QR_FILE_SCALE 8   /* pixels per module in qr_write_png_file */
-#define QR_TEXT_MAX  2048 /* bytes; an otpauth URI is a few hundred at most */
+#define QR_QUIET 4       /* modules of light border, as ISO/IEC 18004 asks */
+#define QR_SCALE_MAX 32  /* pixels per module */
+#define QR_FILE_SCALE 8  /* pixels per module in qr_write_png_file */
+#define QR_TEXT_MAX 2048 /* bytes; an otpauth URI is a few hundred at most */
 
 /* A growing buffer whose old copies are wiped when it moves. */
 struct qr_buf {
@@ -55,7 +55,8 @@ static int qr_buf_add(struct qr_buf *b, const void *data, size_t n)
 	return 0;
 }
 
-static int __attribute__((format(printf, 2, 3))) qr_buf_printf(struct qr_buf *b, const char *fmt, ...)
+static int __attribute__((format(printf, 2, 3)))
+qr_buf_printf(struct qr_buf *b, const char *fmt, ...)
 {
 	char tmp[256];
 	va_list ap;
@@ -121,7 +122,8 @@ int qr_write_terminal(const char *text, FILE *out)
 	side = qr->width + 2 * QR_QUIET;
 	for (y = 0; y < side; y += 2) {
 		for (x = 0; x < side; x++)
-			if (fputs(glyph[qr_dark(qr, x, y) | qr_dark(qr, x, y + 1) << 1], out) == EOF)
+			if (fputs(glyph[qr_dark(qr, x, y) | qr_dark(qr, x, y + 1) << 1], out) ==
+			    EOF)
 				goto out;
 		if (fputc('\n', out) == EOF)
 			goto out;
@@ -185,7 +187,7 @@ static int qr_png_encode(const QRcode *qr, unsigned scale, struct qr_buf *b, uns
 		goto out;
 	png_set_write_fn(png, b, qr_png_write, qr_png_flush);
 	png_set_IHDR(png, info, px, px, 8, PNG_COLOR_TYPE_GRAY, PNG_INTERLACE_NONE,
-		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	             PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
 	png_write_info(png, info);
 	for (y = 0; y < qr->width + 2 * QR_QUIET; y++) {
 		qr_png_row(qr, scale, y, row);
@@ -293,13 +295,15 @@ static int qr_svg_path(const QRcode *qr, struct qr_buf *b)
 
 	for (y = 0; y < qr->width; y++) {
 		for (x = 0; x < qr->width; x += run) {
-			for (run = 0; x + run < qr->width && qr->data[y * qr->width + x + run] & 1; run++)
+			for (run = 0; x + run < qr->width && qr->data[y * qr->width + x + run] & 1;
+			     run++)
 				;
 			if (run == 0) {
 				run = 1;
 				continue;
 			}
-			if (qr_buf_printf(b, "M%d %dh%dv1h-%dz", x + QR_QUIET, y + QR_QUIET, run, run) < 0)
+			if (qr_buf_printf(b, "M%d %dh%dv1h-%dz", x + QR_QUIET, y + QR_QUIET, run,
+			                  run) < 0)
 				return -1;
 		}
 	}
@@ -318,10 +322,10 @@ int qr_svg(const char *text, char **svg_r, size_t *len_r)
 		goto out;
 	side = qr->width + 2 * QR_QUIET;
 	if (qr_buf_printf(&b,
-			  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
-			  "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
-			  "fill=\"#fff\"/><path fill=\"#000\" d=\"",
-			  side, side, side, side) < 0 ||
+	                  "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+	                  "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" "
+	                  "fill=\"#fff\"/><path fill=\"#000\" d=\"",
+	                  side, side, side, side) < 0 ||
 	    qr_svg_path(qr, &b) < 0 || qr_buf_printf(&b, "\"/></svg>\n") < 0 ||
 	    qr_buf_add(&b, "", 1) < 0) {
 		errno = ENOMEM;

@@ -52,7 +52,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	/* every call consumes at least a byte: a shorter input ends within the bound */
-	if (size < FUZZ_CALLS_MAX && (i == FUZZ_CALLS_MAX || csv_next(rd, &row, err, sizeof(err)) != 0))
+	if (size < FUZZ_CALLS_MAX &&
+	    (i == FUZZ_CALLS_MAX || csv_next(rd, &row, err, sizeof(err)) != 0))
 		abort();
 	csv_close(rd);
 	return 0;

@@ -242,7 +242,7 @@ static void test_seal_round_trip(void **state)
 }
 
 static void expect_open_fails(const struct crypto_keys *k, const char *aad, const char *sealed,
-			      size_t cap)
+                              size_t cap)
 {
 	uint8_t back[64];
 	size_t n = 99;
@@ -266,7 +266,8 @@ static void test_open_refuses(void **state)
 	fixed_keys(&k);
 	fixed_keys(&other);
 	other.seal[0] ^= 1;
-	assert_int_equal(crypto_seal(&k, "jdupont", (const uint8_t *)"JBSWY3DPEHPK3PXP", 16, &s), 0);
+	assert_int_equal(crypto_seal(&k, "jdupont", (const uint8_t *)"JBSWY3DPEHPK3PXP", 16, &s),
+	                 0);
 	expect_open_fails(&k, "jdupont2", s, 64);
 	expect_open_fails(&k, "", s, 64);
 	expect_open_fails(&other, "jdupont", s, 64);
@@ -295,15 +296,21 @@ static void test_b64_vectors(void **state)
 	static const struct {
 		const char *plain, *text;
 	} rows[] = {
-	    {"", ""},           {"f", "Zg=="},         {"fo", "Zm8="},         {"foo", "Zm9v"},
-	    {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="}, {"foobar", "Zm9vYmFy"},
+	    {"", ""},
+	    {"f", "Zg=="},
+	    {"fo", "Zm8="},
+	    {"foo", "Zm9v"},
+	    {"foob", "Zm9vYg=="},
+	    {"fooba", "Zm9vYmE="},
+	    {"foobar", "Zm9vYmFy"},
 	};
 	uint8_t out[16];
 	size_t n;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
-		char *text = crypto_b64_encode((const uint8_t *)rows[i].plain, strlen(rows[i].plain));
+		char *text =
+		    crypto_b64_encode((const uint8_t *)rows[i].plain, strlen(rows[i].plain));
 		assert_string_equal(text, rows[i].text);
 		free(text);
 		assert_int_equal(crypto_b64_decode(rows[i].text, out, sizeof(out), &n), 0);
@@ -318,9 +325,9 @@ static void test_b64_refuses(void **state)
 		const char *text;
 		size_t cap;
 	} rows[] = {
-	    {"Zg=", 16},  {"Zg", 16},       {"Z===", 16},    {"Zg=a", 16},   {"====", 16},
-	    {"Zm9v\n", 16}, {" Zm9v", 16},   {"Zm 9v", 16},   {"Zm9v====", 16}, {"Zm-_", 16},
-	    {"Zm9v", 2},  {"Zm9vYg==", 3}, {"=Zm9", 16},
+	    {"Zg=", 16},    {"Zg", 16},      {"Z===", 16},  {"Zg=a", 16},     {"====", 16},
+	    {"Zm9v\n", 16}, {" Zm9v", 16},   {"Zm 9v", 16}, {"Zm9v====", 16}, {"Zm-_", 16},
+	    {"Zm9v", 2},    {"Zm9vYg==", 3}, {"=Zm9", 16},
 	};
 	uint8_t out[16];
 	size_t n = 7;

@@ -17,12 +17,12 @@
 #define QUIET 4
 
 static const char *const texts[] = {
-	"otpauth://totp/Verdon:jdupont?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Verdon"
-	"&algorithm=SHA1&digits=6&period=30",
-	"otpauth://totp/Acad%C3%A9mie%20de%20Lyon:jean.dupont%40ac-lyon.fr?secret=GEZDGNBVGY3TQOJQ"
-	"GEZDGNBVGY3TQOJQ&issuer=Acad%C3%A9mie%20de%20Lyon&digits=8&algorithm=SHA256",
-	"MixedCase lower UPPER 0123",
-	"a",
+    "otpauth://totp/Verdon:jdupont?secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP&issuer=Verdon"
+    "&algorithm=SHA1&digits=6&period=30",
+    "otpauth://totp/Acad%C3%A9mie%20de%20Lyon:jean.dupont%40ac-lyon.fr?secret=GEZDGNBVGY3TQOJQ"
+    "GEZDGNBVGY3TQOJQ&issuer=Acad%C3%A9mie%20de%20Lyon&digits=8&algorithm=SHA256",
+    "MixedCase lower UPPER 0123",
+    "a",
 };
 
 struct tmpdir {
@@ -237,7 +237,8 @@ static void test_terminal(void **state)
 		assert_int_equal(qr_write_terminal(texts[i], f), 0);
 		assert_int_equal(fclose(f), 0);
 		lines = 0;
-		for (line = strtok_r(out, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		for (line = strtok_r(out, "\n", &save); line != NULL;
+		     line = strtok_r(NULL, "\n", &save)) {
 			const char *p = line;
 
 			y = 2 * lines++;
@@ -293,7 +294,8 @@ static void test_svg(void **state)
 		assert_null(strstr(svg, "href"));
 		snprintf(want, sizeof(want), "viewBox=\"0 0 %d %d\"", side, side);
 		assert_non_null(strstr(svg, want));
-		snprintf(want, sizeof(want), "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>", side, side);
+		snprintf(want, sizeof(want), "<rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>",
+		         side, side);
 		assert_non_null(strstr(svg, want));
 		assert_string_equal(svg + len - 7, "</svg>\n");
 		assert_non_null(d = strstr(svg, " d=\""));
@@ -313,9 +315,9 @@ static void test_svg(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_png_file_decodes), cmocka_unit_test(test_png_memory),
-		cmocka_unit_test(test_png_refusals),	 cmocka_unit_test(test_png_file_safety),
-		cmocka_unit_test(test_terminal),	 cmocka_unit_test(test_svg),
+	    cmocka_unit_test(test_png_file_decodes), cmocka_unit_test(test_png_memory),
+	    cmocka_unit_test(test_png_refusals),     cmocka_unit_test(test_png_file_safety),
+	    cmocka_unit_test(test_terminal),         cmocka_unit_test(test_svg),
 	};
 
 	return cmocka_run_group_tests_name("qr", tests, NULL, NULL);
