@@ -150,6 +150,9 @@ int cmd_auth_passwd(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
 int cmd_audit(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_backup(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 
+/* cmd_auth.c: prints an AUTH or PASSWD answer as the command's result: an exit code. */
+int cli_auth_result(FILE *out, bool json, const struct proto_msg *msg, bool with_detail);
+
 /* cmd_misc.c: PATH made absolute through its directory's realpath; -1 with errno. */
 int cli_backup_path(const char *path, char *out, size_t outlen);
 

@@ -136,8 +136,10 @@ static int print_codes(const struct cli_ctx *ctx, const struct proto_msg *msg, c
 		codes = "";
 	if (ctx->json) {
 		obj = cli_msg_json(msg);
-		if (obj != NULL && json_object_set_new(obj, "recovery_codes", codes_json(codes)) == -1)
-			json_object_clear(obj);
+		if (obj != NULL && json_object_set_new(obj, "recovery_codes", codes_json(codes)) == -1) {
+			json_decref(obj);
+			obj = NULL;
+		}
 		return cli_json_emit(obj) == 0 ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 	}
 	cli_put_safe(stdout, proto_get(msg, "identifiant") != NULL ? proto_get(msg, "identifiant")

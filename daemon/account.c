@@ -1,7 +1,6 @@
 /*
- * Account records as JSON objects (jansson), and the email and NUMEN indexes
- * kept true in the same transaction as the record. Each field is described
- * once, in a table, for both directions.
+ * Account records as JSON objects (jansson), with a schema version "v".
+ * Each field is described once, in a table, for both directions.
  */
 #include <limits.h>
 #include <stddef.h>
@@ -12,7 +11,6 @@
 
 #include "account.h"
 #include "secret.h"
-#include "store.h"
 
 #define ACCOUNT_JSON_MAX 65536
 
@@ -34,50 +32,50 @@ struct field {
 	size_t size;
 };
 
-#define FIELD_OF(st, name, type, member)                                                            \
-	{                                                                                           \
-		name, type, offsetof(struct st, member), sizeof(((struct st *)0)->member)           \
+#define FIELD_OF(st, name, type, member)                                                           \
+	{                                                                                          \
+		name, type, offsetof(struct st, member), sizeof(((struct st *)0)->member)          \
 	}
 #define A(name, type, member) FIELD_OF(account, name, type, member)
 #define O(name, type, member) FIELD_OF(account_otp, name, type, member)
 
 static const struct field account_fields[] = {
-	A("rev", FIELD_U64, revision),
-	A("id", FIELD_STR, identifiant),
-	A("email", FIELD_STR, email),
-	A("first", FIELD_STR, first),
-	A("last", FIELD_STR, last),
-	A("birth", FIELD_STR, birth),
-	A("numen", FIELD_STR, numen_hmac),
-	A("rescue", FIELD_STR, rescue_email),
-	A("mobile", FIELD_STR, mobile),
-	A("state", FIELD_STATE, state),
-	A("state_reason", FIELD_STR, state_reason),
-	A("state_changed", FIELD_I64, state_changed),
-	A("created", FIELD_I64, created),
-	A("last_login", FIELD_I64, last_login),
-	A("pw_changed", FIELD_I64, password_changed),
-	A("pw", FIELD_STR, password_hash),
-	A("pw_temp", FIELD_BOOL, password_temporary),
-	A("temp_expires", FIELD_I64, temporary_expires),
-	A("otp_active", FIELD_BOOL, otp_active),
-	A("otp_pending", FIELD_BOOL, otp_pending),
-	A("failures", FIELD_UINT, failures),
-	A("last_failure", FIELD_I64, last_failure),
+    A("rev", FIELD_U64, revision),
+    A("id", FIELD_STR, identifiant),
+    A("email", FIELD_STR, email),
+    A("first", FIELD_STR, first),
+    A("last", FIELD_STR, last),
+    A("birth", FIELD_STR, birth),
+    A("numen", FIELD_STR, numen_hmac),
+    A("rescue", FIELD_STR, rescue_email),
+    A("mobile", FIELD_STR, mobile),
+    A("state", FIELD_STATE, state),
+    A("state_reason", FIELD_STR, state_reason),
+    A("state_changed", FIELD_I64, state_changed),
+    A("created", FIELD_I64, created),
+    A("last_login", FIELD_I64, last_login),
+    A("pw_changed", FIELD_I64, password_changed),
+    A("pw", FIELD_STR, password_hash),
+    A("pw_temp", FIELD_BOOL, password_temporary),
+    A("temp_expires", FIELD_I64, temporary_expires),
+    A("otp_active", FIELD_BOOL, otp_active),
+    A("otp_pending", FIELD_BOOL, otp_pending),
+    A("failures", FIELD_UINT, failures),
+    A("last_failure", FIELD_I64, last_failure),
 };
 
 static const struct field otp_fields[] = {
-	O("sealed", FIELD_STR, sealed),	      O("algo", FIELD_ALGO, algo),
-	O("digits", FIELD_UINT, digits),      O("period", FIELD_UINT, period),
-	O("last_step", FIELD_I64, last_step), O("drift", FIELD_INT, drift),
+    O("sealed", FIELD_STR, sealed),       O("algo", FIELD_ALGO, algo),
+    O("digits", FIELD_UINT, digits),      O("period", FIELD_UINT, period),
+    O("last_step", FIELD_I64, last_step), O("drift", FIELD_INT, drift),
 };
 
 #define COUNT(t) (sizeof(t) / sizeof((t)[0]))
 
 static const char *const account_state_names[] = {
-	[ACCOUNT_ACTIVE] = "active",
-	[ACCOUNT_SUSPENDED] = "suspended",
-	[ACCOUNT_DELETED] = "deleted",
+    [ACCOUNT_ACTIVE] = "active",
+    [ACCOUNT_SUSPENDED] = "suspended",
+    [ACCOUNT_DELETED] = "deleted",
 };
 
 const char *account_state_name(enum account_state state)
@@ -294,8 +292,8 @@ int account_encode(const struct account *a, char **json_r, size_t *len_r)
 	*len_r = 0;
 	if (obj == NULL || json_object_set_new(obj, "v", json_integer(ACCOUNT_SCHEMA)) != 0 ||
 	    fields_encode(obj, account_fields, COUNT(account_fields), a) == -1 ||
-	    otp_encode(obj, "otp", &a->otp) == -1 || otp_encode(obj, "otp_next", &a->otp_next) == -1 ||
-	    recovery_encode(obj, a) == -1)
+	    otp_encode(obj, "otp", &a->otp) == -1 ||
+	    otp_encode(obj, "otp_next", &a->otp_next) == -1 || recovery_encode(obj, a) == -1)
 		goto out;
 	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL)
 		goto out;
@@ -336,268 +334,4 @@ out:
 	if (r != 0)
 		account_wipe(a);
 	return r;
-}
-
-/*
- * The index key for an email (ASCII lowercased) or a NUMEN HMAC held in at
- * most cap bytes; klen 0 when there is none, -1 when it cannot be one.
- */
-static int account_index_key(enum store_table table, const char *value, size_t cap,
-			     char key[EMAIL_MAX + 1], size_t *klen_r)
-{
-	size_t i, len = strnlen(value, cap);
-
-	*klen_r = 0;
-	if (len == cap || len > EMAIL_MAX)
-		return -1;
-	for (i = 0; i <= len; i++) {
-		key[i] = value[i];
-		if (table == STORE_EMAIL && key[i] >= 'A' && key[i] <= 'Z')
-			key[i] = (char)(key[i] - 'A' + 'a');
-	}
-	*klen_r = len;
-	return 0;
-}
-
-/* The identifiant an index entry names. */
-static int account_index_get(struct store_txn *txn, enum store_table table, const char *key,
-			     size_t klen, char ident_r[IDENT_MAX + 1])
-{
-	struct store_val v = {NULL, 0};
-	int r;
-
-	ident_r[0] = '\0';
-	if (klen == 0)
-		return STORE_NOTFOUND;
-	if ((r = store_get(txn, table, key, klen, &v)) != STORE_OK)
-		return r;
-	if (v.len == 0 || v.len > IDENT_MAX || memchr(v.data, '\0', v.len) != NULL) {
-		r = STORE_ERROR;
-	} else {
-		memcpy(ident_r, v.data, v.len);
-		ident_r[v.len] = '\0';
-	}
-	store_val_free(&v);
-	return r;
-}
-
-/* STORE_ERROR when key already names another account; *ours_r when it names ident. */
-static int account_index_check(struct store_txn *txn, enum store_table table, const char *key,
-			       size_t klen, const char *ident, bool *ours_r)
-{
-	char found[IDENT_MAX + 1];
-	int r;
-
-	*ours_r = false;
-	r = account_index_get(txn, table, key, klen, found);
-	if (r == STORE_NOTFOUND)
-		return STORE_OK;
-	if (r != STORE_OK)
-		return r;
-	if (strcmp(found, ident) != 0)
-		return STORE_ERROR;
-	*ours_r = true;
-	return STORE_OK;
-}
-
-/* Removes key when it names ident; an entry of another account stays. */
-static int account_index_release(struct store_txn *txn, enum store_table table,
-				 const char *value, size_t cap, const char *ident)
-{
-	char key[EMAIL_MAX + 1], found[IDENT_MAX + 1];
-	size_t klen;
-	int r;
-
-	if (account_index_key(table, value, cap, key, &klen) == -1)
-		return STORE_ERROR;
-	r = account_index_get(txn, table, key, klen, found);
-	if (r == STORE_NOTFOUND || (r == STORE_OK && strcmp(found, ident) != 0))
-		return STORE_OK;
-	if (r != STORE_OK)
-		return r;
-	return store_del(txn, table, key, klen);
-}
-
-/*
- * Points table's entry for value to ident (unless it already does: ours),
- * dropping the entry for old when it changed.
- */
-static int account_reindex(struct store_txn *txn, enum store_table table, const char *old,
-			   const char *value, size_t cap, const char *ident, bool ours)
-{
-	char key[EMAIL_MAX + 1], oldkey[EMAIL_MAX + 1];
-	size_t klen, oldlen;
-	int r;
-
-	if (account_index_key(table, value, cap, key, &klen) == -1 ||
-	    account_index_key(table, old, cap, oldkey, &oldlen) == -1)
-		return STORE_ERROR;
-	if (oldlen > 0 && (oldlen != klen || memcmp(oldkey, key, klen) != 0) &&
-	    (r = account_index_release(txn, table, old, cap, ident)) != STORE_OK)
-		return r;
-	if (klen == 0 || ours)
-		return STORE_OK;
-	return store_put(txn, table, key, klen, ident, strlen(ident));
-}
-
-int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r)
-{
-	char key[EMAIL_MAX + 1], ident[IDENT_MAX + 1];
-	struct store_val v = {NULL, 0};
-	size_t klen;
-	int r;
-
-	account_wipe(a_r);
-	if (is_email) {
-		if (account_index_key(STORE_EMAIL, login, EMAIL_MAX + 1, key, &klen) == -1)
-			return STORE_NOTFOUND;
-		if ((r = account_index_get(txn, STORE_EMAIL, key, klen, ident)) != STORE_OK)
-			return r;
-		login = ident;
-	}
-	klen = strnlen(login, IDENT_MAX + 1);
-	if (klen == 0 || klen > IDENT_MAX)
-		return STORE_NOTFOUND;
-	if ((r = store_get(txn, STORE_ACCOUNTS, login, klen, &v)) != STORE_OK)
-		return r;
-	/* A record that does not decode, or names another account, is corruption. */
-	if (account_decode(v.data, v.len, a_r) == -1 || strcmp(a_r->identifiant, login) != 0) {
-		account_wipe(a_r);
-		r = STORE_ERROR;
-	}
-	store_val_free(&v);
-	return r;
-}
-
-int account_by_numen(struct store_txn *txn, const char *numen_hmac, char ident_r[IDENT_MAX + 1])
-{
-	char key[EMAIL_MAX + 1];
-	size_t klen;
-
-	ident_r[0] = '\0';
-	if (account_index_key(STORE_NUMEN, numen_hmac, EMAIL_MAX + 1, key, &klen) == -1)
-		return STORE_NOTFOUND;
-	return account_index_get(txn, STORE_NUMEN, key, klen, ident_r);
-}
-
-/* Every index is checked before anything is written, so a refusal changes nothing. */
-static int account_reindex_all(struct store_txn *txn, const struct account *prev,
-			       const struct account *a)
-{
-	char key[EMAIL_MAX + 1];
-	size_t klen;
-	bool email_ours, numen_ours;
-	int r;
-
-	if (account_index_key(STORE_EMAIL, a->email, sizeof(a->email), key, &klen) == -1 ||
-	    account_index_check(txn, STORE_EMAIL, key, klen, a->identifiant, &email_ours) !=
-		    STORE_OK ||
-	    account_index_key(STORE_NUMEN, a->numen_hmac, sizeof(a->numen_hmac), key, &klen) == -1 ||
-	    account_index_check(txn, STORE_NUMEN, key, klen, a->identifiant, &numen_ours) !=
-		    STORE_OK)
-		return STORE_ERROR;
-	r = account_reindex(txn, STORE_EMAIL, prev->email, a->email, sizeof(a->email),
-			    a->identifiant, email_ours);
-	if (r != STORE_OK)
-		return r;
-	return account_reindex(txn, STORE_NUMEN, prev->numen_hmac, a->numen_hmac,
-			       sizeof(a->numen_hmac), a->identifiant, numen_ours);
-}
-
-int account_put(struct store_txn *txn, struct account *a)
-{
-	struct account *prev = NULL;
-	char *json = NULL;
-	size_t len = 0, idlen = strnlen(a->identifiant, sizeof(a->identifiant));
-	int r = STORE_ERROR;
-
-	if (idlen == 0 || idlen > IDENT_MAX || (prev = malloc(sizeof(*prev))) == NULL)
-		goto out;
-	r = account_get(txn, a->identifiant, false, prev);
-	if (r != STORE_OK && r != STORE_NOTFOUND)
-		goto out;
-	if ((r = account_reindex_all(txn, prev, a)) != STORE_OK)
-		goto out;
-	a->revision++;
-	r = STORE_ERROR;
-	if (account_encode(a, &json, &len) == 0)
-		r = store_put(txn, STORE_ACCOUNTS, a->identifiant, idlen, json, len);
-	if (r != STORE_OK)
-		a->revision--;
-out:
-	if (json != NULL)
-		secret_free(json);
-	if (prev != NULL) {
-		account_wipe(prev);
-		free(prev);
-	}
-	return r;
-}
-
-static int account_unindex(struct store_txn *txn, const struct account *a)
-{
-	int r;
-
-	r = account_index_release(txn, STORE_EMAIL, a->email, sizeof(a->email), a->identifiant);
-	if (r != STORE_OK)
-		return r;
-	return account_index_release(txn, STORE_NUMEN, a->numen_hmac, sizeof(a->numen_hmac),
-				     a->identifiant);
-}
-
-int account_remove(struct store_txn *txn, const struct account *a)
-{
-	struct account *prev;
-	size_t idlen = strnlen(a->identifiant, sizeof(a->identifiant));
-	int r = STORE_ERROR;
-
-	if (idlen == 0 || idlen > IDENT_MAX || (prev = malloc(sizeof(*prev))) == NULL)
-		return STORE_ERROR;
-	/* The stored record names the index entries; a's own are dropped too if they differ. */
-	if ((r = account_get(txn, a->identifiant, false, prev)) != STORE_OK ||
-	    (r = account_unindex(txn, prev)) != STORE_OK || (r = account_unindex(txn, a)) != STORE_OK)
-		goto out;
-	r = store_del(txn, STORE_ACCOUNTS, a->identifiant, idlen);
-out:
-	account_wipe(prev);
-	free(prev);
-	return r;
-}
-
-static int account_taken(struct store_txn *txn, enum store_table table, const char *key,
-			 size_t klen, bool *taken_r)
-{
-	struct store_val v = {NULL, 0};
-	int r;
-
-	*taken_r = false;
-	if (klen == 0)
-		return STORE_OK;
-	r = store_get(txn, table, key, klen, &v);
-	store_val_free(&v);
-	if (r == STORE_NOTFOUND)
-		return STORE_OK;
-	*taken_r = r == STORE_OK;
-	return r;
-}
-
-int account_ident_taken(struct store_txn *txn, const char *identifiant, bool *taken_r)
-{
-	size_t len = strnlen(identifiant, IDENT_MAX + 1);
-
-	*taken_r = false;
-	if (len > IDENT_MAX)
-		return STORE_OK;
-	return account_taken(txn, STORE_ACCOUNTS, identifiant, len, taken_r);
-}
-
-int account_email_taken(struct store_txn *txn, const char *email, bool *taken_r)
-{
-	char key[EMAIL_MAX + 1];
-	size_t klen;
-
-	*taken_r = false;
-	if (account_index_key(STORE_EMAIL, email, EMAIL_MAX + 1, key, &klen) == -1)
-		return STORE_OK;
-	return account_taken(txn, STORE_EMAIL, key, klen, taken_r);
 }

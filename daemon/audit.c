@@ -25,15 +25,15 @@ static const struct {
 	const char *name;
 	size_t off;
 } audit_members[] = {
-	{"actor", offsetof(struct audit_event, actor)},
-	{"action", offsetof(struct audit_event, action)},
-	{"id", offsetof(struct audit_event, identifiant)},
-	{"login", offsetof(struct audit_event, login)},
-	{"service", offsetof(struct audit_event, service)},
-	{"addr", offsetof(struct audit_event, address)},
-	{"result", offsetof(struct audit_event, result)},
-	{"reason", offsetof(struct audit_event, reason)},
-	{"detail", offsetof(struct audit_event, detail)},
+    {"actor", offsetof(struct audit_event, actor)},
+    {"action", offsetof(struct audit_event, action)},
+    {"id", offsetof(struct audit_event, identifiant)},
+    {"login", offsetof(struct audit_event, login)},
+    {"service", offsetof(struct audit_event, service)},
+    {"addr", offsetof(struct audit_event, address)},
+    {"result", offsetof(struct audit_event, result)},
+    {"reason", offsetof(struct audit_event, reason)},
+    {"detail", offsetof(struct audit_event, detail)},
 };
 
 /* C0, DEL, C1, line separators and bidirectional overrides that could disguise a line. */
@@ -165,7 +165,7 @@ static bool audit_plain(const char *identifiant)
 }
 
 int audit_read(struct store_txn *txn, const char *identifiant, unsigned limit, audit_cb *cb,
-	       void *ctx)
+               void *ctx)
 {
 	struct audit_walk w = {.identifiant = identifiant, .cb = cb, .ctx = ctx};
 	int n, r;

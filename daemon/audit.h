@@ -41,6 +41,6 @@ int audit_write(struct store_txn *txn, const struct audit_event *ev);
  */
 typedef int audit_cb(void *ctx, uint64_t seq, const char *json, size_t len);
 int audit_read(struct store_txn *txn, const char *identifiant, unsigned limit, audit_cb *cb,
-	       void *ctx);
+               void *ctx);
 
 #endif

@@ -10,7 +10,7 @@
 #include "store.h"
 
 static const struct store_backend *const store_backends[] = {
-	&store_lmdb_backend,
+    &store_lmdb_backend,
 };
 
 /* Both struct store and struct store_txn begin with the backend pointer. */
@@ -30,7 +30,7 @@ void store_val_free(struct store_val *v)
 }
 
 int store_open(const char *backend, const char *dir, size_t map_size, struct store **store_r,
-	       char *err, size_t errlen)
+               char *err, size_t errlen)
 {
 	size_t i;
 
@@ -73,7 +73,7 @@ void store_abort(struct store_txn *txn)
 }
 
 int store_get(struct store_txn *txn, enum store_table table, const void *key, size_t klen,
-	      struct store_val *val_r)
+              struct store_val *val_r)
 {
 	val_r->data = NULL;
 	val_r->len = 0;
@@ -83,7 +83,7 @@ int store_get(struct store_txn *txn, enum store_table table, const void *key, si
 }
 
 int store_put(struct store_txn *txn, enum store_table table, const void *key, size_t klen,
-	      const void *val, size_t vlen)
+              const void *val, size_t vlen)
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
@@ -98,7 +98,7 @@ int store_del(struct store_txn *txn, enum store_table table, const void *key, si
 }
 
 int store_scan(struct store_txn *txn, enum store_table table, const void *from, size_t flen,
-	       bool reverse, store_scan_cb *cb, void *ctx)
+               bool reverse, store_scan_cb *cb, void *ctx)
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT || cb == NULL)
 		return STORE_ERROR;
@@ -106,7 +106,7 @@ int store_scan(struct store_txn *txn, enum store_table table, const void *from, 
 }
 
 int store_append(struct store_txn *txn, enum store_table table, const void *val, size_t vlen,
-		 uint64_t *seq_r)
+                 uint64_t *seq_r)
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;

@@ -59,22 +59,22 @@ struct store_usage {
 struct store_backend {
 	const char *name;
 	int (*open)(const char *dir, size_t map_size, struct store **store_r, char *err,
-		    size_t errlen);
+	            size_t errlen);
 	void (*close)(struct store *store);
 	int (*begin)(struct store *store, bool write, struct store_txn **txn_r);
 	int (*commit)(struct store_txn *txn);
 	void (*abort)(struct store_txn *txn);
 	int (*get)(struct store_txn *txn, enum store_table table, const void *key, size_t klen,
-		   struct store_val *val_r);
+	           struct store_val *val_r);
 	int (*put)(struct store_txn *txn, enum store_table table, const void *key, size_t klen,
-		   const void *val, size_t vlen);
+	           const void *val, size_t vlen);
 	int (*del)(struct store_txn *txn, enum store_table table, const void *key, size_t klen);
-	/* Keys in order from `from` (NULL: the first); reverse walks down from it (NULL: the last). */
+	/* Keys in order from `from` (NULL: the first); reverse walks down (NULL: the last). */
 	int (*scan)(struct store_txn *txn, enum store_table table, const void *from, size_t flen,
-		    bool reverse, store_scan_cb *cb, void *ctx);
+	            bool reverse, store_scan_cb *cb, void *ctx);
 	/* Appends under the next sequence number (8-byte big-endian key). */
 	int (*append)(struct store_txn *txn, enum store_table table, const void *val, size_t vlen,
-		      uint64_t *seq_r);
+	              uint64_t *seq_r);
 	/* A consistent copy of the whole store, written to a new file at path (0600). */
 	int (*backup)(struct store *store, const char *path, char *err, size_t errlen);
 	/* Clears reader slots left by dead processes; *cleared_r counts them. */
@@ -91,20 +91,20 @@ extern const struct store_backend store_lmdb_backend;
  * read transaction at a time, and a store is never used after fork().
  */
 int store_open(const char *backend, const char *dir, size_t map_size, struct store **store_r,
-	       char *err, size_t errlen);
+               char *err, size_t errlen);
 void store_close(struct store *store); /* NULL is a no-op */
 int store_begin(struct store *store, bool write, struct store_txn **txn_r);
 int store_commit(struct store_txn *txn); /* the txn is gone whatever the result */
 void store_abort(struct store_txn *txn); /* NULL is a no-op */
 int store_get(struct store_txn *txn, enum store_table table, const void *key, size_t klen,
-	      struct store_val *val_r);
+              struct store_val *val_r);
 int store_put(struct store_txn *txn, enum store_table table, const void *key, size_t klen,
-	      const void *val, size_t vlen);
+              const void *val, size_t vlen);
 int store_del(struct store_txn *txn, enum store_table table, const void *key, size_t klen);
 int store_scan(struct store_txn *txn, enum store_table table, const void *from, size_t flen,
-	       bool reverse, store_scan_cb *cb, void *ctx);
+               bool reverse, store_scan_cb *cb, void *ctx);
 int store_append(struct store_txn *txn, enum store_table table, const void *val, size_t vlen,
-		 uint64_t *seq_r);
+                 uint64_t *seq_r);
 int store_backup(struct store *store, const char *path, char *err, size_t errlen);
 int store_check_readers(struct store *store, int *cleared_r);
 int store_usage(struct store *store, struct store_usage *usage_r);

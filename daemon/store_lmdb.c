@@ -23,8 +23,8 @@
 #define LMDB_SCHEMA_KEY "schema"
 
 static const char *const lmdb_table_names[STORE_TABLE_COUNT] = {
-	[STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
-	[STORE_AUDIT] = "audit",       [STORE_META] = "meta",
+    [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
+    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",
 };
 
 struct store {
@@ -146,9 +146,9 @@ static int lmdb_schema(MDB_txn *txn, MDB_dbi meta, char *err, size_t errlen)
 	}
 	if (found > LMDB_SCHEMA) {
 		snprintf(err, errlen,
-			 "the store has schema %lu, newer than this verdond knows (%d): "
-			 "upgrade verdond",
-			 found, LMDB_SCHEMA);
+		         "the store has schema %lu, newer than this verdond knows (%d): "
+		         "upgrade verdond",
+		         found, LMDB_SCHEMA);
 		return STORE_ERROR;
 	}
 	return STORE_OK;
@@ -191,7 +191,7 @@ static void lmdb_close(struct store *s)
 }
 
 static int lmdb_open(const char *dir, size_t map_size, struct store **store_r, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	struct store *s = NULL;
 	int r = STORE_ERROR, rc, dead;
@@ -268,7 +268,7 @@ static void lmdb_abort(struct store_txn *t)
 }
 
 static int lmdb_get(struct store_txn *t, enum store_table table, const void *key, size_t klen,
-		    struct store_val *val_r)
+                    struct store_val *val_r)
 {
 	MDB_val k = {klen, (void *)key}, v;
 	int rc;
@@ -285,7 +285,7 @@ static int lmdb_get(struct store_txn *t, enum store_table table, const void *key
 }
 
 static int lmdb_put(struct store_txn *t, enum store_table table, const void *key, size_t klen,
-		    const void *val, size_t vlen)
+                    const void *val, size_t vlen)
 {
 	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
 	int rc;
@@ -312,7 +312,7 @@ static int lmdb_del(struct store_txn *t, enum store_table table, const void *key
 
 /* Positions c on the first key to visit; in reverse, the greatest key <= from. */
 static int lmdb_scan_start(MDB_cursor *c, MDB_val *k, MDB_val *v, const void *from, size_t flen,
-			   bool reverse)
+                           bool reverse)
 {
 	int rc;
 
@@ -331,7 +331,7 @@ static int lmdb_scan_start(MDB_cursor *c, MDB_val *k, MDB_val *v, const void *fr
 }
 
 static int lmdb_scan(struct store_txn *t, enum store_table table, const void *from, size_t flen,
-		     bool reverse, store_scan_cb *cb, void *ctx)
+                     bool reverse, store_scan_cb *cb, void *ctx)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
@@ -372,7 +372,7 @@ static uint64_t lmdb_be64_get(const uint8_t b[8])
 }
 
 static int lmdb_append(struct store_txn *t, enum store_table table, const void *val, size_t vlen,
-		       uint64_t *seq_r)
+                       uint64_t *seq_r)
 {
 	MDB_dbi dbi = t->store->dbi[table];
 	MDB_cursor *c = NULL;
@@ -488,18 +488,18 @@ static int lmdb_usage(struct store *s, struct store_usage *usage_r)
 }
 
 const struct store_backend store_lmdb_backend = {
-	.name = "lmdb",
-	.open = lmdb_open,
-	.close = lmdb_close,
-	.begin = lmdb_begin,
-	.commit = lmdb_commit,
-	.abort = lmdb_abort,
-	.get = lmdb_get,
-	.put = lmdb_put,
-	.del = lmdb_del,
-	.scan = lmdb_scan,
-	.append = lmdb_append,
-	.backup = lmdb_backup,
-	.check_readers = lmdb_check_readers,
-	.usage = lmdb_usage,
+    .name = "lmdb",
+    .open = lmdb_open,
+    .close = lmdb_close,
+    .begin = lmdb_begin,
+    .commit = lmdb_commit,
+    .abort = lmdb_abort,
+    .get = lmdb_get,
+    .put = lmdb_put,
+    .del = lmdb_del,
+    .scan = lmdb_scan,
+    .append = lmdb_append,
+    .backup = lmdb_backup,
+    .check_readers = lmdb_check_readers,
+    .usage = lmdb_usage,
 };

@@ -175,10 +175,10 @@ static void test_scan(void **state)
 		size_t stop_after;
 		const char *want;
 	} cases[] = {
-		{NULL, false, 0, "ace"}, {NULL, true, 0, "eca"}, {"b", false, 0, "ce"},
-		{"c", false, 0, "ce"},	 {"f", false, 0, ""},	 {"d", true, 0, "ca"},
-		{"c", true, 0, "ca"},	 {"z", true, 0, "eca"},	 {"0", true, 0, ""},
-		{"a", true, 0, "a"},	 {NULL, false, 2, "ac"}, {"e", true, 1, "e"},
+	    {NULL, false, 0, "ace"}, {NULL, true, 0, "eca"}, {"b", false, 0, "ce"},
+	    {"c", false, 0, "ce"},   {"f", false, 0, ""},    {"d", true, 0, "ca"},
+	    {"c", true, 0, "ca"},    {"z", true, 0, "eca"},  {"0", true, 0, ""},
+	    {"a", true, 0, "a"},     {NULL, false, 2, "ac"}, {"e", true, 1, "e"},
 	};
 	struct fixture *f = *state;
 	struct store_txn *txn;
@@ -195,9 +195,9 @@ static void test_scan(void **state)
 		memset(&c, 0, sizeof(c));
 		c.stop_after = cases[i].stop_after;
 		assert_int_equal(store_scan(txn, STORE_EMAIL, cases[i].from,
-					    cases[i].from ? strlen(cases[i].from) : 0,
-					    cases[i].reverse, collect_cb, &c),
-				 STORE_OK);
+		                            cases[i].from ? strlen(cases[i].from) : 0,
+		                            cases[i].reverse, collect_cb, &c),
+		                 STORE_OK);
 		assert_string_equal(c.keys, cases[i].want);
 	}
 	memset(&c, 0, sizeof(c));
@@ -313,8 +313,8 @@ static void test_schema(void **state)
 		const char *value;
 		int want;
 	} cases[] = {
-		{"1", STORE_OK}, {"2", STORE_ERROR}, {"0", STORE_ERROR}, {"1x", STORE_ERROR},
-		{"99999999999", STORE_ERROR},
+	    {"1", STORE_OK},     {"2", STORE_ERROR},           {"0", STORE_ERROR},
+	    {"1x", STORE_ERROR}, {"99999999999", STORE_ERROR},
 	};
 	struct fixture *f = *state;
 	size_t i;
@@ -330,7 +330,7 @@ static void test_schema(void **state)
 		f->st = NULL;
 		f->err[0] = '\0';
 		assert_int_equal(store_open("lmdb", f->dir, MAP, &f->st, f->err, sizeof(f->err)),
-				 cases[i].want);
+		                 cases[i].want);
 		if (cases[i].want != STORE_OK) {
 			assert_null(f->st);
 			assert_non_null(strstr(f->err, "schema"));
@@ -369,7 +369,7 @@ static void test_permissions(void **state)
 	assert_int_equal(store_open("lmdb", path, MAP, &st, f->err, sizeof(f->err)), STORE_ERROR);
 	assert_non_null(strstr(f->err, "not a directory"));
 	assert_int_equal(store_open("nosuch", f->dir, MAP, &st, f->err, sizeof(f->err)),
-			 STORE_ERROR);
+	                 STORE_ERROR);
 	assert_non_null(strstr(f->err, "unknown store backend"));
 	assert_null(st);
 }
@@ -466,17 +466,17 @@ static void test_concurrent_readers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_reopen_keeps_commits, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_abort_discards, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_get_del, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_append, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_usage_readers, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reopen_keeps_commits, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_abort_discards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_get_del, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_append, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_map_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_permissions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_usage_readers, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_readers, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
