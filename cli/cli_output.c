@@ -20,7 +20,7 @@ static const char *const number_keys[] = {
 	"time",	     "uptime",	  "wait",	       "workers",	 NULL,
 };
 static const char *const time_keys[] = {
-	"created", "last_login", "last_used", "password_changed", "purge_after", "temporary_expires",
+	"created", "last_login", "last_used", "password_changed", "purge_after", "t", "temporary_expires",
 	"time",	   NULL,
 };
 static const char *const bool_keys[] = {"locked", "otp", "password_temporary", NULL};
@@ -206,10 +206,15 @@ void cli_print_fields(FILE *out, const struct proto_msg *msg, const char *skip)
 	}
 }
 
-static const char *cell_text(const json_t *row, const char *key, char *buf, size_t len)
+static const char *cell_text(const json_t *row, const struct cli_column *col, char *buf, size_t len)
 {
+	const char *key = col->key;
 	const json_t *v = json_object_get(row, key);
 
+	if (v == NULL && col->alt != NULL) {
+		key = col->alt;
+		v = json_object_get(row, key);
+	}
 	if (json_is_string(v))
 		return json_string_value(v)[0] == '\0' ? "-" : json_string_value(v);
 	if (json_is_boolean(v))
@@ -229,7 +234,7 @@ static void print_row(FILE *out, const json_t *row, const struct cli_column *col
 	char buf[64];
 
 	for (size_t c = 0; c < ncols; c++) {
-		const char *text = row != NULL ? cell_text(row, cols[c].key, buf, sizeof(buf))
+		const char *text = row != NULL ? cell_text(row, &cols[c], buf, sizeof(buf))
 					       : cols[c].header;
 
 		cli_put_safe(out, text);
@@ -252,7 +257,7 @@ void cli_print_table(FILE *out, const json_t *rows, const struct cli_column *col
 		widths[c] = cli_display_width(cols[c].header);
 	json_array_foreach (rows, i, row)
 		for (size_t c = 0; c < ncols; c++) {
-			size_t w = cli_display_width(cell_text(row, cols[c].key, buf, sizeof(buf)));
+			size_t w = cli_display_width(cell_text(row, &cols[c], buf, sizeof(buf)));
 
 			if (w > widths[c])
 				widths[c] = w;

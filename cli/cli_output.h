@@ -15,6 +15,7 @@ struct proto_msg;
 
 struct cli_column {
 	const char *key;
+	const char *alt; /* another spelling of key, or NULL */
 	const char *header;
 };
 

@@ -14,10 +14,11 @@
 /* A backup of a large store takes longer than any request. */
 #define BACKUP_TIMEOUT 600000
 
+/* verdond spells some keys short ("t", "id", "addr"); both spellings are read. */
 static const struct cli_column audit_columns[] = {
-	{"time", "TIME"},	{"actor", "ACTOR"},	{"action", "ACTION"},
-	{"identifiant", "IDENTIFIANT"}, {"service", "SERVICE"}, {"address", "ADDRESS"},
-	{"result", "RESULT"},	{"reason", "REASON"},
+	{"time", "t", "TIME"},		 {"actor", NULL, "ACTOR"},     {"action", NULL, "ACTION"},
+	{"identifiant", "id", "IDENTIFIANT"}, {"service", NULL, "SERVICE"}, {"address", "addr", "ADDRESS"},
+	{"result", NULL, "RESULT"},	 {"reason", NULL, "REASON"},   {"detail", NULL, "DETAIL"},
 };
 
 /* A record the daemon sent is kept even when it does not parse, as its raw text. */

@@ -13,8 +13,8 @@
 #include "proto.h"
 
 static const struct cli_column user_columns[] = {
-	{"identifiant", "IDENTIFIANT"}, {"email", "EMAIL"}, {"first", "FIRST"},
-	{"last", "LAST"},		{"state", "STATE"}, {"otp", "OTP"},
+	{"identifiant", NULL, "IDENTIFIANT"}, {"email", NULL, "EMAIL"}, {"first", NULL, "FIRST"},
+	{"last", NULL, "LAST"},		      {"state", NULL, "STATE"}, {"otp", NULL, "OTP"},
 };
 
 static int print_json(json_t *value)

@@ -146,10 +146,10 @@ static void conn_answer(struct conn *c, const char *verb, const char *id, int re
 		conn_queue(c, w.buf, w.len);
 }
 
-/* A protocol error: say why once, then hang up. */
-static void conn_reject(struct conn *c, const char *why)
+/* A protocol error: say why once, then hang up. The id is "0" when it could not be read. */
+static void conn_reject(struct conn *c, const char *id, const char *why)
 {
-	conn_answer(c, "FAIL", "0", REASON_BAD_REQUEST, why);
+	conn_answer(c, "FAIL", id != NULL ? id : "0", REASON_BAD_REQUEST, why);
 	c->closing = true;
 	c->read_closed = true;
 }
@@ -169,7 +169,7 @@ static void handshake(struct conn *c, char *line, size_t len)
 
 	if (proto_parse(line, len, &msg) != PROTO_OK || strcmp(msg.verb, "VERSION") != 0 ||
 	    (major = proto_get(&msg, "major")) == NULL || strcmp(major, "1") != 0) {
-		conn_reject(c, "expected VERSION with major=1 first");
+		conn_reject(c, msg.id, "expected VERSION with major=1 first");
 		return;
 	}
 	c->handshake_done = true;
@@ -214,7 +214,7 @@ static void conn_request(struct server *s, struct conn *c, const char *line, siz
 		return;
 	}
 	if ((r = proto_parse(req->line, len, &req->msg)) != PROTO_OK) {
-		conn_reject(c, proto_error_str(r));
+		conn_reject(c, req->msg.id, proto_error_str(r));
 		goto drop;
 	}
 	req->verb = verb_find(c->kind == SOCKET_AUTH ? auth_verbs : admin_verbs, req->msg.verb);
@@ -256,7 +256,7 @@ static void conn_lines(struct server *s, struct conn *c)
 	memmove(c->rbuf, c->rbuf + start, c->rlen - start);
 	c->rlen -= start;
 	if (c->rlen == PROTO_LINE_MAX)
-		conn_reject(c, "line too long");
+		conn_reject(c, NULL, "line too long");
 }
 
 static void conn_read(struct server *s, struct conn *c)

@@ -37,9 +37,11 @@ case "$URI" in otpauth://totp/*jdupont\?*issuer=*) ok "enroll prints an otpauth 
 expect "the PNG decodes to the same URI" "$URI" "$(zbarimg --raw -q "$T/qr.png" 2>/dev/null)"
 ctl otp confirm jdupont 000000 >/dev/null 2>&1
 expect "a wrong confirmation code is refused" 1 "$?"
-fresh_step 5
-check "otp confirm with the oathtool code succeeds" ctl otp confirm jdupont "$(totp "$SECRET")"
-CONFIRM_STEP=$(($(date +%s) / 30))
+# Codes of consecutive steps around now (the window is ±1 step), so that nothing waits:
+# confirm with the previous step's code, log in with this one, then with the next one.
+fresh_step 15
+BASE=$(step_now)
+check "otp confirm with the oathtool code succeeds" ctl otp confirm jdupont "$(totp_step "$SECRET" $((BASE - 1)))"
 
 # The temporary password only allows a password change.
 out=$(printf '%s\n\n' "$TEMP" | jctl auth check jdupont --service webmail)
@@ -56,8 +58,7 @@ expect "the old temporary password no longer works" invalid "$(jq -r .reason <<<
 # Two steps, then the code once and only once.
 out=$(printf '%s\n\n' "$CANARY_PW" | jctl auth check jdupont --service webmail)
 expect "password alone → otp_required" otp_required "$(jq -r .reason <<<"$out")"
-while [ $(($(date +%s) / 30)) -le "$CONFIRM_STEP" ]; do sleep 1; done # a step after the confirmation
-CODE=$(totp "$SECRET")
+CODE=$(totp_step "$SECRET" "$BASE")
 out=$(printf '%s\n%s\n' "$CANARY_PW" "$CODE" | jctl auth check jdupont --service webmail)
 expect "password + fresh code → ok" ok "$(jq -r .result <<<"$out")"
 expect "ok carries the identifiant" jdupont "$(jq -r .identifiant <<<"$out")"
@@ -68,8 +69,7 @@ printf '%s\n%s\n' "$CANARY_PW" "$CODE" | ctl auth check jdupont --service webmai
 expect "a refusal exits 1" 1 "$?"
 
 # Login by email, any case, surrounding spaces.
-sleep $((30 - $(date +%s) % 30)) # the next step: a code not used yet
-out=$(printf '%s\n%s\n' "$CANARY_PW" "$(totp "$SECRET")" | jctl auth check ' Jean.Dupont@Example.org ' --service webmail)
+out=$(printf '%s\n%s\n' "$CANARY_PW" "$(totp_step "$SECRET" $((BASE + 1)))" | jctl auth check ' Jean.Dupont@Example.org ' --service webmail)
 expect "login as ' Jean.Dupont@Example.org ' works like jdupont" "ok jdupont" \
 	"$(jq -r '.result + " " + .identifiant' <<<"$out")"
 

@@ -109,6 +109,10 @@ jctl() { "$VERDONCTL" -c "$CONF" --json "$@"; }
 # The TOTP code of a base32 secret, now (or at an offset in seconds).
 totp() { oathtool --totp -b "$1" ${2:+--now="$(date -u -d "@$(($(date +%s) + $2))" '+%Y-%m-%d %H:%M:%S UTC')"}; }
 
+# The TOTP code of a base32 secret for a given 30-second step number.
+totp_step() { oathtool --totp -b "$1" --now "$(date -u -d "@$(($2 * 30))" '+%Y-%m-%d %H:%M:%S UTC')"; }
+step_now() { echo $(($(date +%s) / 30)); }
+
 # Waits until a fresh 30-second step begins when less than $1 seconds are left in this one,
 # so that a code computed now is still the current one when the daemon checks it.
 fresh_step() {

@@ -13,6 +13,9 @@ import subprocess
 import sys
 import time
 
+T = os.environ.get("T", "")
+AUTH = T + "/auth.sock"
+ADMIN = T + "/admin.sock"
 ESC = b"\x01"
 LINE_MAX = 16384
 _ESCAPES = {b"\t": b"\x01t", b"\n": b"\x01n", b"\r": b"\x01r", b"\x01": b"\x011"}
@@ -191,6 +194,15 @@ class Client:
             order.append(a.id)
             want.discard(a.id)
         return answers, order
+
+    def read_all(self, timeout=None):
+        """Every answer until the daemon closes (or timeout): a list."""
+        out = []
+        while True:
+            try:
+                out.append(self.read(timeout))
+            except (Closed, socket.timeout):
+                return out
 
     def pipeline(self, requests, timeout=None):
         """Sends [(verb, id, fields)] in one write, then collects their answers."""
