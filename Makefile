@@ -22,6 +22,8 @@ UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC  = $(wildcard tests/bench/*.c)
 
+# Quiet by default; `make V=1` shows every command.
+Q = $(if $(V),,@)
 obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 
 PROTO_LIB  = $(BUILD)/libproto.a
@@ -47,7 +49,8 @@ binaries: $(BUILD)/verdond $(BUILD)/verdonctl
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -c $< -o $@
+	@$(if $(V),,echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 	@rm -f $@; ar rcs $@ $^
@@ -57,19 +60,21 @@ $(CLI_LIB): $(call obj,$(CLI_SRC))
 	@rm -f $@; ar rcs $@ $^
 
 $(BUILD)/verdond: $(call obj,daemon/main.c) $(DAEMON_LIB) $(PROTO_LIB)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/verdonctl: $(call obj,cli/verdonctl.c) $(CLI_LIB) $(PROTO_LIB)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
 		$(LIBS) $(shell pkg-config --libs cmocka)
 
 $(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
 
 tests: binaries $(UNIT_BIN) $(BENCH_BIN)
 
@@ -93,7 +98,7 @@ fuzz: deps
 fuzzers: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 $(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
+	$(Q)$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< \
 		-Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
 
 bench: all

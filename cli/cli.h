@@ -28,14 +28,14 @@ enum cli_socket {
 	CLI_SOCKET_AUTH,
 };
 
-#define CLI_ARGS_MAX        2
-#define CLI_OPTS_MAX        8
-#define CLI_COUNT_MAX       1000000
+#define CLI_ARGS_MAX 2
+#define CLI_OPTS_MAX 8
+#define CLI_COUNT_MAX 1000000
 #define CLI_TIMEOUT_DEFAULT 30000
-#define CLI_TIMEOUT_MAX     3600000
-#define CLI_DEFAULT_CONF    "/etc/verdon/verdon.conf"
-#define CLI_DEFAULT_ADMIN   "/run/verdon/admin.sock"
-#define CLI_DEFAULT_AUTH    "/run/verdon/auth.sock"
+#define CLI_TIMEOUT_MAX 3600000
+#define CLI_DEFAULT_CONF "/etc/verdon/verdon.conf"
+#define CLI_DEFAULT_ADMIN "/run/verdon/admin.sock"
+#define CLI_DEFAULT_AUTH "/run/verdon/auth.sock"
 
 enum cli_check {
 	CLI_V_TEXT = 0, /* non-empty, no control character */
@@ -106,21 +106,21 @@ void cli_help(FILE *out, const char *group);
 
 /* cli_args.c: pure parsing. -1 with a message in err. */
 int cli_global_parse(int argc, char **argv, struct cli_ctx *ctx, int *next_r, char *err,
-		     size_t errlen);
+                     size_t errlen);
 int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *args,
-		   char *err, size_t errlen);
+                   char *err, size_t errlen);
 bool cli_value_ok(const struct cli_opt *opt, const char *value);
 /* The option's value by name (NULL when absent and without default). */
 const char *cli_args_opt(const struct cli_command *cmd, const struct cli_args *args,
-			 const char *name);
+                         const char *name);
 /* Begins cmd->verb with id and adds the mapped arguments and options; proto_end is the caller's. */
 void cli_request_build(const struct cli_command *cmd, const struct cli_args *args, const char *id,
-		       struct proto_writer *w);
+                       struct proto_writer *w);
 /* Parse and build, printing the error and the usage line: an exit code. */
 int cli_prepare(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-		struct cli_args *args, struct proto_writer *w);
+                struct cli_args *args, struct proto_writer *w);
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 /* cli_session.c: talking to the daemon; every function prints its own error. */
 int cli_connect(struct cli_ctx *ctx);
@@ -132,10 +132,10 @@ int cli_recv(struct cli_ctx *ctx, const char *id, struct proto_msg *msg_r);
 int cli_answer_status(const struct cli_ctx *ctx, const struct proto_msg *msg, const char *subject);
 /* Connect, send w, and read the final answer (ROW lines are an error): an exit code. */
 int cli_call(struct cli_ctx *ctx, struct proto_writer *w, const char *subject,
-	     struct proto_msg *msg_r);
+             struct proto_msg *msg_r);
 /* The one-line message for a FAIL answer, without the "verdonctl: " prefix. */
 void cli_fail_message(char *buf, size_t len, const char *subject, const char *reason,
-		      const char *detail, const char *wait);
+                      const char *detail, const char *wait);
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* The handlers. */

@@ -108,8 +108,8 @@ static bool email_ok(const char *s)
 {
 	const char *at = strchr(s, '@');
 
-	return text_ok(s) && at != NULL && at != s && at[1] != '\0' && strchr(at + 1, '@') == NULL &&
-	       strpbrk(s, " ,;") == NULL;
+	return text_ok(s) && at != NULL && at != s && at[1] != '\0' &&
+	       strchr(at + 1, '@') == NULL && strpbrk(s, " ,;") == NULL;
 }
 
 static bool address_ok(const char *s)
@@ -147,20 +147,20 @@ bool cli_value_ok(const struct cli_opt *opt, const char *value)
 static const char *expected(const struct cli_opt *opt)
 {
 	static const char *const what[] = {
-		[CLI_V_TEXT] = "non-empty text without control characters",
-		[CLI_V_DATE] = "a date as YYYY-MM-DD",
-		[CLI_V_COUNT] = "a number from 1 to 1000000",
-		[CLI_V_CHOICE] = "one of",
-		[CLI_V_NUMEN] = "13 letters or digits",
-		[CLI_V_EMAIL] = "an address like name@example.org",
-		[CLI_V_ADDRESS] = "an IPv4 or IPv6 address",
-		[CLI_V_PATH] = "a file name",
+	    [CLI_V_TEXT] = "non-empty text without control characters",
+	    [CLI_V_DATE] = "a date as YYYY-MM-DD",
+	    [CLI_V_COUNT] = "a number from 1 to 1000000",
+	    [CLI_V_CHOICE] = "one of",
+	    [CLI_V_NUMEN] = "13 letters or digits",
+	    [CLI_V_EMAIL] = "an address like name@example.org",
+	    [CLI_V_ADDRESS] = "an IPv4 or IPv6 address",
+	    [CLI_V_PATH] = "a file name",
 	};
 	return what[opt->check];
 }
 
 int cli_global_parse(int argc, char **argv, struct cli_ctx *ctx, int *next_r, char *err,
-		     size_t errlen)
+                     size_t errlen)
 {
 	const char *v = NULL;
 	long n;
@@ -195,8 +195,9 @@ int cli_global_parse(int argc, char **argv, struct cli_ctx *ctx, int *next_r, ch
 			if (m == -1)
 				goto missing;
 			if (!parse_count(v, CLI_TIMEOUT_MAX, &n)) {
-				snprintf(err, errlen, "bad value for --timeout: %s (milliseconds, 1 to %d)",
-					 v, CLI_TIMEOUT_MAX);
+				snprintf(err, errlen,
+				         "bad value for --timeout: %s (milliseconds, 1 to %d)", v,
+				         CLI_TIMEOUT_MAX);
 				return -1;
 			}
 			ctx->timeout_ms = (int)n;
@@ -214,7 +215,7 @@ missing:
 }
 
 static int parse_option(const struct cli_command *cmd, int argc, char **argv, int *i,
-			struct cli_args *args, char *err, size_t errlen)
+                        struct cli_args *args, char *err, size_t errlen)
 {
 	const char *v = NULL;
 	const char *a = argv[*i];
@@ -238,8 +239,9 @@ static int parse_option(const struct cli_command *cmd, int argc, char **argv, in
 			return -1;
 		}
 		if (!cli_value_ok(o, v)) {
-			snprintf(err, errlen, "bad value for --%s: %s (expected %s%s%s)", o->name, v,
-				 expected(o), o->choices ? " " : "", o->choices ? o->choices : "");
+			snprintf(err, errlen, "bad value for --%s: %s (expected %s%s%s)", o->name,
+			         v, expected(o), o->choices ? " " : "",
+			         o->choices ? o->choices : "");
 			return -1;
 		}
 		args->opt[k] = v;
@@ -250,7 +252,7 @@ static int parse_option(const struct cli_command *cmd, int argc, char **argv, in
 }
 
 static int finish_options(const struct cli_command *cmd, struct cli_args *args, char *err,
-			  size_t errlen)
+                          size_t errlen)
 {
 	for (int k = 0; cmd->opts != NULL && cmd->opts[k].name != NULL; k++) {
 		if (args->opt[k] == NULL)
@@ -264,7 +266,7 @@ static int finish_options(const struct cli_command *cmd, struct cli_args *args, 
 }
 
 int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct cli_args *args,
-		   char *err, size_t errlen)
+                   char *err, size_t errlen)
 {
 	bool only_pos = false;
 
@@ -295,7 +297,7 @@ int cli_args_parse(const struct cli_command *cmd, int argc, char **argv, struct 
 }
 
 const char *cli_args_opt(const struct cli_command *cmd, const struct cli_args *args,
-			 const char *name)
+                         const char *name)
 {
 	for (int k = 0; cmd->opts != NULL && cmd->opts[k].name != NULL; k++)
 		if (strcmp(cmd->opts[k].name, name) == 0)
@@ -304,7 +306,7 @@ const char *cli_args_opt(const struct cli_command *cmd, const struct cli_args *a
 }
 
 void cli_request_build(const struct cli_command *cmd, const struct cli_args *args, const char *id,
-		       struct proto_writer *w)
+                       struct proto_writer *w)
 {
 	proto_begin(w, cmd->verb, id);
 	for (int i = 0; i < args->npos; i++)
@@ -326,14 +328,15 @@ int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	if (cmd != NULL)
 		fprintf(stderr, "\nusage: verdonctl %s\n", cmd->usage);
 	else
-		fputs("\nusage: verdonctl [-c CONF] [--json] [--socket PATH] [--timeout MS] COMMAND "
-		      "...\n(verdonctl help lists the commands)\n",
-		      stderr);
+		fputs(
+		    "\nusage: verdonctl [-c CONF] [--json] [--socket PATH] [--timeout MS] COMMAND "
+		    "...\n(verdonctl help lists the commands)\n",
+		    stderr);
 	return CLI_EXIT_USAGE;
 }
 
 int cli_prepare(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv,
-		struct cli_args *args, struct proto_writer *w)
+                struct cli_args *args, struct proto_writer *w)
 {
 	char err[512];
 

@@ -8,51 +8,57 @@
 
 #include "cli.h"
 
-#define LOGIN_ONLY {"login", NULL}
+#define LOGIN_ONLY                                                                                 \
+	{                                                                                          \
+		"login", NULL                                                                      \
+	}
 
 static const struct cli_opt user_add_opts[] = {
-	{.name = "first", .key = "first", .check = CLI_V_TEXT, .required = true},
-	{.name = "last", .key = "last", .check = CLI_V_TEXT, .required = true},
-	{.name = "birth", .key = "birth", .check = CLI_V_DATE, .required = true},
-	{.name = "numen", .key = "numen", .check = CLI_V_NUMEN, .required = true},
-	{.name = "rescue-email", .key = "rescue_email", .check = CLI_V_EMAIL, .required = true},
-	{.name = "mobile", .key = "mobile", .check = CLI_V_TEXT},
-	{.name = "id", .key = "identifiant", .check = CLI_V_TEXT},
-	{.name = NULL},
+    {.name = "first", .key = "first", .check = CLI_V_TEXT, .required = true},
+    {.name = "last", .key = "last", .check = CLI_V_TEXT, .required = true},
+    {.name = "birth", .key = "birth", .check = CLI_V_DATE, .required = true},
+    {.name = "numen", .key = "numen", .check = CLI_V_NUMEN, .required = true},
+    {.name = "rescue-email", .key = "rescue_email", .check = CLI_V_EMAIL, .required = true},
+    {.name = "mobile", .key = "mobile", .check = CLI_V_TEXT},
+    {.name = "id", .key = "identifiant", .check = CLI_V_TEXT},
+    {.name = NULL},
 };
 
 static const struct cli_opt user_list_opts[] = {
-	{.name = "state", .key = "state", .check = CLI_V_CHOICE, .choices = "active|suspended|deleted"},
-	{.name = "limit", .key = "limit", .check = CLI_V_COUNT},
-	{.name = NULL},
+    {.name = "state", .key = "state", .check = CLI_V_CHOICE, .choices = "active|suspended|deleted"},
+    {.name = "limit", .key = "limit", .check = CLI_V_COUNT},
+    {.name = NULL},
 };
 
 static const struct cli_opt user_suspend_opts[] = {
-	{.name = "reason", .key = "reason", .check = CLI_V_TEXT},
-	{.name = NULL},
+    {.name = "reason", .key = "reason", .check = CLI_V_TEXT},
+    {.name = NULL},
 };
 
 static const struct cli_opt otp_enroll_opts[] = {
-	{.name = "png", .key = NULL, .check = CLI_V_PATH},
-	{.name = "algorithm", .key = "algorithm", .check = CLI_V_CHOICE, .choices = "SHA1|SHA256|SHA512"},
-	{.name = "digits", .key = "digits", .check = CLI_V_CHOICE, .choices = "6|8"},
-	{.name = NULL},
+    {.name = "png", .key = NULL, .check = CLI_V_PATH},
+    {.name = "algorithm",
+     .key = "algorithm",
+     .check = CLI_V_CHOICE,
+     .choices = "SHA1|SHA256|SHA512"},
+    {.name = "digits", .key = "digits", .check = CLI_V_CHOICE, .choices = "6|8"},
+    {.name = NULL},
 };
 
 static const struct cli_opt audit_opts[] = {
-	{.name = "limit", .key = "limit", .check = CLI_V_COUNT},
-	{.name = NULL},
+    {.name = "limit", .key = "limit", .check = CLI_V_COUNT},
+    {.name = NULL},
 };
 
 static const struct cli_opt auth_check_opts[] = {
-	{.name = "service", .key = "service", .check = CLI_V_TEXT, .def = "helpdesk"},
-	{.name = "address", .key = "address", .check = CLI_V_ADDRESS},
-	{.name = NULL},
+    {.name = "service", .key = "service", .check = CLI_V_TEXT, .def = "helpdesk"},
+    {.name = "address", .key = "address", .check = CLI_V_ADDRESS},
+    {.name = NULL},
 };
 
 static const struct cli_opt auth_passwd_opts[] = {
-	{.name = "service", .key = "service", .check = CLI_V_TEXT},
-	{.name = NULL},
+    {.name = "service", .key = "service", .check = CLI_V_TEXT},
+    {.name = NULL},
 };
 
 /* clang-format off */
@@ -130,16 +136,17 @@ const struct cli_command *cli_command_find(int argc, char **argv, int *used_r)
 
 void cli_help(FILE *out, const char *group)
 {
-	fprintf(out, "usage: verdonctl [-c CONF] [--json] [--socket PATH] [--timeout MS] COMMAND ...\n"
-		     "commands:\n");
+	fprintf(out,
+	        "usage: verdonctl [-c CONF] [--json] [--socket PATH] [--timeout MS] COMMAND ...\n"
+	        "commands:\n");
 	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
 		if (group == NULL || (c->group != NULL && strcmp(c->group, group) == 0))
 			fprintf(out, "  verdonctl %s\n", c->usage);
 	if (group == NULL)
 		fprintf(out, "Passwords are never taken from the command line: they are read from\n"
-			     "standard input, or prompted for on a terminal.\n"
-			     "Exit codes: 0 done, 1 refused or not found, 2 usage, 3 daemon "
-			     "unreachable, timeout or temporary failure.\n");
+		             "standard input, or prompted for on a terminal.\n"
+		             "Exit codes: 0 done, 1 refused or not found, 2 usage, 3 daemon "
+		             "unreachable, timeout or temporary failure.\n");
 }
 
 int cmd_help(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)

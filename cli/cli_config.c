@@ -28,11 +28,11 @@ static int config_handler(void *user, const char *section, const char *name, con
 }
 
 static int check_path(const char *path, const char *key, const char *value, char *err,
-		      size_t errlen)
+                      size_t errlen)
 {
 	if (value[0] == '\0' || strlen(value) >= sizeof(((struct sockaddr_un *)0)->sun_path)) {
 		snprintf(err, errlen, "%s: %s: empty or longer than %zu bytes", path, key,
-			 sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+		         sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
 		return -1;
 	}
 	return 0;
@@ -46,7 +46,7 @@ static int set_default(char **slot, const char *def)
 }
 
 int cli_config_read(const char *path, bool required, struct cli_config *cfg, char *err,
-		    size_t errlen)
+                    size_t errlen)
 {
 	int r = -1, line;
 

@@ -17,7 +17,7 @@ struct cli_config {
  * -1 with err "path:line: …" or "cannot read path: …".
  */
 int cli_config_read(const char *path, bool required, struct cli_config *cfg, char *err,
-		    size_t errlen);
+                    size_t errlen);
 void cli_config_clear(struct cli_config *cfg);
 
 #endif

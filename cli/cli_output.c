@@ -13,15 +13,35 @@
 
 /* Answer fields that are numbers; those in time_keys are unix seconds. */
 static const char *const number_keys[] = {
-	"accounts",  "bytes",	  "connections",       "count",		 "created",
-	"digits",    "drift",	  "failures",	       "last_login",	 "last_used",
-	"map_size",  "map_used",  "password_changed",  "period",	 "purge_after",
-	"queue",     "recovery_codes", "recovery_left", "seq",		 "temporary_expires",
-	"time",	     "uptime",	  "wait",	       "workers",	 NULL,
+    "accounts",
+    "bytes",
+    "connections",
+    "count",
+    "created",
+    "digits",
+    "drift",
+    "failures",
+    "last_login",
+    "last_used",
+    "map_size",
+    "map_used",
+    "password_changed",
+    "period",
+    "purge_after",
+    "queue",
+    "recovery_codes",
+    "recovery_left",
+    "seq",
+    "temporary_expires",
+    "time",
+    "uptime",
+    "wait",
+    "workers",
+    NULL,
 };
 static const char *const time_keys[] = {
-	"created", "last_login", "last_used", "password_changed", "purge_after", "t", "temporary_expires",
-	"time",	   NULL,
+    "created",           "last_login", "last_used", "password_changed", "purge_after", "t",
+    "temporary_expires", "time",       NULL,
 };
 static const char *const bool_keys[] = {"locked", "otp", "password_temporary", NULL};
 
@@ -146,7 +166,8 @@ void cli_format_time(char *buf, size_t len, long long t)
 	struct tm tm;
 	time_t tt = (time_t)t;
 
-	if (t <= 0 || gmtime_r(&tt, &tm) == NULL || strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+	if (t <= 0 || gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
 		snprintf(buf, len, "-");
 }
 
@@ -229,13 +250,13 @@ static const char *cell_text(const json_t *row, const struct cli_column *col, ch
 }
 
 static void print_row(FILE *out, const json_t *row, const struct cli_column *cols, size_t ncols,
-		      const size_t *widths)
+                      const size_t *widths)
 {
 	char buf[64];
 
 	for (size_t c = 0; c < ncols; c++) {
-		const char *text = row != NULL ? cell_text(row, &cols[c], buf, sizeof(buf))
-					       : cols[c].header;
+		const char *text =
+		    row != NULL ? cell_text(row, &cols[c], buf, sizeof(buf)) : cols[c].header;
 
 		cli_put_safe(out, text);
 		if (c + 1 < ncols)
@@ -255,15 +276,14 @@ void cli_print_table(FILE *out, const json_t *rows, const struct cli_column *col
 		return;
 	for (size_t c = 0; c < ncols; c++)
 		widths[c] = cli_display_width(cols[c].header);
-	json_array_foreach (rows, i, row)
-		for (size_t c = 0; c < ncols; c++) {
-			size_t w = cli_display_width(cell_text(row, &cols[c], buf, sizeof(buf)));
+	json_array_foreach(rows, i, row) for (size_t c = 0; c < ncols; c++)
+	{
+		size_t w = cli_display_width(cell_text(row, &cols[c], buf, sizeof(buf)));
 
-			if (w > widths[c])
-				widths[c] = w;
-		}
+		if (w > widths[c])
+			widths[c] = w;
+	}
 	print_row(out, NULL, cols, ncols, widths);
-	json_array_foreach (rows, i, row)
-		print_row(out, row, cols, ncols, widths);
+	json_array_foreach(rows, i, row) print_row(out, row, cols, ncols, widths);
 	free(widths);
 }

@@ -27,14 +27,15 @@ struct json_t *cli_msg_json(const struct proto_msg *msg);
 struct json_t *cli_json_string(const char *s);
 /* Indented, then a newline. 0 or -1. */
 int cli_json_print(FILE *out, const struct json_t *value);
-/* Prints value (NULL: it could not be built) on stdout and drops it; -1 with a message on stderr. */
+/* Prints value (NULL: it could not be built) on stdout and drops it; -1 with a message on stderr.
+ */
 int cli_json_emit(struct json_t *value);
 
 /* "key  value" lines, keys aligned, times and booleans spelt out; skip (may be NULL) left out. */
 void cli_print_fields(FILE *out, const struct proto_msg *msg, const char *skip);
 /* rows: a JSON array of objects; one header line, then a line a row, columns aligned. */
 void cli_print_table(FILE *out, const struct json_t *rows, const struct cli_column *cols,
-		     size_t ncols);
+                     size_t ncols);
 
 /* s in groups of four separated by spaces, cut to fit len: "JBSW Y3DP EHPK". */
 void cli_group4(const char *s, char *out, size_t len);

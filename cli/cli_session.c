@@ -17,16 +17,15 @@ static const struct {
 	const char *hint;
 	bool about_caller; /* says nothing about the subject */
 } fail_texts[] = {
-	{"not_found", "not found", NULL, false},
-	{"exists", "already exists", "verdonctl user show tells which account holds it", false},
-	{"forbidden", "refused: forbidden", "run as root or a member of the admin group", true},
-	{"wrong_state", "refused: wrong_state", "verdonctl user show gives the account's state",
-	 false},
-	{"no_pending_otp", "no authenticator waiting for confirmation", "run verdonctl otp enroll first",
-	 false},
-	{"unknown_verb", "refused: unknown_verb", "verdond is older than verdonctl: update it", true},
-	{"invalid", "refused: invalid", NULL, false},
-	{"disabled", "refused: disabled", "the account is suspended or deleted", false},
+    {"not_found", "not found", NULL, false},
+    {"exists", "already exists", "verdonctl user show tells which account holds it", false},
+    {"forbidden", "refused: forbidden", "run as root or a member of the admin group", true},
+    {"wrong_state", "refused: wrong_state", "verdonctl user show gives the account's state", false},
+    {"no_pending_otp", "no authenticator waiting for confirmation",
+     "run verdonctl otp enroll first", false},
+    {"unknown_verb", "refused: unknown_verb", "verdond is older than verdonctl: update it", true},
+    {"invalid", "refused: invalid", NULL, false},
+    {"disabled", "refused: disabled", "the account is suspended or deleted", false},
 };
 
 void cli_error(const char *fmt, ...)
@@ -48,7 +47,7 @@ static void sanitize(char *s)
 }
 
 void cli_fail_message(char *buf, size_t len, const char *subject, const char *reason,
-		      const char *detail, const char *wait)
+                      const char *detail, const char *wait)
 {
 	const char *text = NULL, *hint = NULL;
 	char waitbuf[96], textbuf[96];
@@ -74,37 +73,51 @@ void cli_fail_message(char *buf, size_t len, const char *subject, const char *re
 		hint = waitbuf;
 	}
 	snprintf(buf, len, "%s%s%s%s%s%s%s%s", subject != NULL && !about_caller ? subject : "",
-		 subject != NULL && !about_caller ? ": " : "", text, detail != NULL ? ": " : "",
-		 detail != NULL ? detail : "", hint != NULL ? " (" : "", hint != NULL ? hint : "",
-		 hint != NULL ? ")" : "");
+	         subject != NULL && !about_caller ? ": " : "", text, detail != NULL ? ": " : "",
+	         detail != NULL ? detail : "", hint != NULL ? " (" : "", hint != NULL ? hint : "",
+	         hint != NULL ? ")" : "");
 	sanitize(buf);
+}
+
+/* The client's message without the path we print already. */
+static const char *client_why(const struct cli_ctx *ctx, const char *err)
+{
+	static const char *const prefixes[] = {"connect ", ""};
+	size_t plen = strlen(ctx->socket_path);
+
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		size_t n = strlen(prefixes[i]);
+
+		if (strncmp(err, prefixes[i], n) == 0 &&
+		    strncmp(err + n, ctx->socket_path, plen) == 0 &&
+		    strncmp(err + n + plen, ": ", 2) == 0)
+			return err + n + plen + 2;
+	}
+	return err;
 }
 
 int cli_connect(struct cli_ctx *ctx)
 {
-	char err[512], prefix[512];
-	const char *why = err;
+	char err[512];
+	const char *why;
 
 	if (ctx->client != NULL)
 		return CLI_EXIT_OK;
 	if (proto_client_connect(ctx->socket_path, ctx->timeout_ms, &ctx->client, err,
-				 sizeof(err)) == 0)
+	                         sizeof(err)) == 0)
 		return CLI_EXIT_OK;
 	ctx->client = NULL;
-	/* The client's message repeats the path we print already. */
-	snprintf(prefix, sizeof(prefix), "connect %s: ", ctx->socket_path);
-	if (strncmp(err, prefix, strlen(prefix)) == 0)
-		why += strlen(prefix);
+	why = client_why(ctx, err);
 	if (strstr(why, "Permission denied") != NULL)
 		cli_error("cannot reach the daemon at %s: %s (run as root or a member of the admin "
-			  "group)",
-			  ctx->socket_path, why);
+		          "group)",
+		          ctx->socket_path, why);
 	else if (ctx->socket_given && strcmp(ctx->socket_key, "admin_socket") == 0)
 		cli_error("cannot reach the daemon at %s: %s (is verdond running? check --socket)",
-			  ctx->socket_path, why);
+		          ctx->socket_path, why);
 	else
 		cli_error("cannot reach the daemon at %s: %s (is verdond running? check %s in %s)",
-			  ctx->socket_path, why, ctx->socket_key, ctx->conf_path);
+		          ctx->socket_path, why, ctx->socket_key, ctx->conf_path);
 	return CLI_EXIT_UNAVAILABLE;
 }
 
@@ -114,7 +127,7 @@ int cli_send(struct cli_ctx *ctx, struct proto_writer *w)
 
 	if (proto_end(w) == -1) {
 		cli_error("the request is too long: a value does not fit in a %d-byte line",
-			  PROTO_LINE_MAX);
+		          PROTO_LINE_MAX);
 		r = CLI_EXIT_USAGE;
 		goto out;
 	}
@@ -123,7 +136,7 @@ int cli_send(struct cli_ctx *ctx, struct proto_writer *w)
 		goto out;
 	if (proto_client_send(ctx->client, w) == -1) {
 		cli_error("lost the daemon at %s: %s", ctx->socket_path,
-			  proto_client_error(ctx->client));
+		          client_why(ctx, proto_client_error(ctx->client)));
 		r = CLI_EXIT_UNAVAILABLE;
 	}
 out:
@@ -135,13 +148,13 @@ int cli_recv(struct cli_ctx *ctx, const char *id, struct proto_msg *msg_r)
 {
 	if (proto_client_recv(ctx->client, msg_r) == -1) {
 		cli_error("no answer from the daemon at %s: %s (try again, or raise --timeout)",
-			  ctx->socket_path, proto_client_error(ctx->client));
+		          ctx->socket_path, client_why(ctx, proto_client_error(ctx->client)));
 		return CLI_EXIT_UNAVAILABLE;
 	}
 	/* Id 0 is the daemon's answer to a line it could not read. */
 	if (id != NULL && strcmp(msg_r->id, id) != 0 && strcmp(msg_r->id, "0") != 0) {
 		cli_error("unexpected answer from the daemon at %s (id %s, expected %s)",
-			  ctx->socket_path, msg_r->id, id);
+		          ctx->socket_path, msg_r->id, id);
 		return CLI_EXIT_UNAVAILABLE;
 	}
 	return CLI_EXIT_OK;
@@ -155,19 +168,20 @@ int cli_answer_status(const struct cli_ctx *ctx, const struct proto_msg *msg, co
 		return CLI_EXIT_OK;
 	if (strcmp(msg->verb, "FAIL") == 0) {
 		cli_fail_message(buf, sizeof(buf), subject, proto_get(msg, "reason"),
-				 proto_get(msg, "detail"), proto_get(msg, "wait"));
+		                 proto_get(msg, "detail"), proto_get(msg, "wait"));
 		cli_error("%s", buf);
 		return CLI_EXIT_REFUSED;
 	}
 	if (strcmp(msg->verb, "TEMPFAIL") == 0)
 		cli_error("the daemon cannot answer now (tempfail): try again later");
 	else
-		cli_error("unexpected answer %s from the daemon at %s", msg->verb, ctx->socket_path);
+		cli_error("unexpected answer %s from the daemon at %s", msg->verb,
+		          ctx->socket_path);
 	return CLI_EXIT_UNAVAILABLE;
 }
 
 int cli_call(struct cli_ctx *ctx, struct proto_writer *w, const char *subject,
-	     struct proto_msg *msg_r)
+             struct proto_msg *msg_r)
 {
 	int r = cli_send(ctx, w);
 

@@ -18,10 +18,10 @@
 #include "secret.h"
 
 #define PROMPT_PASSWORD "Mot de passe : "
-#define PROMPT_CURRENT  "Mot de passe actuel : "
-#define PROMPT_NEW      "Nouveau mot de passe : "
-#define PROMPT_AGAIN    "Confirmation : "
-#define PROMPT_CODE     "Code (vide si aucun) : "
+#define PROMPT_CURRENT "Mot de passe actuel : "
+#define PROMPT_NEW "Nouveau mot de passe : "
+#define PROMPT_AGAIN "Confirmation : "
+#define PROMPT_CODE "Code (vide si aucun) : "
 
 static json_t *result_json(const struct proto_msg *msg, const char *result, bool with_detail)
 {
@@ -31,7 +31,8 @@ static json_t *result_json(const struct proto_msg *msg, const char *result, bool
 
 	json_object_set_new(obj, "result", json_string(result));
 	if (strcmp(result, "ok") == 0)
-		json_object_set_new(obj, "identifiant", cli_json_string(ident != NULL ? ident : ""));
+		json_object_set_new(obj, "identifiant",
+		                    cli_json_string(ident != NULL ? ident : ""));
 	if (strcmp(result, "tempfail") == 0)
 		reason = "tempfail";
 	json_object_set_new(obj, "reason", reason != NULL ? cli_json_string(reason) : json_null());
@@ -43,7 +44,7 @@ static json_t *result_json(const struct proto_msg *msg, const char *result, bool
 }
 
 static void result_line(FILE *out, const struct proto_msg *msg, const char *result,
-			bool with_detail)
+                        bool with_detail)
 {
 	const char *wait = proto_get(msg, "wait"), *detail = proto_get(msg, "detail");
 	const char *reason = proto_get(msg, "reason");
@@ -51,7 +52,8 @@ static void result_line(FILE *out, const struct proto_msg *msg, const char *resu
 	fputs(result, out);
 	if (strcmp(result, "ok") == 0) {
 		fputc(' ', out);
-		cli_put_safe(out, proto_get(msg, "identifiant") ? proto_get(msg, "identifiant") : "");
+		cli_put_safe(out,
+		             proto_get(msg, "identifiant") ? proto_get(msg, "identifiant") : "");
 	} else if (strcmp(result, "refused") == 0) {
 		fputs(": ", out);
 		cli_put_safe(out, reason != NULL ? reason : "unknown");
@@ -99,7 +101,7 @@ int cli_auth_result(FILE *out, bool json, const struct proto_msg *msg, bool with
 
 /* One secret line into w as key; an exit code. Optional: an empty line or EOF adds nothing. */
 static int read_into(const struct cli_command *cmd, const char *prompt, bool optional,
-		     const char *key, struct proto_writer *w)
+                     const char *key, struct proto_writer *w)
 {
 	char *line = NULL;
 	int k = cli_secret_read(STDIN_FILENO, prompt, false, &line), r = CLI_EXIT_OK;
@@ -125,8 +127,8 @@ static int read_new_password(const struct cli_command *cmd, struct proto_writer 
 	k = cli_secret_read(STDIN_FILENO, PROMPT_NEW, false, &first);
 	if (k != 1) {
 		r = cli_usage_error(cmd, k == -1 && errno == E2BIG
-						 ? "new: longer than the limit"
-						 : "no new password on standard input");
+		                             ? "new: longer than the limit"
+		                             : "no new password on standard input");
 		goto out;
 	}
 	if (isatty(STDIN_FILENO) == 1) {

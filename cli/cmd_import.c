@@ -21,7 +21,7 @@
 #include "secret.h"
 
 /* PROTOCOL.md: at most 16 requests a connection may wait for; more would get TEMPFAIL. */
-#define IMPORT_WINDOW   16
+#define IMPORT_WINDOW 16
 #define IMPORT_FILE_MAX (64u << 20)
 
 struct import {
@@ -116,7 +116,7 @@ static void report(struct import *im, json_t *obj)
 			fputs("null", stdout);
 	} else {
 		snprintf(line, sizeof(line), "%lld",
-			 (long long)json_integer_value(json_object_get(obj, "line")));
+		         (long long)json_integer_value(json_object_get(obj, "line")));
 		cell(line, 6);
 		cell(status != NULL ? status : "error", 8);
 		cell(str_or(json_string_value(json_object_get(obj, "identifiant")), "-"), 20);
@@ -154,9 +154,14 @@ static int send_row(struct import *im, const struct csv_row *row)
 		enum csv_column column;
 		const char *key;
 	} map[] = {
-		{CSV_FIRST, "first"},	     {CSV_LAST, "last"},     {CSV_BIRTH, "birth"},
-		{CSV_NUMEN, "numen"},	     {CSV_RESCUE_EMAIL, "rescue_email"},
-		{CSV_ID, "identifiant"},     {CSV_MOBILE, "mobile"},
+	    {CSV_FIRST, "first"},
+	    {CSV_LAST, "last"},
+	    {CSV_BIRTH, "birth"},
+	    {CSV_NUMEN, "numen"},
+	    {CSV_RESCUE_EMAIL, "rescue_email"},
+	    {CSV_ID, "identifiant"},
+	    {CSV_MOBILE, "mobile"},
+	    {CSV_PASSWORD_HASH, "password_hash"},
 	};
 	struct proto_writer w;
 	char id[16];
@@ -165,7 +170,7 @@ static int send_row(struct import *im, const struct csv_row *row)
 	proto_begin(&w, im->cmd->verb, id);
 	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
 		const char *v = row->field[map[i].column];
-		bool optional = map[i].column == CSV_ID || map[i].column == CSV_MOBILE;
+		bool optional = map[i].column >= CSV_ID;
 
 		if (v != NULL && (!optional || v[0] != '\0'))
 			proto_add(&w, map[i].key, v);
@@ -191,11 +196,12 @@ static int handle_answer(struct import *im, const struct proto_msg *msg)
 			im->created++;
 		report(im, obj);
 	} else if (strcmp(msg->verb, "FAIL") == 0 &&
-		   strcmp(str_or(proto_get(msg, "reason"), ""), "forbidden") == 0) {
+	           strcmp(str_or(proto_get(msg, "reason"), ""), "forbidden") == 0) {
 		/* Every other line would say the same. */
 		return cli_answer_status(im->ctx, msg, NULL);
 	} else if (strcmp(msg->verb, "FAIL") == 0) {
-		report_error(im, line, str_or(proto_get(msg, "reason"), "unknown"), proto_get(msg, "detail"));
+		report_error(im, line, str_or(proto_get(msg, "reason"), "unknown"),
+		             proto_get(msg, "detail"));
 	} else {
 		report_error(im, line, "tempfail", "the daemon is busy: run the import again");
 	}
@@ -281,7 +287,7 @@ int cmd_user_import(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
 	import_end(&im);
 	if (r == CLI_EXIT_UNAVAILABLE)
 		cli_error("import stopped with %u lines unanswered: it is idempotent, run it again",
-			  im.inflight);
+		          im.inflight);
 	if (r == CLI_EXIT_OK && im.errors > 0)
 		r = CLI_EXIT_REFUSED;
 out:

@@ -16,9 +16,11 @@
 
 /* verdond spells some keys short ("t", "id", "addr"); both spellings are read. */
 static const struct cli_column audit_columns[] = {
-	{"time", "t", "TIME"},		 {"actor", NULL, "ACTOR"},     {"action", NULL, "ACTION"},
-	{"identifiant", "id", "IDENTIFIANT"}, {"service", NULL, "SERVICE"}, {"address", "addr", "ADDRESS"},
-	{"result", NULL, "RESULT"},	 {"reason", NULL, "REASON"},   {"detail", NULL, "DETAIL"},
+    {"time", "t", "TIME"},        {"actor", NULL, "ACTOR"},
+    {"action", NULL, "ACTION"},   {"identifiant", "id", "IDENTIFIANT"},
+    {"service", NULL, "SERVICE"}, {"address", "addr", "ADDRESS"},
+    {"result", NULL, "RESULT"},   {"reason", NULL, "REASON"},
+    {"detail", NULL, "DETAIL"},
 };
 
 /* A record the daemon sent is kept even when it does not parse, as its raw text. */
@@ -75,7 +77,7 @@ int cmd_audit(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char
 		records = NULL;
 	} else if (r == CLI_EXIT_OK) {
 		cli_print_table(stdout, records, audit_columns,
-				sizeof(audit_columns) / sizeof(audit_columns[0]));
+		                sizeof(audit_columns) / sizeof(audit_columns[0]));
 	}
 	proto_writer_wipe(&w);
 	json_decref(records);
@@ -127,7 +129,7 @@ int cmd_backup(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, cha
 		goto out;
 	if (cli_backup_path(args.pos[0], path, sizeof(path)) == -1) {
 		r = cli_usage_error(cmd, "%s: %s (PATH is a new file in an existing directory)",
-				    args.pos[0], strerror(errno));
+		                    args.pos[0], strerror(errno));
 		goto out;
 	}
 	proto_add(&w, "path", path);

@@ -44,7 +44,7 @@ static int png_dir_writable(const char *path)
 }
 
 static int print_enrollment(const struct cli_ctx *ctx, const struct proto_msg *msg,
-			    const char *login)
+                            const char *login)
 {
 	const char *uri = proto_get(msg, "uri"), *secret = proto_get(msg, "secret");
 	char grouped[256];
@@ -53,8 +53,8 @@ static int print_enrollment(const struct cli_ctx *ctx, const struct proto_msg *m
 		return cli_json_emit(cli_msg_json(msg)) == 0 ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 	cli_group4(secret, grouped, sizeof(grouped));
 	fputs("identifiant  ", stdout);
-	cli_put_safe(stdout, proto_get(msg, "identifiant") != NULL ? proto_get(msg, "identifiant")
-								     : login);
+	cli_put_safe(stdout,
+	             proto_get(msg, "identifiant") != NULL ? proto_get(msg, "identifiant") : login);
 	fputs("\nuri          ", stdout);
 	cli_put_safe(stdout, uri);
 	fputs("\nsecret       ", stdout);
@@ -95,8 +95,8 @@ int cmd_otp_enroll(struct cli_ctx *ctx, const struct cli_command *cmd, int argc,
 	errno = 0;
 	if (png != NULL && qr_write_png_file(proto_get(&msg, "uri"), png) == -1) {
 		cli_error("cannot write the QR code to %s: %s (the enrollment is pending: the URI "
-			  "works)",
-			  png, errno != 0 ? strerror(errno) : "error");
+		          "works)",
+		          png, errno != 0 ? strerror(errno) : "error");
 		r = CLI_EXIT_REFUSED;
 	} else if (png != NULL && !ctx->json) {
 		printf("QR code written to %s\n", png);
@@ -136,14 +136,15 @@ static int print_codes(const struct cli_ctx *ctx, const struct proto_msg *msg, c
 		codes = "";
 	if (ctx->json) {
 		obj = cli_msg_json(msg);
-		if (obj != NULL && json_object_set_new(obj, "recovery_codes", codes_json(codes)) == -1) {
+		if (obj != NULL &&
+		    json_object_set_new(obj, "recovery_codes", codes_json(codes)) == -1) {
 			json_decref(obj);
 			obj = NULL;
 		}
 		return cli_json_emit(obj) == 0 ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 	}
-	cli_put_safe(stdout, proto_get(msg, "identifiant") != NULL ? proto_get(msg, "identifiant")
-								     : login);
+	cli_put_safe(stdout,
+	             proto_get(msg, "identifiant") != NULL ? proto_get(msg, "identifiant") : login);
 	fputs(": authenticator active\nrecovery codes (shown once: give them to the user):\n",
 	      stdout);
 	for (const char *c = codes; *c != '\0';) {
@@ -168,7 +169,8 @@ int cmd_otp_confirm(struct cli_ctx *ctx, const struct cli_command *cmd, int argc
 		goto out;
 	if (args.npos < 2) {
 		if (cli_secret_read(STDIN_FILENO, "Code : ", true, &code) != 1 || code[0] == '\0') {
-			r = cli_usage_error(cmd, "no code: give it after LOGIN or on standard input");
+			r = cli_usage_error(cmd,
+			                    "no code: give it after LOGIN or on standard input");
 			goto out;
 		}
 		proto_add(&w, "code", code);

@@ -13,8 +13,12 @@
 #include "proto.h"
 
 static const struct cli_column user_columns[] = {
-	{"identifiant", NULL, "IDENTIFIANT"}, {"email", NULL, "EMAIL"}, {"first", NULL, "FIRST"},
-	{"last", NULL, "LAST"},		      {"state", NULL, "STATE"}, {"otp", NULL, "OTP"},
+    {"identifiant", NULL, "IDENTIFIANT"},
+    {"email", NULL, "EMAIL"},
+    {"first", NULL, "FIRST"},
+    {"last", NULL, "LAST"},
+    {"state", NULL, "STATE"},
+    {"otp", NULL, "OTP"},
 };
 
 static int print_json(json_t *value)
@@ -23,7 +27,7 @@ static int print_json(json_t *value)
 }
 
 static int print_answer(const struct cli_ctx *ctx, const struct cli_command *cmd,
-			const struct proto_msg *msg, const char *subject)
+                        const struct proto_msg *msg, const char *subject)
 {
 	const char *ident = proto_get(msg, "identifiant");
 
@@ -92,7 +96,7 @@ oom:
 }
 
 static int list_pages(struct cli_ctx *ctx, const struct cli_command *cmd,
-		      const struct cli_args *args, struct proto_writer *w, json_t *rows)
+                      const struct cli_args *args, struct proto_writer *w, json_t *rows)
 {
 	char id[16] = "1", *after = NULL, *next = NULL;
 	int r;
@@ -146,7 +150,7 @@ int cmd_user_list(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, 
 		rows = NULL;
 	} else {
 		cli_print_table(stdout, rows, user_columns,
-				sizeof(user_columns) / sizeof(user_columns[0]));
+		                sizeof(user_columns) / sizeof(user_columns[0]));
 	}
 out:
 	proto_writer_wipe(&w);

@@ -19,6 +19,7 @@ enum csv_column {
 	CSV_RESCUE_EMAIL,
 	CSV_ID,     /* optional */
 	CSV_MOBILE, /* optional */
+	CSV_PASSWORD_HASH, /* optional: a crypt(3) hash from the directory being migrated */
 	CSV_COLUMN_COUNT
 };
 

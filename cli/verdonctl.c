@@ -34,8 +34,7 @@ static int unknown_command(int argc, char **argv)
 }
 
 /* The command's socket, from the config unless --socket names the admin one. */
-static int choose_socket(struct cli_ctx *ctx, const struct cli_command *cmd,
-			 struct cli_config *cfg)
+static int choose_socket(struct cli_ctx *ctx, const struct cli_command *cmd, struct cli_config *cfg)
 {
 	char err[512];
 

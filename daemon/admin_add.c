@@ -20,12 +20,27 @@
 
 struct add {
 	const char *first, *last, *birth, *rescue, *mobile, *ident;
+	const char *imported; /* a crypt(3) hash from the directory being migrated */
 	bool import;
 	char numen[NUMEN_LEN + 1];
 	char numen_hmac[2 * CRYPTO_HMAC_LEN + 1];
 	char temp[PASSWORD_TEMP_LEN + 1];
 	char hash[PASSWORD_HASH_MAX];
 };
+
+/* The forms password_verify knows, re-hashed to Argon2id at the next successful login. */
+static bool crypt_form(const char *h)
+{
+	static const char *const prefixes[] = {"$6$", "$y$", "$2b$"};
+
+	if (strspn(h, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789$./=") !=
+	    strlen(h))
+		return false;
+	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+		if (strncmp(h, prefixes[i], strlen(prefixes[i])) == 0 && strlen(h) > 20)
+			return true;
+	return false;
+}
 
 static bool add_fields(struct request *req, struct add *ad)
 {
@@ -40,6 +55,7 @@ static bool add_fields(struct request *req, struct add *ad)
 	ad->mobile = field_get(req, "mobile", 20, false, &bad);
 	ad->ident = field_get(req, "identifiant", IDENT_MAX, false, &bad);
 	imp = field_get(req, "import", 1, false, &bad);
+	ad->imported = field_get(req, "password_hash", PASSWORD_HASH_MAX - 1, false, &bad);
 	if (bad)
 		return false;
 	ad->import = imp != NULL && strcmp(imp, "1") == 0;
@@ -57,6 +73,8 @@ static bool add_fields(struct request *req, struct add *ad)
 		why = "mobile: digits, spaces and an optional leading +";
 	else if (ad->ident != NULL && !ident_valid(ad->ident))
 		why = "identifiant: lowercase letters and digits, starting with a letter";
+	else if (ad->imported != NULL && !crypt_form(ad->imported))
+		why = "password_hash: a crypt(3) hash in $6$, $y$ or $2b$ form";
 	if (why != NULL) {
 		reply_fail(req, REASON_BAD_REQUEST, why);
 		return false;
@@ -107,8 +125,14 @@ static void fill(struct account *a, const struct request *req, const struct add 
 	memcpy(a->password_hash, ad->hash, sizeof(ad->hash));
 	a->state = ACCOUNT_ACTIVE;
 	a->created = a->state_changed = req->now;
-	a->password_temporary = true;
-	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * 86400;
+	if (ad->imported != NULL) {
+		/* The person keeps the password of the old directory. */
+		snprintf(a->password_hash, sizeof(a->password_hash), "%s", ad->imported);
+	} else {
+		a->password_temporary = true;
+		a->temporary_expires =
+			req->now + (int64_t)req->config->temporary_password_days * 86400;
+	}
 	a->otp.last_step = a->otp_next.last_step = -1;
 }
 
@@ -197,7 +221,7 @@ static void add_commit(struct worker *w, struct request *req, struct add *ad)
 	txn = NULL;
 	if (r != STORE_OK)
 		goto tempfail;
-	reply_added(req, &a, ad->temp, "created");
+	reply_added(req, &a, ad->imported != NULL ? NULL : ad->temp, "created");
 	account_wipe(&a);
 	goto out;
 tempfail:
@@ -214,7 +238,9 @@ void admin_user_add(struct worker *w, struct request *req)
 	if (!add_fields(req, &ad))
 		return;
 	crypto_hmac_hex(&w->daemon->keys, "numen", ad.numen, NUMEN_LEN, ad.numen_hmac);
-	if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
+	if (ad.imported != NULL) {
+		/* No temporary password: the imported hash stands. */
+	} else if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
 		/* Others may know a NUMEN: it gets the slow hash, and is never echoed back. */
 		if (password_hash(w->hasher, &w->daemon->keys, ad.numen, NUMEN_LEN, ad.hash) < 0)
 			goto tempfail;

@@ -224,7 +224,7 @@ static void conn_request(struct server *s, struct conn *c, const char *line, siz
 	}
 	if (c->kind == SOCKET_ADMIN && !c->admin_ok)
 		req->verb = &admin_forbidden_verb;
-	if (c->pending >= cfg(s)->max_pending || !pool_submit(s->pool, req)) {
+	if (s->stopping || c->pending >= cfg(s)->max_pending || !pool_submit(s->pool, req)) {
 		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
 		goto drop;
 	}
@@ -390,11 +390,15 @@ static void server_stop(struct server *s)
 	}
 	unlink(cfg(s)->auth_socket);
 	unlink(cfg(s)->admin_socket);
-	for (unsigned fd = 0; fd < s->nconns_max; fd++)
+	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
+		/* Lines already received get their answer (TEMPFAIL), not a silent hang-up. */
+		if (s->conns[fd] != NULL)
+			conn_read(s, s->conns[fd]);
 		if (s->conns[fd] != NULL) {
 			s->conns[fd]->read_closed = true;
 			conn_flush(s, s->conns[fd]);
 		}
+	}
 	log_info("stopping: finishing %u requests in flight", pool_busy(s->pool));
 }
 

@@ -14,7 +14,7 @@ pytap() {
 		"not ok - "*) not_ok "${line#not ok - }" ;;
 		*) echo "$line" ;;
 		esac
-	done < <(PYTHONPATH="$ROOT/tests/integration" DAEMON_PID="$DAEMON_PID" timeout 300 python3 -)
+	done < <(PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 DAEMON_PID="$DAEMON_PID" timeout 300 python3 -)
 	wait $!
 	rc=$?
 	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "python scenario exited $rc (124: timed out)"

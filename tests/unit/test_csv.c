@@ -37,6 +37,11 @@ static const struct csv_case cases[] = {
     {"last_line_without_newline", H5S R_S "\n" R_S, 0, {OUT1(2), OUT1(3)}},
     {"lone_cr", H5S R_S "\r" R_S "\r", 0, {OUT1(2), OUT1(3)}},
     {"header_only", H5C, 0, {NULL}},
+    {"password_hash_column",
+     "last,first,birth,numen,rescue_email,password_hash\n"
+     "Dupont,Jean,1980-03-05,ABCDEFGHIJ123,jean@example.org,$6$salt$abc/def.\n",
+     0,
+     {"2 Dupont|Jean|1980-03-05|ABCDEFGHIJ123|jean@example.org|~|~|hash=$6$salt$abc/def."}},
     {"header_only_no_newline", "last;first;birth;numen;rescue_email", 0, {NULL}},
     {"quoted_separator_and_quotes",
      H5S "\"Du;pont\";\"Jean \"\"Jo\"\"\";1980-03-05;ABCDEFGHIJ123;\"a;b@x.fr\"\n",
@@ -198,9 +203,12 @@ static void describe(const struct csv_row *row, char *out, size_t outlen)
 	int col;
 
 	used = (size_t)snprintf(out, outlen, "%u ", row->line);
-	for (col = 0; col < CSV_COLUMN_COUNT && used < outlen; col++)
+	for (col = 0; col <= CSV_MOBILE && used < outlen; col++)
 		used += (size_t)snprintf(out + used, outlen - used, "%s%s", col > 0 ? "|" : "",
 		                         row->field[col] != NULL ? row->field[col] : "~");
+	/* The migration column shows only where a file has it. */
+	if (row->field[CSV_PASSWORD_HASH] != NULL && used < outlen)
+		snprintf(out + used, outlen - used, "|hash=%s", row->field[CSV_PASSWORD_HASH]);
 }
 
 /* Runs the reader over data; the outcomes as strings into out, their count returned. */
