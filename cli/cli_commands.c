@@ -35,6 +35,12 @@ static const struct cli_opt user_suspend_opts[] = {
     {.name = NULL},
 };
 
+/* Only for a config that hands out the NUMEN as the temporary password. */
+static const struct cli_opt user_reset_opts[] = {
+    {.name = "numen", .key = "numen", .check = CLI_V_NUMEN},
+    {.name = NULL},
+};
+
 static const struct cli_opt otp_enroll_opts[] = {
     {.name = "png", .key = NULL, .check = CLI_V_PATH},
     {.name = "algorithm",
@@ -71,8 +77,8 @@ const struct cli_command cli_commands[] = {
 	 "user show LOGIN"},
 	{"user", "list", cmd_user_list, CLI_SOCKET_ADMIN, 0, 0, "USER_LIST", {NULL, NULL}, user_list_opts, NULL,
 	 "user list [--state active|suspended|deleted] [--limit N]"},
-	{"user", "reset-password", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RESET", LOGIN_ONLY, NULL, NULL,
-	 "user reset-password LOGIN"},
+	{"user", "reset-password", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RESET", LOGIN_ONLY, user_reset_opts, NULL,
+	 "user reset-password LOGIN [--numen N]"},
 	{"user", "unlock", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_UNLOCK", LOGIN_ONLY, NULL, "unlocked",
 	 "user unlock LOGIN"},
 	{"user", "suspend", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_SUSPEND", LOGIN_ONLY, user_suspend_opts,

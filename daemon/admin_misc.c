@@ -91,6 +91,7 @@ static void admin_backup(struct worker *w, struct request *req)
 	char err[256];
 	const char *path;
 	struct proto_writer ok;
+	struct store_txn *txn;
 	bool bad = false;
 	FILE *f;
 	long size = 0;
@@ -105,6 +106,12 @@ static void admin_backup(struct worker *w, struct request *req)
 		admin_audit_now(w, req, "backup", NULL, REASON_BAD_REQUEST, err);
 		reply_fail(req, REASON_BAD_REQUEST, err);
 		return;
+	}
+	if (store_begin(w->daemon->store, true, &txn) == STORE_OK) {
+		if (admin_audit(txn, req, "backup", NULL, "ok", REASON_NONE, path) == STORE_OK)
+			store_commit(txn);
+		else
+			store_abort(txn);
 	}
 	if ((f = fopen(path, "re")) != NULL) {
 		fseek(f, 0, SEEK_END);
