@@ -114,4 +114,7 @@ format:
 clean:
 	rm -rf build
 
+# Objects are kept between runs: make must not delete them as intermediates.
+.SECONDARY:
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

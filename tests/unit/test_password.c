@@ -450,7 +450,7 @@ static void test_hmac_form(void **state)
 	assert_int_equal(password_verify(h, &k, E_DECOMP, 3, stored, &rehash), PASSWORD_MISMATCH);
 	snprintf(bad, sizeof(bad), "%.69s", stored);
 	assert_int_equal(password_verify(h, &k, E, 2, bad, &rehash), PASSWORD_ERROR);
-	snprintf(bad, sizeof(bad), "%s0", stored);
+	snprintf(bad, sizeof(bad), "%.200s0", stored);
 	assert_int_equal(password_verify(h, &k, E, 2, bad, &rehash), PASSWORD_ERROR);
 	snprintf(bad, sizeof(bad), "$hmac$%064d", 0);
 	bad[10] = 'A';
