@@ -12,12 +12,13 @@ HARDEN   = -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIC
 CFLAGS  ?= -O2 -g
 ALL_CFLAGS  = -std=gnu11 $(CFLAGS) $(WARN) $(HARDEN) $(EXTRA_CFLAGS) -Iproto -Idaemon -Icli \
               $(shell pkg-config --cflags $(PKGS)) -MMD -MP
-ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS) $(EXTRA_LDFLAGS)
-LIBS     = $(shell pkg-config --libs $(PKGS)) -lunistring -lpthread
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now -Wl,--as-needed $(LDFLAGS) $(EXTRA_LDFLAGS)
+LIBS     = $(shell pkg-config --libs $(PKGS)) -lunistring -lpthread -lpam
 
 PROTO_SRC  = $(wildcard proto/*.c)
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CLI_SRC    = $(filter-out cli/verdonctl.c,$(wildcard cli/*.c))
+PAM_SRC    = $(wildcard pam_module/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC  = $(wildcard tests/bench/*.c)
@@ -29,7 +30,8 @@ obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
 PROTO_LIB  = $(BUILD)/libproto.a
 DAEMON_LIB = $(BUILD)/libdaemon.a
 CLI_LIB    = $(BUILD)/libcli.a
-ALL_LIBS   = $(DAEMON_LIB) $(CLI_LIB) $(PROTO_LIB)
+PAM_LIB    = $(BUILD)/libpamverdon.a
+ALL_LIBS   = $(DAEMON_LIB) $(CLI_LIB) $(if $(PAM_SRC),$(PAM_LIB)) $(PROTO_LIB)
 UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN  = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 DEPS_STAMP = build/.deps-ok
@@ -45,7 +47,7 @@ $(DEPS_STAMP): scripts/deps.sh
 	@./scripts/deps.sh
 	@mkdir -p build && touch $@
 
-binaries: $(BUILD)/verdond $(BUILD)/verdonctl
+binaries: $(BUILD)/verdond $(BUILD)/verdonctl $(if $(PAM_SRC),$(BUILD)/pam_verdon.so)
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -58,6 +60,8 @@ $(DAEMON_LIB): $(call obj,$(DAEMON_SRC))
 	@rm -f $@; ar rcs $@ $^
 $(CLI_LIB): $(call obj,$(CLI_SRC))
 	@rm -f $@; ar rcs $@ $^
+$(PAM_LIB): $(call obj,$(PAM_SRC))
+	@rm -f $@; ar rcs $@ $^
 
 $(BUILD)/verdond: $(call obj,daemon/main.c) $(DAEMON_LIB) $(PROTO_LIB)
 	@$(if $(V),,echo "  LD      $@")
@@ -66,6 +70,11 @@ $(BUILD)/verdond: $(call obj,daemon/main.c) $(DAEMON_LIB) $(PROTO_LIB)
 $(BUILD)/verdonctl: $(call obj,cli/verdonctl.c) $(CLI_LIB) $(PROTO_LIB)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+# The PAM module links only the protocol client: it never opens the store or a key.
+$(BUILD)/pam_verdon.so: $(call obj,$(PAM_SRC)) $(PROTO_LIB)
+	@$(if $(V),,echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,relro,-z,now -Wl,--no-undefined -o $@ $^ -lpam
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -18,6 +18,7 @@ libssl-dev libcrypt-dev
 libpam0g-dev
 libmicrohttpd-dev
 util-linux whois jq
+pamtester dovecot-imapd postfix swaks
 "
 
 missing=""
@@ -34,6 +35,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Postfix must not ask how to deliver mail: the tests run private instances of their own.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "postfix postfix/mailname string localhost" | debconf-set-selections
 apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
