@@ -62,6 +62,15 @@ static const struct field account_fields[] = {
     A("otp_pending", FIELD_BOOL, otp_pending),
     A("failures", FIELD_UINT, failures),
     A("last_failure", FIELD_I64, last_failure),
+    A("last_bad", FIELD_STR, last_bad),
+    A("session_gen", FIELD_UINT, session_gen),
+};
+
+#define P(name, type, member) FIELD_OF(account_app, name, type, member)
+static const struct field app_fields[] = {
+    P("id", FIELD_STR, id),           P("label", FIELD_STR, label),
+    P("services", FIELD_STR, services), P("hash", FIELD_STR, hash),
+    P("created", FIELD_I64, created), P("last_used", FIELD_I64, last_used),
 };
 
 static const struct field otp_fields[] = {
@@ -269,6 +278,42 @@ static int recovery_decode(json_t *obj, struct account *a)
 	return 0;
 }
 
+static int apps_encode(json_t *obj, const struct account *a)
+{
+	json_t *arr = json_array(), *o;
+
+	if (arr == NULL || a->napps > ACCOUNT_APPS_MAX)
+		goto fail;
+	for (unsigned i = 0; i < a->napps; i++) {
+		if ((o = json_object()) == NULL || json_array_append_new(arr, o) != 0 ||
+		    fields_encode(o, app_fields, COUNT(app_fields), &a->apps[i]) == -1)
+			goto fail;
+	}
+	return json_object_set_new(obj, "apps", arr);
+fail:
+	json_decref(arr);
+	return -1;
+}
+
+static int apps_decode(json_t *obj, struct account *a)
+{
+	json_t *arr = json_object_get(obj, "apps"), *v;
+	size_t i;
+
+	if (arr == NULL)
+		return 0;
+	if (!json_is_array(arr) || json_array_size(arr) > ACCOUNT_APPS_MAX)
+		return -1;
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_object(v) ||
+		    fields_decode(v, app_fields, COUNT(app_fields), &a->apps[i]) == -1)
+			return -1;
+	}
+	a->napps = (unsigned)json_array_size(arr);
+	return 0;
+}
+
 static void account_otp_defaults(struct account_otp *otp)
 {
 	otp->algo = OTP_SHA1;
@@ -293,7 +338,8 @@ int account_encode(const struct account *a, char **json_r, size_t *len_r)
 	if (obj == NULL || json_object_set_new(obj, "v", json_integer(ACCOUNT_SCHEMA)) != 0 ||
 	    fields_encode(obj, account_fields, COUNT(account_fields), a) == -1 ||
 	    otp_encode(obj, "otp", &a->otp) == -1 ||
-	    otp_encode(obj, "otp_next", &a->otp_next) == -1 || recovery_encode(obj, a) == -1)
+	    otp_encode(obj, "otp_next", &a->otp_next) == -1 || recovery_encode(obj, a) == -1 ||
+	    apps_encode(obj, a) == -1)
 		goto out;
 	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL)
 		goto out;
@@ -325,7 +371,8 @@ int account_decode(const void *json, size_t len, struct account *a)
 		goto out;
 	if (fields_decode(obj, account_fields, COUNT(account_fields), a) == -1 ||
 	    otp_decode(obj, "otp", &a->otp) == -1 ||
-	    otp_decode(obj, "otp_next", &a->otp_next) == -1 || recovery_decode(obj, a) == -1)
+	    otp_decode(obj, "otp_next", &a->otp_next) == -1 || recovery_decode(obj, a) == -1 ||
+	    apps_decode(obj, a) == -1)
 		goto out;
 	r = 0;
 out:

@@ -36,6 +36,21 @@ struct account_otp {
 	int drift;
 };
 
+#define ACCOUNT_APPS_MAX 16
+#define APP_ID_LEN 8
+#define APP_LABEL_MAX 64
+#define APP_SERVICES_MAX 128
+
+/* An app password: a random per-device secret, kept as HMAC(pepper, "app", secret) hex. */
+struct account_app {
+	char id[APP_ID_LEN + 1];
+	char label[APP_LABEL_MAX + 1];
+	char services[APP_SERVICES_MAX + 1]; /* comma-separated service names */
+	char hash[65];
+	int64_t created;
+	int64_t last_used; /* coarse: updated at most once a minute */
+};
+
 struct account {
 	uint64_t revision; /* bumped by every account_put */
 	char identifiant[IDENT_MAX + 1];
@@ -68,6 +83,13 @@ struct account {
 
 	unsigned failures; /* consecutive; reset by a success or an admin unlock */
 	int64_t last_failure;
+	/* The same wrong password sent again by a client that caches it counts once. */
+	char last_bad[33];
+
+	unsigned napps;
+	struct account_app apps[ACCOUNT_APPS_MAX];
+	/* Bumped by a password change, an OTP reset, a suspension, a deletion: older tokens die. */
+	unsigned session_gen;
 };
 
 const char *account_state_name(enum account_state state);

@@ -43,5 +43,10 @@ void admin_otp_enroll(struct worker *w, struct request *req);
 void admin_otp_confirm(struct worker *w, struct request *req);
 void admin_otp_reset(struct worker *w, struct request *req);
 void admin_otp_status(struct worker *w, struct request *req);
+void admin_app_add(struct worker *w, struct request *req);
+void admin_app_list(struct worker *w, struct request *req);
+void admin_app_revoke(struct worker *w, struct request *req);
+void admin_session_list(struct worker *w, struct request *req);
+void admin_session_revoke(struct worker *w, struct request *req);
 
 #endif

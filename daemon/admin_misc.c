@@ -6,6 +6,7 @@
 #include "account.h"
 #include "admin.h"
 #include "audit.h"
+#include "auditq.h"
 #include "config.h"
 #include "daemon.h"
 #include "fields.h"
@@ -242,26 +243,38 @@ static void housekeeping(struct worker *w, struct request *req)
 	reply_ok_ident(req, "-");
 }
 
-const struct verb admin_forbidden_verb = {"FORBIDDEN", admin_forbidden};
-const struct verb purge_verb = {"PURGE", purge};
-const struct verb housekeeping_verb = {"HOUSEKEEPING", housekeeping};
+static void audit_flush(struct worker *w, struct request *req)
+{
+	auditq_flush(w->daemon->auditq, w->daemon->store);
+	reply_ok_ident(req, "-");
+}
+
+const struct verb audit_flush_verb = {"AUDIT_FLUSH", audit_flush, 0};
+const struct verb admin_forbidden_verb = {"FORBIDDEN", admin_forbidden, 0};
+const struct verb purge_verb = {"PURGE", purge, 0};
+const struct verb housekeeping_verb = {"HOUSEKEEPING", housekeeping, 0};
 
 const struct verb admin_verbs[] = {
-	{"USER_ADD", admin_user_add},
-	{"USER_SHOW", admin_user_show},
-	{"USER_LIST", admin_user_list},
-	{"USER_RESET", admin_user_reset},
-	{"USER_UNLOCK", admin_user_unlock},
-	{"USER_SUSPEND", admin_user_suspend},
-	{"USER_RESUME", admin_user_resume},
-	{"USER_DELETE", admin_user_delete},
-	{"USER_RESTORE", admin_user_restore},
-	{"OTP_ENROLL", admin_otp_enroll},
-	{"OTP_CONFIRM", admin_otp_confirm},
-	{"OTP_RESET", admin_otp_reset},
-	{"OTP_STATUS", admin_otp_status},
-	{"AUDIT", admin_audit_read},
-	{"BACKUP", admin_backup},
-	{"STATUS", admin_status},
-	{NULL, NULL},
+	{"USER_ADD", admin_user_add, 0},
+	{"USER_SHOW", admin_user_show, 0},
+	{"USER_LIST", admin_user_list, 0},
+	{"USER_RESET", admin_user_reset, 0},
+	{"USER_UNLOCK", admin_user_unlock, 0},
+	{"USER_SUSPEND", admin_user_suspend, 0},
+	{"USER_RESUME", admin_user_resume, 0},
+	{"USER_DELETE", admin_user_delete, 0},
+	{"USER_RESTORE", admin_user_restore, 0},
+	{"OTP_ENROLL", admin_otp_enroll, 0},
+	{"OTP_CONFIRM", admin_otp_confirm, 0},
+	{"OTP_RESET", admin_otp_reset, 0},
+	{"OTP_STATUS", admin_otp_status, 0},
+	{"AUDIT", admin_audit_read, 0},
+	{"BACKUP", admin_backup, 0},
+	{"STATUS", admin_status, 0},
+	{"APP_ADD", admin_app_add, 0},
+	{"APP_LIST", admin_app_list, 0},
+	{"APP_REVOKE", admin_app_revoke, 0},
+	{"SESSION_LIST", admin_session_list, 0},
+	{"SESSION_REVOKE", admin_session_revoke, 0},
+	{NULL, NULL, 0},
 };

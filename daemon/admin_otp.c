@@ -145,6 +145,7 @@ static enum proto_reason edit_otp_reset(struct request *req, struct account *a,
 	(void)req, (void)ok, (void)ctx;
 	*detail = a->otp_active ? "authenticator removed" : "no authenticator was active";
 	a->otp_active = a->otp_pending = false;
+	a->session_gen++;
 	secret_wipe(&a->otp, sizeof(a->otp));
 	secret_wipe(&a->otp_next, sizeof(a->otp_next));
 	a->otp.last_step = a->otp_next.last_step = -1;

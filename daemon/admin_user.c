@@ -32,6 +32,7 @@ static enum proto_reason edit_reset(struct request *req, struct account *a,
 		return *detail = "the NUMEN given is not this account's", REASON_BAD_REQUEST;
 	memcpy(a->password_hash, rc->hash, sizeof(rc->hash));
 	a->password_temporary = true;
+	a->session_gen++;
 	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * DAY;
 	/* A new password deserves a fresh count: the reset is the helpdesk's answer to a lock. */
 	a->failures = 0;
@@ -103,6 +104,7 @@ static enum proto_reason edit_suspend(struct request *req, struct account *a,
 		return *detail = "not active", REASON_WRONG_STATE;
 	a->state = ACCOUNT_SUSPENDED;
 	a->state_changed = req->now;
+	a->session_gen++;
 	snprintf(a->state_reason, sizeof(a->state_reason), "%s", reason != NULL ? reason : "");
 	*detail = reason;
 	return REASON_NONE;
@@ -142,6 +144,7 @@ static enum proto_reason edit_delete(struct request *req, struct account *a,
 		return REASON_WRONG_STATE;
 	a->state = ACCOUNT_DELETED;
 	a->state_changed = req->now;
+	a->session_gen++;
 	proto_addf(ok, "purge_after", "%lld",
 		   (long long)(req->now + (int64_t)req->config->delete_grace_days * DAY));
 	return REASON_NONE;

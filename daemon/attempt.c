@@ -5,6 +5,7 @@
 #include "account.h"
 #include "attempt.h"
 #include "audit.h"
+#include "auditq.h"
 #include "config.h"
 #include "daemon.h"
 #include "fields.h"
@@ -14,25 +15,43 @@
 #include "store.h"
 
 
-void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
-			  const char *action, const char *result, int reason, const char *detail)
+static void fill_event(struct audit_event *ev, struct request *req, const struct attempt *at,
+		       const char *action, const char *result, int reason, const char *detail,
+		       char *login, size_t loginlen)
 {
-	char login[80];
-	struct audit_event ev = {
+	*ev = (struct audit_event){
 		.time = req->now,
 		.actor = "auth",
 		.action = action,
 		.identifiant = at->found ? at->a.identifiant : NULL,
-		.login = at->found ? NULL : log_sanitize(at->login, login, sizeof(login)),
+		.login = at->found ? NULL : log_sanitize(at->login, login, loginlen),
 		.service = at->service,
 		.address = at->address,
 		.result = result,
 		.reason = reason == REASON_NONE ? NULL : proto_reason_name(reason),
 		.detail = detail,
 	};
+}
 
+void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
+		   const char *action, const char *result, int reason, const char *detail)
+{
+	struct audit_event ev;
+	char login[80];
+
+	fill_event(&ev, req, at, action, result, reason, detail, login, sizeof(login));
 	if (audit_write(txn, &ev) != STORE_OK)
 		log_warn("audit write failed");
+}
+
+void attempt_audit_later(struct worker *w, struct request *req, const struct attempt *at,
+			 const char *action, const char *result, int reason, const char *detail)
+{
+	struct audit_event ev;
+	char login[80];
+
+	fill_event(&ev, req, at, action, result, reason, detail, login, sizeof(login));
+	auditq_push(w->daemon->auditq, &ev);
 }
 
 /* Reads the account named by the login; false after answering TEMPFAIL. */
@@ -94,8 +113,11 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 	at->code = field_get(req, "otp", FIELD_CODE_MAX, false, &bad);
 	at->service = field_service(req, &bad);
 	at->address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	at->appended = field_get(req, "appended", 1, false, &bad) != NULL;
+	at->want_token = field_get(req, "token", 1, false, &bad) != NULL;
 	if (bad)
 		return false;
+	at->policy = config_service(req->config, at->service);
 	at->norm_ok = ident_login(at->login, at->norm, sizeof(at->norm), &at->is_email) == 0;
 	return true;
 }

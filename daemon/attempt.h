@@ -5,14 +5,21 @@
 #include <stdbool.h>
 
 #include "account.h"
+#include "credential.h"
 #include "fields.h"
 
 struct request;
 struct store_txn;
 struct worker;
 
+struct service_policy;
+
 struct attempt {
 	const char *login, *password, *code, *service, *address;
+	bool appended, want_token; /* appended=1, token=1 */
+	const struct service_policy *policy;
+	bool failed; /* the outcome, for the address penalty */
+	char tag[CRED_TAG_LEN + 1]; /* HMAC of what was tried: a retried wrong secret counts once */
 	char norm[FIELD_LOGIN_MAX + 1];
 	bool norm_ok, is_email;
 	struct account a; /* as read before hashing */
@@ -33,5 +40,14 @@ void attempt_audit(struct store_txn *txn, struct request *req, const struct atte
 
 #endif
 
+/* The same, queued: for decisions that change no state (auditq.h). */
+void attempt_audit_later(struct worker *w, struct request *req, const struct attempt *at,
+			 const char *action, const char *result, int reason, const char *detail);
+
 /* PASSWD, in passwd.c. */
 void passwd_handle(struct worker *w, struct request *req);
+/* App passwords and session tokens as AUTH credentials, LOGOUT and ACCT, in auth_cred.c. */
+void auth_app(struct worker *w, struct request *req, struct attempt *at);
+void auth_token(struct worker *w, struct request *req, struct attempt *at);
+void auth_logout(struct worker *w, struct request *req);
+void auth_acct(struct worker *w, struct request *req);

@@ -67,14 +67,12 @@ static void audit_clean(const char *s, char out[AUDIT_VALUE_MAX + 1])
 	out[o] = '\0';
 }
 
-int audit_write(struct store_txn *txn, const struct audit_event *ev)
+char *audit_format(const struct audit_event *ev)
 {
 	json_t *obj = json_object();
 	char clean[AUDIT_VALUE_MAX + 1], *text = NULL;
 	const char *value;
-	uint64_t seq;
 	size_t i;
-	int r = STORE_ERROR;
 
 	if (obj == NULL || json_object_set_new(obj, "t", json_integer(ev->time)) != 0)
 		goto out;
@@ -86,12 +84,22 @@ int audit_write(struct store_txn *txn, const struct audit_event *ev)
 		if (json_object_set_new(obj, audit_members[i].name, json_string(clean)) != 0)
 			goto out;
 	}
-	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL)
-		goto out;
-	r = store_append(txn, STORE_AUDIT, text, strlen(text), &seq);
+	text = json_dumps(obj, JSON_COMPACT);
 out:
-	free(text);
 	json_decref(obj);
+	return text;
+}
+
+int audit_write(struct store_txn *txn, const struct audit_event *ev)
+{
+	char *text = audit_format(ev);
+	uint64_t seq;
+	int r;
+
+	if (text == NULL)
+		return STORE_ERROR;
+	r = store_append(txn, STORE_AUDIT, text, strlen(text), &seq);
+	free(text);
 	return r;
 }
 

@@ -32,6 +32,8 @@ struct audit_event {
  * and invalid bytes dropped.
  */
 int audit_write(struct store_txn *txn, const struct audit_event *ev);
+/* The JSON record of an event, cleaned as audit_write stores it; malloc'd, NULL on failure. */
+char *audit_format(const struct audit_event *ev);
 
 /*
  * Calls cb with each record's JSON (NUL-terminated), newest first, stopping

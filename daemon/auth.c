@@ -11,6 +11,9 @@
 #include "attempt.h"
 #include "audit.h"
 #include "config.h"
+#include "credential.h"
+#include "penalty.h"
+#include "session.h"
 #include "daemon.h"
 #include "fields.h"
 #include "log.h"
@@ -58,14 +61,53 @@ out:
 	secret_wipe(phc, sizeof(phc));
 }
 
+/* A new session token for a full password + code login, in the deciding transaction. */
+static int issue_token(struct worker *w, struct request *req, struct store_txn *txn,
+		       const struct account *b, const char *service, struct proto_writer *ok)
+{
+	char token[TOKEN_LEN + 1];
+	struct session ss = {0};
+	int r;
+
+	if (cred_new_token(token) < 0)
+		return STORE_ERROR;
+	cred_tag(&w->daemon->keys, "session", token, ss.key);
+	snprintf(ss.identifiant, sizeof(ss.identifiant), "%s", b->identifiant);
+	snprintf(ss.service, sizeof(ss.service), "%s", service);
+	ss.created = ss.last_used = req->now;
+	ss.expires = req->now + req->config->session_lifetime;
+	ss.gen = b->session_gen;
+	if ((r = session_put(txn, &ss)) == STORE_OK) {
+		proto_add(ok, "token", token);
+		proto_addf(ok, "token_expires", "%lld", (long long)ss.expires);
+	}
+	secret_wipe(token, sizeof(token));
+	return r;
+}
+
+/* The failure counter, where the same wrong secret sent again counts once. */
+static void count_failure(struct account *b, const struct attempt *at, int64_t now)
+{
+	if (secret_equal(b->last_bad, at->tag, sizeof(b->last_bad) - 1) && b->last_bad[0] != 0)
+		return;
+	b->failures++;
+	b->last_failure = now;
+	memcpy(b->last_bad, at->tag, sizeof(b->last_bad) - 1);
+	b->last_bad[sizeof(b->last_bad) - 1] = '\0';
+}
+
 static enum step auth_commit(struct worker *w, struct request *req, struct attempt *at,
 			     enum password_match pm, bool need_rehash)
 {
+	const struct service_policy *p = at->policy;
 	struct policy_input in = {.password = (enum policy_password)pm,
-				  .otp_required = req->config->otp_required, .now = req->now};
+				  .otp_required = req->config->otp_required,
+				  .one_factor = (p->credentials & CRED_PASSWORD) != 0,
+				  .now = req->now};
 	struct code_result cr = {.code = POLICY_CODE_NONE};
 	struct policy_decision d;
 	struct store_txn *txn;
+	struct proto_writer ok;
 	struct account b;
 	bool have = false;
 	int r;
@@ -83,7 +125,7 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 			return STEP_RETRY;
 		}
 		in.account = &b;
-		if (pm == PASSWORD_MATCH && b.otp_active) {
+		if (pm == PASSWORD_MATCH && b.otp_active && !in.one_factor) {
 			cr = otpcheck(&w->daemon->keys, &b, &b.otp, at->code, req->now,
 				      req->config->otp_window, true);
 			if (cr.broken) {
@@ -94,18 +136,27 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	}
 	in.code = cr.code;
 	d = policy_decide(&in);
+	at->failed = d.outcome == OUTCOME_FAIL && d.reason == REASON_INVALID;
+	proto_begin(&ok, "OK", req->msg.id);
+	proto_add(&ok, "identifiant", at->a.identifiant);
+	proto_add(&ok, "credential", in.one_factor ? "password" : "password_otp");
 	if (have && (d.count_failure || d.login_success)) {
 		if (d.count_failure) {
-			b.failures++;
-			b.last_failure = req->now;
+			count_failure(&b, at, req->now);
 		} else {
 			b.failures = 0;
+			b.last_bad[0] = '\0';
 			b.last_login = req->now;
 			otpcheck_consume(&b, &cr);
 		}
 		if (account_put(txn, &b) != STORE_OK)
 			goto tempfail;
 	}
+	/* Only a full second factor earns a token: never a one-factor or app-password login. */
+	if (d.outcome == OUTCOME_OK && at->want_token && p->issue_tokens &&
+	    (cr.code == POLICY_CODE_ACCEPT || cr.code == POLICY_CODE_RECOVERY) &&
+	    issue_token(w, req, txn, &b, at->service, &ok) != STORE_OK)
+		goto tempfail;
 	attempt_audit(txn, req, at, "auth", d.outcome == OUTCOME_OK ? "ok" : "refused", d.reason,
 		      cr.code == POLICY_CODE_RECOVERY && d.outcome == OUTCOME_OK
 			      ? "recovery code used"
@@ -114,7 +165,11 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	txn = NULL;
 	if (r != STORE_OK)
 		goto tempfail;
-	answer(req, &d, at->a.identifiant);
+	if (d.outcome == OUTCOME_OK)
+		reply_line(req, &ok);
+	else
+		answer(req, &d, NULL);
+	proto_writer_wipe(&ok);
 	if (d.outcome == OUTCOME_OK && need_rehash)
 		rehash(w, req, at);
 	if (have)
@@ -122,47 +177,101 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	return STEP_DONE;
 tempfail:
 	store_abort(txn);
+	proto_writer_wipe(&ok);
 	if (have)
 		account_wipe(&b);
 	reply_tempfail(req);
 	return STEP_DONE;
 }
 
-static void handle_auth(struct worker *w, struct request *req)
+/*
+ * The code appended to the password (Dovecot and saslauthd answer every prompt
+ * with one string): as many trailing digits as the person's token has.
+ */
+static void split_appended(struct attempt *at, char *pw, char *code)
 {
-	struct attempt at = {0};
-	enum password_match pm;
-	bool need_rehash = false;
-	size_t pwlen;
+	const struct service_policy *p = at->policy;
+	size_t len = strlen(at->password), d = at->a.otp.digits;
 
-	if (!attempt_fields(req, &at, false))
+	snprintf(pw, FIELD_SECRET_MAX + 1, "%s", at->password);
+	if (!(p->credentials & CRED_APPENDED_OTP) || !at->found || !at->a.otp_active ||
+	    at->code != NULL || (!at->appended && (p->credentials & CRED_PASSWORD_OTP)) ||
+	    len <= d || strspn(at->password + len - d, "0123456789") != d)
 		return;
-	pwlen = strlen(at.password);
+	memcpy(code, at->password + len - d, d);
+	code[d] = '\0';
+	pw[len - d] = '\0';
+	at->code = code;
+}
+
+static void auth_password(struct worker *w, struct request *req, struct attempt *at)
+{
+	char pw[FIELD_SECRET_MAX + 1], code[OTP_CODE_MAX + 1];
+	const char *typed = at->password, *field_code = at->code;
+	bool need_rehash = false, allowed;
+	enum password_match pm;
+
+	allowed = (at->policy->credentials & (CRED_PASSWORD_OTP | CRED_APPENDED_OTP | CRED_PASSWORD));
+	/* A code in otp= counts only where the service takes it there. */
+	if (!(at->policy->credentials & CRED_PASSWORD_OTP))
+		at->code = NULL;
 	for (int i = 0; i < RETRIES; i++) {
-		if (!attempt_load(w, req, &at))
+		if (!attempt_load(w, req, at))
 			goto out;
-		if (at.found && attempt_throttled(w, req, &at, "auth", &at.a))
+		if (at->found && attempt_throttled(w, req, at, "auth", &at->a))
 			goto out;
-		if (at.found) {
-			pm = password_verify(w->hasher, &w->daemon->keys, at.password, pwlen,
-					     at.a.password_hash, &need_rehash);
+		split_appended(at, pw, code);
+		if (at->found && allowed) {
+			pm = password_verify(w->hasher, &w->daemon->keys, pw, strlen(pw),
+					     at->a.password_hash, &need_rehash);
 		} else {
-			/* An unknown login costs what a known one does. */
-			password_dummy(w->hasher, &w->daemon->keys, at.password, pwlen);
+			/* An unknown login, or a password where the service takes none, costs the same. */
+			password_dummy(w->hasher, &w->daemon->keys, pw, strlen(pw));
 			pm = PASSWORD_MISMATCH;
 		}
-		if (auth_commit(w, req, &at, pm, need_rehash) == STEP_DONE)
+		at->password = pw; /* what rehash must hash: without the code */
+		if (auth_commit(w, req, at, pm, need_rehash) == STEP_DONE)
 			goto out;
-		account_wipe(&at.a);
+		at->password = typed;
+		at->code = field_code;
+		account_wipe(&at->a);
 	}
 	reply_tempfail(req);
 out:
+	at->password = typed;
+	secret_wipe(pw, sizeof(pw));
+	secret_wipe(code, sizeof(code));
+}
+
+static void handle_auth(struct worker *w, struct request *req)
+{
+	struct attempt at = {0};
+	char both[2 * FIELD_SECRET_MAX + 2];
+	unsigned creds;
+
+	if (!attempt_fields(req, &at, false))
+		return;
+	creds = at.policy->credentials;
+	/* What identifies this try for "the same wrong secret counts once". */
+	snprintf(both, sizeof(both), "%s\n%s", at.password, at.code != NULL ? at.code : "");
+	cred_tag(&w->daemon->keys, "attempt", both, at.tag);
+	secret_wipe(both, sizeof(both));
+	if ((creds & CRED_SESSION_TOKEN) && cred_is_token(at.password))
+		auth_token(w, req, &at);
+	else if ((creds & CRED_APP_PASSWORD) && cred_is_app_password(at.password))
+		auth_app(w, req, &at);
+	else
+		auth_password(w, req, &at);
+	if (at.address != NULL)
+		penalty_record(w->daemon->penalty, at.address, at.failed, at.tag,
+			       penalty_now_ms());
 	account_wipe(&at.a);
 }
 
-
 const struct verb auth_verbs[] = {
-	{"AUTH", handle_auth},
-	{"PASSWD", passwd_handle},
-	{NULL, NULL},
+	{"AUTH", handle_auth, VERB_PENALIZED},
+	{"PASSWD", passwd_handle, VERB_PENALIZED},
+	{"LOGOUT", auth_logout, 0},
+	{"ACCT", auth_acct, 0},
+	{NULL, NULL, 0},
 };

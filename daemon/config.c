@@ -59,11 +59,36 @@ static const struct config_key config_keys[] = {
 	{"throttle", "base_delay", KEY_UINT, OFF(throttle.base_delay), 0, 86400},
 	{"throttle", "max_delay", KEY_UINT, OFF(throttle.max_delay), 0, 86400},
 	{"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 100000},
+	{"session", "idle_timeout", KEY_UINT, OFF(session_idle), 10, 86400},
+	{"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
+	{"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
+	{"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
 };
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} credential_names[] = {
+	{"password_otp", CRED_PASSWORD_OTP}, {"appended_otp", CRED_APPENDED_OTP},
+	{"app_password", CRED_APP_PASSWORD}, {"session_token", CRED_SESSION_TOKEN},
+	{"password", CRED_PASSWORD},
+};
+
+/* SPEC's defaults: mail clients keep one password, so codes travel appended or not at all. */
+static const struct service_policy builtin_services[] = {
+	{"imap", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
+	{"smtp", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
+	{"webmail", CRED_PASSWORD_OTP, true},
+};
+static const struct service_policy safe_default = {"default", CRED_PASSWORD_OTP, false};
 
 struct parse_state {
 	struct config *config;
 	char msg[256];
+	FILE *file;
+	int line;     /* the line inih is parsing */
+	int msg_line; /* the line msg is about */
+	int read_errno;
 };
 
 static void config_defaults(struct config *c)
@@ -87,6 +112,101 @@ static void config_defaults(struct config *c)
 	c->otp_period = 30;
 	c->throttle = (struct throttle_conf){
 		.delay_after = 5, .base_delay = 30, .max_delay = 3600, .lock_after = 50};
+	c->session_idle = 1800;
+	c->session_lifetime = 43200;
+	c->penalty_base_ms = 2000;
+	c->penalty_max_ms = 15000;
+}
+
+static int parse_bool(const char *value, bool *out);
+
+int config_credentials_parse(const char *list, unsigned *bits_r)
+{
+	char buf[256], *tok, *save = NULL;
+	unsigned bits = 0;
+
+	if (strlen(list) >= sizeof(buf))
+		return -1;
+	memcpy(buf, list, strlen(list) + 1);
+	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+		size_t i;
+
+		for (i = 0; i < sizeof(credential_names) / sizeof(credential_names[0]); i++)
+			if (strcmp(tok, credential_names[i].name) == 0)
+				break;
+		if (i == sizeof(credential_names) / sizeof(credential_names[0]))
+			return -1;
+		bits |= credential_names[i].bit;
+	}
+	if (bits == 0)
+		return -1;
+	*bits_r = bits;
+	return 0;
+}
+
+static const struct service_policy *find_service(const struct service_policy *list, unsigned n,
+						 const char *name)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(list[i].name, name) == 0)
+			return &list[i];
+	return NULL;
+}
+
+const struct service_policy *config_service(const struct config *c, const char *name)
+{
+	const char *bare = strncmp(name, "verdon-", 7) == 0 ? name + 7 : name;
+	const struct service_policy *p;
+	unsigned nbuiltin = sizeof(builtin_services) / sizeof(builtin_services[0]);
+
+	if ((p = find_service(c->services, c->nservices, name)) != NULL ||
+	    (p = find_service(c->services, c->nservices, bare)) != NULL ||
+	    (p = find_service(builtin_services, nbuiltin, bare)) != NULL ||
+	    (p = find_service(c->services, c->nservices, "default")) != NULL)
+		return p;
+	return &safe_default;
+}
+
+/* [service NAME] sections: credentials = …, issue_tokens = yes|no. */
+static int service_key(struct parse_state *ps, const char *section, const char *name,
+		       const char *value)
+{
+	struct config *c = ps->config;
+	const char *sname = section + strlen("service ");
+	struct service_policy *p = (struct service_policy *)find_service(c->services, c->nservices,
+									  sname);
+
+	if (p == NULL) {
+		if (c->nservices == SERVICES_MAX || strlen(sname) == 0 ||
+		    strlen(sname) > SERVICE_NAME_MAX ||
+		    strspn(sname, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(sname)) {
+			snprintf(ps->msg, sizeof(ps->msg),
+				 "[%.40s]: a service name is [a-z0-9._-]{1,64}, at most %d sections",
+				 section, SERVICES_MAX);
+			return 0;
+		}
+		p = &c->services[c->nservices++];
+		snprintf(p->name, sizeof(p->name), "%s", sname);
+		p->credentials = CRED_PASSWORD_OTP;
+	}
+	if (strcmp(name, "credentials") == 0) {
+		if (config_credentials_parse(value, &p->credentials) < 0) {
+			snprintf(ps->msg, sizeof(ps->msg),
+				 "credentials: a list of password_otp, appended_otp, app_password, "
+				 "session_token, password");
+			return 0;
+		}
+		return 1;
+	}
+	if (strcmp(name, "issue_tokens") == 0) {
+		if (parse_bool(value, &p->issue_tokens) < 0) {
+			snprintf(ps->msg, sizeof(ps->msg), "issue_tokens: expected yes or no");
+			return 0;
+		}
+		return 1;
+	}
+	snprintf(ps->msg, sizeof(ps->msg), "unknown key '%.64s' in section [%.40s]", name, section);
+	return 0;
 }
 
 static int parse_uint(const char *value, int base, unsigned long *out)
@@ -178,6 +298,8 @@ static int config_handler(void *user, const char *section, const char *name, con
 	/* inih goes on after an error but reports the first one's line: keep its message. */
 	if (ps->msg[0] != '\0')
 		return 0;
+	if (strncmp(section, "service ", 8) == 0)
+		return service_key(ps, section, name, value);
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -210,6 +332,9 @@ static const char *config_check(struct config *c)
 		return "state_dir, auth_socket and admin_socket must be absolute paths";
 	if (c->throttle.max_delay < c->throttle.base_delay)
 		return "[throttle] max_delay must not be below base_delay";
+	/* otp_params_ok would refuse every enrollment with 7 */
+	if (c->otp_digits != 6 && c->otp_digits != 8)
+		return "[otp] digits must be 6 or 8";
 	if (c->store_backend != NULL && strcmp(c->store_backend, "lmdb") != 0)
 		return "[verdon] store: the only backend is lmdb";
 	if (c->organisation == NULL && (c->organisation = strdup(c->issuer)) == NULL)
@@ -226,6 +351,47 @@ static const char *config_check(struct config *c)
 			return "[verdon] admin_group: no such group";
 		c->admin_gid = gr->gr_gid;
 	}
+	return NULL;
+}
+
+/* The handler's message, if any, is about the line parsed last. */
+static void note_msg_line(struct parse_state *ps)
+{
+	if (ps->msg[0] != '\0' && ps->msg_line == 0)
+		ps->msg_line = ps->line;
+}
+
+/*
+ * fgets for inih, counting lines so that an error names its own line. inih
+ * would cut a long line in two (the rest parsed as a line of its own) and
+ * skip what follows a NUL byte: both stop the parse here instead.
+ */
+static char *config_reader(char *buf, int size, void *stream)
+{
+	struct parse_state *ps = stream;
+	int c = EOF, n = 0;
+
+	note_msg_line(ps);
+	if (ps->msg[0] != '\0')
+		return NULL;
+	while (n < size - 1 && (c = getc(ps->file)) != EOF && c != '\0') {
+		buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	buf[n] = '\0';
+	if (c == EOF && ferror(ps->file))
+		ps->read_errno = errno;
+	if (n == 0 && c == EOF)
+		return NULL;
+	ps->line++;
+	if (c == '\0')
+		snprintf(ps->msg, sizeof(ps->msg), "a NUL byte");
+	else if (n == size - 1 && buf[n - 1] != '\n')
+		snprintf(ps->msg, sizeof(ps->msg), "line too long (at most %d bytes)", size - 2);
+	else
+		return buf;
+	ps->msg_line = ps->line;
 	return NULL;
 }
 
@@ -248,11 +414,21 @@ int config_load(const char *path, struct config **config_r, char *err, size_t er
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	line = ini_parse_file(f, config_handler, &ps);
+	ps.file = f;
+	line = ini_parse_stream(config_reader, &ps, config_handler, &ps);
+	note_msg_line(&ps);
 	fclose(f);
+	if (ps.read_errno != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(ps.read_errno));
+		goto fail;
+	}
+	/* inih returns the first error's line, ours or its own (a syntax error). */
+	if (ps.msg_line != 0 && (line == 0 || ps.msg_line <= line)) {
+		snprintf(err, errlen, "%s:%d: %s", path, ps.msg_line, ps.msg);
+		goto fail;
+	}
 	if (line != 0) {
-		snprintf(err, errlen, "%s:%d: %s", path, line,
-			 ps.msg[0] != '\0' ? ps.msg : "syntax error");
+		snprintf(err, errlen, "%s:%d: syntax error", path, line);
 		goto fail;
 	}
 	if ((why = config_check(c)) != NULL) {

@@ -24,6 +24,24 @@ enum temp_password_kind {
 	TEMP_PASSWORD_NUMEN,
 };
 
+/* What a service accepts in AUTH's password field (SPEC "per-service policy"). */
+enum credential {
+	CRED_PASSWORD_OTP = 1 << 0,  /* password, code in otp= */
+	CRED_APPENDED_OTP = 1 << 1,  /* password with the code appended */
+	CRED_APP_PASSWORD = 1 << 2,  /* a per-device app password */
+	CRED_SESSION_TOKEN = 1 << 3, /* a token from a webmail login */
+	CRED_PASSWORD = 1 << 4,      /* the password alone: one factor */
+};
+
+#define SERVICE_NAME_MAX 64
+#define SERVICES_MAX 32
+
+struct service_policy {
+	char name[SERVICE_NAME_MAX + 1];
+	unsigned credentials; /* enum credential bits */
+	bool issue_tokens;
+};
+
 struct config {
 	char *path;
 	/* [verdon] */
@@ -60,7 +78,26 @@ struct config {
 	unsigned otp_period;
 	/* [throttle] */
 	struct throttle_conf throttle;
+	/* [session] */
+	unsigned session_idle;     /* seconds a token may stay unused */
+	unsigned session_lifetime; /* seconds a token lives in all */
+	/* [penalty]: per client address, as Dovecot's auth penalty */
+	unsigned penalty_base_ms;
+	unsigned penalty_max_ms;
+	/* [service NAME] */
+	struct service_policy services[SERVICES_MAX];
+	unsigned nservices;
 };
+
+/*
+ * The policy for a service name as a front end sends it: the configured
+ * section, else the same name without a "verdon-" prefix (PAM services are
+ * named verdon-imap, verdon-smtp), else the built-in imap, smtp and webmail,
+ * else [service default], else password + code only.
+ */
+const struct service_policy *config_service(const struct config *config, const char *name);
+/* "password_otp, app_password" for logs and docs. */
+int config_credentials_parse(const char *list, unsigned *bits_r);
 
 /* -1 with err "file:line: message" (or "file: message"). */
 int config_load(const char *path, struct config **config_r, char *err, size_t errlen);

@@ -15,15 +15,19 @@
 #include "crypto.h"
 #include "proto.h"
 
+struct auditq;
 struct config;
 struct store;
 struct password_hasher;
+struct penalty;
 
 struct daemon {
 	struct config *config; /* read under config_lock */
 	pthread_rwlock_t config_lock;
 	struct store *store;
 	struct crypto_keys keys;
+	struct auditq *auditq; /* records of decisions that change nothing */
+	struct penalty *penalty; /* per client address */
 	time_t started;
 	atomic_uint connections;
 	atomic_uint queued;
@@ -66,13 +70,20 @@ struct request {
 	struct reply reply;
 	const struct config *config; /* valid while the handler runs */
 	time_t now;
+	uint64_t due_ms; /* held by the address penalty until then */
+	bool held;
 };
 
 typedef void verb_handler(struct worker *w, struct request *req);
 
+enum verb_flags {
+	VERB_PENALIZED = 1 << 0, /* subject to the per-address penalty */
+};
+
 struct verb {
 	const char *name;
 	verb_handler *handler;
+	unsigned flags;
 };
 
 /* The dispatch tables of the two sockets, NULL-terminated. */
@@ -96,3 +107,5 @@ extern const struct verb admin_forbidden_verb;
 extern const struct verb purge_verb;
 /* Health checks run by a worker every minute: stale readers, map usage. */
 extern const struct verb housekeeping_verb;
+/* Writes the queued audit records, every second when there are some. */
+extern const struct verb audit_flush_verb;

@@ -12,10 +12,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "auditq.h"
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
 #include "log.h"
+#include "penalty.h"
 #include "server.h"
 #include "store.h"
 
@@ -104,9 +106,17 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	if ((d.auditq = auditq_new()) == NULL || (d.penalty = penalty_new()) == NULL) {
+		log_err("out of memory");
+		goto out;
+	}
 	r = server_run(&d);
+	/* The workers are joined: what they queued is written before the store closes. */
+	auditq_flush(d.auditq, d.store);
 	log_info("stopped");
 out:
+	auditq_free(d.auditq);
+	penalty_free(d.penalty);
 	store_close(d.store);
 	crypto_keys_wipe(&d.keys);
 	config_free(d.config);

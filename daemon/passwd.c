@@ -128,6 +128,7 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 	b.temporary_expires = 0;
 	b.password_changed = req->now;
 	b.failures = 0;
+	b.session_gen++; /* every session token dies with the old password */
 	if (account_put(txn, &b) != STORE_OK) {
 		account_wipe(&b);
 		goto tempfail_txn;

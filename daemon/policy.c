@@ -51,6 +51,8 @@ struct policy_decision policy_decide(const struct policy_input *in)
 			return refuse(REASON_INVALID, false);
 		return refuse(REASON_PASSWORD_CHANGE_REQUIRED, false);
 	}
+	if (in->one_factor)
+		return (struct policy_decision){.outcome = OUTCOME_OK, .login_success = true};
 	if (!a->otp_active) {
 		if (in->otp_required)
 			return refuse(REASON_OTP_ENROLLMENT_REQUIRED, false);

@@ -42,6 +42,7 @@ struct policy_input {
 	enum policy_password password;
 	enum policy_code code;
 	bool otp_required; /* the config demands an active authenticator */
+	bool one_factor;   /* the service accepts the password alone */
 	int64_t now;
 };
 

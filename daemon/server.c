@@ -15,7 +15,9 @@
 #include "conn.h"
 #include "daemon.h"
 #include "listen.h"
+#include "auditq.h"
 #include "log.h"
+#include "penalty.h"
 #include "reason.h"
 #include "secret.h"
 #include "server.h"
@@ -37,6 +39,7 @@ struct server {
 	uint64_t seq;
 	bool stopping;
 	time_t stop_deadline;
+	struct request *held; /* by the address penalty, soonest first */
 	unsigned ticks;
 };
 
@@ -204,6 +207,55 @@ static void request_free(struct request *req)
 	free(req);
 }
 
+/* Holds a request from a penalised address until its slot; false: run it now (or refuse). */
+static bool hold(struct server *s, struct request *req)
+{
+	const char *addr = proto_get(&req->msg, "address");
+	uint64_t now = penalty_now_ms();
+	struct request **pp;
+
+	if (addr == NULL)
+		return false;
+	req->due_ms = penalty_slot(s->d->penalty, addr, now, cfg(s)->penalty_base_ms,
+				   cfg(s)->penalty_max_ms);
+	if (req->due_ms <= now || req->due_ms == UINT64_MAX)
+		return false;
+	req->held = true;
+	for (pp = &s->held; *pp != NULL && (*pp)->due_ms <= req->due_ms; pp = &(*pp)->next)
+		;
+	req->next = *pp;
+	*pp = req;
+	return true;
+}
+
+/* Hands over the held requests whose slot has come; returns ms until the next one. */
+static int release_held(struct server *s)
+{
+	uint64_t now = penalty_now_ms();
+
+	while (s->held != NULL && (s->held->due_ms <= now || s->stopping)) {
+		struct request *req = s->held;
+		struct conn *c = conn_find(s, req->conn_id);
+
+		s->held = req->next;
+		penalty_release(s->d->penalty, proto_get(&req->msg, "address"));
+		req->held = false;
+		if (c == NULL) {
+			request_free(req);
+			continue;
+		}
+		if (s->stopping || !pool_submit(s->pool, req)) {
+			conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+			c->pending--;
+			request_free(req);
+			conn_flush(s, c);
+		}
+	}
+	if (s->held == NULL)
+		return 1000;
+	return s->held->due_ms - now > 1000 ? 1000 : (int)(s->held->due_ms - now);
+}
+
 static void conn_request(struct server *s, struct conn *c, const char *line, size_t len)
 {
 	struct request *req = request_new(c, line, len);
@@ -224,7 +276,13 @@ static void conn_request(struct server *s, struct conn *c, const char *line, siz
 	}
 	if (c->kind == SOCKET_ADMIN && !c->admin_ok)
 		req->verb = &admin_forbidden_verb;
-	if (s->stopping || c->pending >= cfg(s)->max_pending || !pool_submit(s->pool, req)) {
+	if (!s->stopping && c->pending < cfg(s)->max_pending &&
+	    (req->verb->flags & VERB_PENALIZED) && hold(s, req)) {
+		c->pending++;
+		return;
+	}
+	if (s->stopping || c->pending >= cfg(s)->max_pending || req->due_ms == UINT64_MAX ||
+	    !pool_submit(s->pool, req)) {
 		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
 		goto drop;
 	}
@@ -431,6 +489,8 @@ static void server_tick(struct server *s)
 	}
 	if (s->stopping)
 		return;
+	if (auditq_pending(s->d->auditq) > 0)
+		server_internal(s, &audit_flush_verb);
 	if (++s->ticks % 60 == 1)
 		server_internal(s, &housekeeping_verb);
 	if (s->ticks % 3600 == 2)
@@ -556,7 +616,7 @@ int server_run(struct daemon *d)
 	log_info("serving %s and %s with %u workers", cfg(&s)->auth_socket,
 		 cfg(&s)->admin_socket, d->workers);
 	for (;;) {
-		int n = epoll_wait(s.ep, evs, 64, 1000);
+		int n = epoll_wait(s.ep, evs, 64, release_held(&s));
 
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll_wait: %s", strerror(errno));
@@ -564,6 +624,7 @@ int server_run(struct daemon *d)
 		}
 		for (int i = 0; i < n; i++)
 			server_event(&s, &evs[i]);
+		release_held(&s);
 		if (s.stopping && (s.nconns == 0 || time(NULL) > s.stop_deadline) &&
 		    pool_busy(s.pool) == 0)
 			break;

@@ -17,6 +17,7 @@ enum store_table {
 	STORE_NUMEN,        /* HMAC(pepper, NUMEN) hex → identifiant */
 	STORE_AUDIT,        /* 8-byte big-endian sequence → audit record */
 	STORE_META,         /* schema version and other settings */
+	STORE_SESSIONS,     /* HMAC(pepper, token) hex → session record */
 	STORE_TABLE_COUNT
 };
 

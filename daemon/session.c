@@ -1,0 +1,112 @@
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "secret.h"
+#include "session.h"
+#include "store.h"
+
+static int copy_str(json_t *obj, const char *key, char *out, size_t cap)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (!json_is_string(v) || json_string_length(v) >= cap)
+		return -1;
+	memcpy(out, json_string_value(v), json_string_length(v) + 1);
+	return 0;
+}
+
+static int decode(const char *key, const void *val, size_t vlen, struct session *s)
+{
+	json_t *obj = json_loadb(val, vlen, 0, NULL);
+	int r = -1;
+
+	memset(s, 0, sizeof(*s));
+	if (obj == NULL || strlen(key) > CRED_TAG_LEN)
+		goto out;
+	snprintf(s->key, sizeof(s->key), "%s", key);
+	if (copy_str(obj, "id", s->identifiant, sizeof(s->identifiant)) < 0 ||
+	    copy_str(obj, "service", s->service, sizeof(s->service)) < 0)
+		goto out;
+	s->created = json_integer_value(json_object_get(obj, "created"));
+	s->last_used = json_integer_value(json_object_get(obj, "last_used"));
+	s->expires = json_integer_value(json_object_get(obj, "expires"));
+	s->gen = (unsigned)json_integer_value(json_object_get(obj, "gen"));
+	r = 0;
+out:
+	json_decref(obj);
+	return r;
+}
+
+int session_get(struct store_txn *txn, const char *key, struct session *s_r)
+{
+	struct store_val v = {0};
+	int r = store_get(txn, STORE_SESSIONS, key, strlen(key), &v);
+
+	if (r != STORE_OK)
+		return r;
+	r = decode(key, v.data, v.len, s_r) < 0 ? STORE_ERROR : STORE_OK;
+	store_val_free(&v);
+	return r;
+}
+
+int session_put(struct store_txn *txn, const struct session *s)
+{
+	json_t *obj = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "id", s->identifiant, "service",
+				s->service, "created", (json_int_t)s->created, "last_used",
+				(json_int_t)s->last_used, "expires", (json_int_t)s->expires, "gen",
+				(json_int_t)s->gen);
+	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
+	int r = STORE_ERROR;
+
+	if (text != NULL)
+		r = store_put(txn, STORE_SESSIONS, s->key, strlen(s->key), text, strlen(text));
+	free(text);
+	json_decref(obj);
+	return r;
+}
+
+int session_del(struct store_txn *txn, const char *key)
+{
+	int r = store_del(txn, STORE_SESSIONS, key, strlen(key));
+
+	return r == STORE_NOTFOUND ? STORE_OK : r;
+}
+
+bool session_alive(const struct session *s, const struct account *a, int64_t now, unsigned idle)
+{
+	return strcmp(s->identifiant, a->identifiant) == 0 && a->state == ACCOUNT_ACTIVE &&
+	       s->gen == a->session_gen && now < s->expires && now - s->last_used < (int64_t)idle;
+}
+
+struct walk {
+	const char *identifiant;
+	session_cb *cb;
+	void *ctx;
+};
+
+static int walk_one(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct walk *w = ctx;
+	char k[CRED_TAG_LEN + 1];
+	struct session s;
+
+	if (klen > CRED_TAG_LEN)
+		return 0;
+	memcpy(k, key, klen);
+	k[klen] = '\0';
+	if (decode(k, val, vlen, &s) < 0)
+		return 0;
+	if (w->identifiant != NULL && strcmp(s.identifiant, w->identifiant) != 0)
+		return 0;
+	return w->cb(w->ctx, &s);
+}
+
+int session_each(struct store_txn *txn, const char *identifiant, session_cb *cb, void *ctx)
+{
+	struct walk w = {identifiant, cb, ctx};
+
+	return store_scan(txn, STORE_SESSIONS, NULL, 0, false, walk_one, &w);
+}
