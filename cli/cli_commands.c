@@ -67,6 +67,12 @@ static const struct cli_opt auth_passwd_opts[] = {
     {.name = NULL},
 };
 
+static const struct cli_opt app_add_opts[] = {
+    {.name = "label", .key = "label", .check = CLI_V_TEXT, .required = true},
+    {.name = "services", .key = "services", .check = CLI_V_TEXT, .required = true},
+    {.name = NULL},
+};
+
 /* clang-format off */
 const struct cli_command cli_commands[] = {
 	{"user", "add", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "USER_ADD", {NULL, NULL}, user_add_opts, NULL,
@@ -101,6 +107,16 @@ const struct cli_command cli_commands[] = {
 	 "auth check LOGIN [--service S] [--address IP]   (password, then code, on standard input)"},
 	{"auth", "passwd", cmd_auth_passwd, CLI_SOCKET_AUTH, 1, 1, "PASSWD", LOGIN_ONLY, auth_passwd_opts, NULL,
 	 "auth passwd LOGIN [--service S]   (current, new password, then code, on standard input)"},
+	{"app-password", "add", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "APP_ADD", LOGIN_ONLY, app_add_opts, NULL,
+	 "app-password add LOGIN --label TEXT --services imap,smtp   (the password is shown once)"},
+	{"app-password", "list", cmd_rows, CLI_SOCKET_ADMIN, 1, 1, "APP_LIST", LOGIN_ONLY, NULL, NULL,
+	 "app-password list LOGIN"},
+	{"app-password", "revoke", cmd_revoke, CLI_SOCKET_ADMIN, 1, 2, "APP_REVOKE", {"login", "app_id"}, NULL, NULL,
+	 "app-password revoke LOGIN ID|--all"},
+	{"session", "list", cmd_rows, CLI_SOCKET_ADMIN, 1, 1, "SESSION_LIST", LOGIN_ONLY, NULL, NULL,
+	 "session list LOGIN"},
+	{"session", "revoke", cmd_revoke, CLI_SOCKET_ADMIN, 1, 2, "SESSION_REVOKE", {"login", "session_id"}, NULL, NULL,
+	 "session revoke LOGIN ID|--all"},
 	{NULL, "audit", cmd_audit, CLI_SOCKET_ADMIN, 0, 1, "AUDIT", LOGIN_ONLY, audit_opts, NULL,
 	 "audit [LOGIN] [--limit N]"},
 	{NULL, "backup", cmd_backup, CLI_SOCKET_ADMIN, 1, 1, "BACKUP", {NULL, NULL}, NULL, NULL,
