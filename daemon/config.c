@@ -82,6 +82,8 @@ static const struct service_policy builtin_services[] = {
 };
 static const struct service_policy safe_default = {"default", CRED_PASSWORD_OTP, false};
 
+#define INIH_SECTION_MAX 50 /* inih's MAX_SECTION, in ini.c only */
+
 struct parse_state {
 	struct config *config;
 	char msg[256];
@@ -176,6 +178,13 @@ static int service_key(struct parse_state *ps, const char *section, const char *
 	struct service_policy *p = (struct service_policy *)find_service(c->services, c->nservices,
 									  sname);
 
+	/* inih cuts section names to 49 bytes: a longer one would name another service */
+	if (strlen(section) >= INIH_SECTION_MAX - 1) {
+		snprintf(ps->msg, sizeof(ps->msg),
+			 "[%.40s...]: section name too long (at most %d bytes)", section,
+			 INIH_SECTION_MAX - 2);
+		return 0;
+	}
 	if (p == NULL) {
 		if (c->nservices == SERVICES_MAX || strlen(sname) == 0 ||
 		    strlen(sname) > SERVICE_NAME_MAX ||

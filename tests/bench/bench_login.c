@@ -363,7 +363,7 @@ static int bench_raw_phase(const struct bench_opts *o, unsigned threads, bool re
 	if (bench_threads(threads, bench_raw_thread, args, &seconds) < 0)
 		goto out;
 	bench_result(&run, seconds, res);
-	printf("  raw argon2id, %-13s %7lu hashes in %6.2f s = %8.2f hashes/s  (%u threads)\n",
+	printf("  raw argon2id, %-13s %7lu hashes in %6.2f s = %8.2f hashes/s  (%u thread(s))\n",
 	       reused ? "reused memory" : "fresh memory", res->ops, seconds, res->per_second,
 	       threads);
 	bench_print_errors(&run);
@@ -425,7 +425,7 @@ static int bench_auth_phase(const struct bench_opts *o, const char *password,
 	n = bench_sort_latencies(&run);
 	*p50_r = bench_percentile(run.latency_ms, n, 50);
 	*p99_r = bench_percentile(run.latency_ms, n, 99);
-	printf("  auth socket AUTH         %7lu logins in %6.2f s = %8.2f logins/s  (%u clients, "
+	printf("  auth socket AUTH         %7lu logins in %6.2f s = %8.2f logins/s  (%u client(s), "
 	       "%lu errors)\n",
 	       res->ops, seconds, res->per_second, o->clients, res->errors);
 	printf("  login latency            p50 %.1f ms, p99 %.1f ms\n", *p50_r, *p99_r);
@@ -577,7 +577,7 @@ int main(int argc, char **argv)
 	threads = o.clients < bench_cores() ? o.clients : bench_cores();
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	printf("bench_login: argon2id m=%" PRIu32 " KiB t=%" PRIu32 " p=%" PRIu32
-	       ", %u clients, %u cores; each phase stops after %u s or %lu operations\n",
+	       ", %u client(s), %u cores; each phase stops after %u s or %lu operations\n",
 	       o.m_kib, o.t, o.p, o.clients, bench_cores(), o.seconds, o.max);
 	r = 1;
 	if (bench_raw_phase(&o, threads, false, &fresh) < 0 ||

@@ -58,7 +58,7 @@ ctl() { "$VERDONCTL" -c "$CONF" "$@"; }
 
 # Seconds between two `date +%s.%N` readings, and a rate.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
-rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", s > 0 ? n / s : 0 }'; }
+rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
 
 write_config() {
 	cat >"$CONF" <<CONF
@@ -97,16 +97,16 @@ start_daemon() {
 
 # One account whose password was changed through the auth socket, as a person would.
 make_account() {
-	local out temp
+	local out temp answer
 	out=$(ctl --json user add --first Banc --last Essai --birth 1970-01-01 \
 		--numen 99B9999999999 --rescue-email banc@example.net) || die "user add failed"
 	LOGIN=$(jq -r .identifiant <<<"$out")
 	temp=$(jq -r .temporary_password <<<"$out")
-	PASSWORD="Banc-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-7"
-	printf '%s\n%s\n\n' "$temp" "$PASSWORD" | ctl auth passwd "$LOGIN" >/dev/null ||
-		die "auth passwd $LOGIN failed"
-	printf '%s\n\n' "$PASSWORD" | ctl auth check "$LOGIN" --service bench >/dev/null ||
-		die "auth check $LOGIN with the new password failed"
+	PASSWORD="Mesure-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-7"
+	answer=$(printf '%s\n%s\n\n' "$temp" "$PASSWORD" | ctl auth passwd "$LOGIN" 2>&1) ||
+		die "auth passwd $LOGIN: $answer"
+	answer=$(printf '%s\n\n' "$PASSWORD" | ctl auth check "$LOGIN" --service bench 2>&1) ||
+		die "auth check $LOGIN with the new password: $answer"
 	(umask 077 && printf '%s\n' "$PASSWORD" >"$T/password")
 }
 
@@ -114,6 +114,8 @@ make_account() {
 bench_logins() {
 	local clients=$1
 	echo
+	# Other work on the machine skews the two sides differently: the load says how quiet it was.
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 	timeout $((SECONDS_PER_PHASE * 4 + 60)) "$BENCH_LOGIN" --socket "$T/auth.sock" \
 		--login "$LOGIN" --password-file "$T/password" --clients "$clients" \
 		--seconds "$SECONDS_PER_PHASE" --max "$MAX_PER_PHASE" \
@@ -131,11 +133,22 @@ write_csv() {
 		print "last;first;birth;numen;rescue_email"
 		for (i = 0; i < n; i++) {
 			s = ""
-			for (k = i, d = 0; d < 4; d++) { s = substr(a, k % 26 + 1, 1) s; k = int(k / 26) }
+			k = i
+			for (d = 0; d < 4; d++) {
+				s = substr(a, k % 26 + 1, 1) s
+				k = int(k / 26)
+			}
 			printf "Essai%s;%s;%04d-%02d-%02d;%02dA%010d;personne%d@example.net\n",
 				s, first[i % 10 + 1], 1950 + i % 50, i % 12 + 1, i % 28 + 1, i % 100, i, i
 		}
 	}' >"$T/people.csv"
+}
+
+# A count from the import's JSON answer, 0 when it has none (the import failed outright).
+count_of() {
+	local n
+	n=$(jq -r ".$1 // 0" "$T/import.json" 2>/dev/null)
+	echo "${n:-0}"
 }
 
 # One timed import; the answer (temporary passwords included) stays in $T.
@@ -148,9 +161,9 @@ run_import() {
 	rc=$?
 	t1=$(date +%s.%N)
 	IMPORT_SECONDS=$(elapsed "$t0" "$t1")
-	IMPORT_CREATED=$(jq -r '.created // "?"' "$T/import.json" 2>/dev/null || echo "?")
-	IMPORT_EXISTING=$(jq -r '.existing // "?"' "$T/import.json" 2>/dev/null || echo "?")
-	IMPORT_ERRORS=$(jq -r '.errors // "?"' "$T/import.json" 2>/dev/null || echo "?")
+	IMPORT_CREATED=$(count_of created)
+	IMPORT_EXISTING=$(count_of existing)
+	IMPORT_ERRORS=$(count_of errors)
 	rm -f "$T/import.json"
 	if [ "$rc" -ne 0 ]; then
 		echo "  verdonctl user import exited $rc:"
