@@ -5,6 +5,8 @@
 #include "otpcheck.h"
 #include "secret.h"
 
+#define OTP_DRIFT_MAX 4 /* steps */
+
 static bool recovery_match(const struct crypto_keys *keys, const struct account *a,
 			   const char *code, int *index_r)
 {
@@ -57,7 +59,10 @@ void otpcheck_consume(struct account *a, const struct code_result *r)
 {
 	if (r->code == POLICY_CODE_ACCEPT) {
 		a->otp.last_step = r->step;
-		a->otp.drift = r->drift;
+		/* A clock may be off by a minute or two; a token that ran further is not followed. */
+		a->otp.drift = r->drift > OTP_DRIFT_MAX ? OTP_DRIFT_MAX
+			       : r->drift < -OTP_DRIFT_MAX ? -OTP_DRIFT_MAX
+							  : r->drift;
 	} else if (r->code == POLICY_CODE_RECOVERY && r->recovery >= 0 &&
 		   (unsigned)r->recovery < a->recovery_count) {
 		unsigned last = a->recovery_count - 1;

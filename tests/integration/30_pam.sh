@@ -102,6 +102,17 @@ syslog_has() {
 	fi
 }
 
+# audit_has "description" TEXT: jdupont's last audit records show TEXT (they may land a moment later).
+audit_has() {
+	for _ in $(seq 1 30); do
+		jctl audit jdupont --limit 3 >"$T/audit.json" 2>&1
+		grep -qF -- "$2" "$T/audit.json" && { ok "$1"; return; }
+		sleep 0.1
+	done
+	not_ok "$1"
+	sed 's/^/#   /' "$T/audit.json" | head -20
+}
+
 # --- service files -----------------------------------------------------------------------------
 cat >"$T/show_user.sh" <<SH
 #!/bin/sh
@@ -212,10 +223,7 @@ expect "after an email login PAM_USER is the identifiant" "PAM_USER=jdupont" "$(
 PT_ITEMS="-I rhost=192.0.2.7" pt "$CANARY_PW$(code)"$'\n' append jdupont authenticate
 expect_pt "a login with PAM_RHOST set succeeds" 0 "successfully authenticated"
 used
-if jctl audit jdupont --limit 3 | grep -q 192.0.2.7; then ok "PAM_RHOST is sent as address="; else
-	not_ok "PAM_RHOST is sent as address="
-	jctl audit jdupont --limit 3 | sed 's/^/#   /' | head -5
-fi
+audit_has "PAM_RHOST is sent as address=" 192.0.2.7
 
 # --- the code in a second prompt ---------------------------------------------------------------
 pt "$CANARY_PW"$'\n'"$(code)"$'\n' prompt jdupont authenticate acct_mgmt
@@ -229,11 +237,7 @@ used
 pt "$CANARY_PW"$'\n'"$(code)"$'\n' name jdupont authenticate
 expect_pt "without service= the module still logs in (default policy: password + code)" 0 "successfully authenticated"
 used
-jctl audit jdupont --limit 1 >"$T/audit.json"
-if grep -q "test-$$-name" "$T/audit.json"; then ok "the PAM service name is sent as service="; else
-	not_ok "the PAM service name is sent as service="
-	sed "s/^/#   /" "$T/audit.json" | head -20
-fi
+audit_has "the PAM service name is sent as service=" "\"service\": \"verdon-test-$$-name\""
 
 # --- app passwords -----------------------------------------------------------------------------
 APP=$(app_add jdupont "Thunderbird" imap)
