@@ -74,7 +74,7 @@ $(BUILD)/verdonctl: $(call obj,cli/verdonctl.c) $(CLI_LIB) $(PROTO_LIB)
 # The PAM module links only the protocol client: it never opens the store or a key.
 $(BUILD)/pam_verdon.so: $(call obj,$(PAM_SRC)) $(PROTO_LIB)
 	@$(if $(V),,echo "  LD      $@")
-	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,relro,-z,now -Wl,--no-undefined -o $@ $^ -lpam
+	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,relro,-z,now -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $@ $^ -lpam
 
 $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	@mkdir -p $(dir $@)

@@ -25,7 +25,9 @@ struct pv_table {
 /* The daemon is there but cannot decide: never a refusal, never a success. */
 #define PV_CANNOT_DECIDE                                                                           \
 	{REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL}, {REASON_UNKNOWN_VERB, PAM_AUTHINFO_UNAVAIL},      \
-		{REASON_FORBIDDEN, PAM_AUTHINFO_UNAVAIL}
+	{                                                                                          \
+		REASON_FORBIDDEN, PAM_AUTHINFO_UNAVAIL                                             \
+	}
 
 /*
  * auth never says PAM_USER_UNKNOWN: an unknown login answers invalid, like a
@@ -33,46 +35,43 @@ struct pv_table {
  * allows a password change (account says PAM_NEW_AUTHTOK_REQD).
  */
 static const struct pv_map auth_map[] = {
-	{REASON_INVALID, PAM_AUTH_ERR},
-	{REASON_OTP_REQUIRED, PAM_AUTH_ERR},
-	{REASON_PASSWORD_CHANGE_REQUIRED, PAM_AUTH_ERR},
-	{REASON_OTP_ENROLLMENT_REQUIRED, PAM_AUTH_ERR},
-	{REASON_LOCKED, PAM_MAXTRIES},
-	{REASON_DISABLED, PAM_PERM_DENIED},
-	PV_CANNOT_DECIDE,
+    {REASON_INVALID, PAM_AUTH_ERR},
+    {REASON_OTP_REQUIRED, PAM_AUTH_ERR},
+    {REASON_PASSWORD_CHANGE_REQUIRED, PAM_AUTH_ERR},
+    {REASON_OTP_ENROLLMENT_REQUIRED, PAM_AUTH_ERR},
+    {REASON_LOCKED, PAM_MAXTRIES},
+    {REASON_DISABLED, PAM_PERM_DENIED},
+    PV_CANNOT_DECIDE,
 };
 
 /* account runs after a successful auth: naming an unknown user reveals nothing then. */
 static const struct pv_map acct_map[] = {
-	{REASON_PASSWORD_CHANGE_REQUIRED, PAM_NEW_AUTHTOK_REQD},
-	{REASON_DISABLED, PAM_PERM_DENIED},
-	{REASON_LOCKED, PAM_MAXTRIES},
-	{REASON_INVALID, PAM_USER_UNKNOWN},
-	{REASON_NOT_FOUND, PAM_USER_UNKNOWN},
-	PV_CANNOT_DECIDE,
+    {REASON_PASSWORD_CHANGE_REQUIRED, PAM_NEW_AUTHTOK_REQD},
+    {REASON_DISABLED, PAM_PERM_DENIED},
+    {REASON_LOCKED, PAM_MAXTRIES},
+    {REASON_INVALID, PAM_USER_UNKNOWN},
+    {REASON_NOT_FOUND, PAM_USER_UNKNOWN},
+    PV_CANNOT_DECIDE,
 };
 
 static const struct pv_map passwd_map[] = {
-	{REASON_INVALID, PAM_AUTH_ERR},
-	{REASON_OTP_REQUIRED, PAM_AUTH_ERR},
-	{REASON_LOCKED, PAM_MAXTRIES},
-	{REASON_DISABLED, PAM_PERM_DENIED},
-	{REASON_TOO_SHORT, PAM_AUTHTOK_ERR},
-	{REASON_TOO_LONG, PAM_AUTHTOK_ERR},
-	{REASON_NOT_UTF8, PAM_AUTHTOK_ERR},
-	{REASON_DICTIONARY, PAM_AUTHTOK_ERR},
-	{REASON_CONTEXT, PAM_AUTHTOK_ERR},
-	{REASON_CHARACTER_CLASSES, PAM_AUTHTOK_ERR},
-	{REASON_REUSED, PAM_AUTHTOK_ERR},
-	PV_CANNOT_DECIDE,
+    {REASON_INVALID, PAM_AUTH_ERR},      {REASON_OTP_REQUIRED, PAM_AUTH_ERR},
+    {REASON_LOCKED, PAM_MAXTRIES},       {REASON_DISABLED, PAM_PERM_DENIED},
+    {REASON_TOO_SHORT, PAM_AUTHTOK_ERR}, {REASON_TOO_LONG, PAM_AUTHTOK_ERR},
+    {REASON_NOT_UTF8, PAM_AUTHTOK_ERR},  {REASON_DICTIONARY, PAM_AUTHTOK_ERR},
+    {REASON_CONTEXT, PAM_AUTHTOK_ERR},   {REASON_CHARACTER_CLASSES, PAM_AUTHTOK_ERR},
+    {REASON_REUSED, PAM_AUTHTOK_ERR},    PV_CANNOT_DECIDE,
 };
 
-#define PV_TABLE(m, r) {m, sizeof(m) / sizeof((m)[0]), r}
+#define PV_TABLE(m, r)                                                                             \
+	{                                                                                          \
+		m, sizeof(m) / sizeof((m)[0]), r                                                   \
+	}
 
 static const struct pv_table pv_tables[] = {
-	[PV_CALL_AUTH] = PV_TABLE(auth_map, PAM_AUTH_ERR),
-	[PV_CALL_ACCT] = PV_TABLE(acct_map, PAM_PERM_DENIED),
-	[PV_CALL_PASSWD] = PV_TABLE(passwd_map, PAM_AUTHTOK_ERR),
+    [PV_CALL_AUTH] = PV_TABLE(auth_map, PAM_AUTH_ERR),
+    [PV_CALL_ACCT] = PV_TABLE(acct_map, PAM_PERM_DENIED),
+    [PV_CALL_PASSWD] = PV_TABLE(passwd_map, PAM_AUTHTOK_ERR),
 };
 
 int pv_pam_code(enum pv_call call, enum proto_outcome outcome, enum proto_reason reason)
@@ -163,7 +162,7 @@ void pv_answer_tempfail(struct pv_answer *a_r)
 }
 
 static int pv_read_ok(const struct proto_msg *msg, bool need_identifiant, struct pv_answer *a_r,
-		      char *err, size_t errlen)
+                      char *err, size_t errlen)
 {
 	const char *ident = proto_get(msg, "identifiant");
 
@@ -179,7 +178,7 @@ static int pv_read_ok(const struct proto_msg *msg, bool need_identifiant, struct
 }
 
 static int pv_read_fail(const struct proto_msg *msg, struct pv_answer *a_r, char *err,
-			size_t errlen)
+                        size_t errlen)
 {
 	const char *reason = proto_get(msg, "reason");
 	const char *detail = proto_get(msg, "detail");
@@ -197,7 +196,7 @@ static int pv_read_fail(const struct proto_msg *msg, struct pv_answer *a_r, char
 }
 
 int pv_answer_read(const struct proto_msg *msg, const char *id, bool need_identifiant,
-		   struct pv_answer *a_r, char *err, size_t errlen)
+                   struct pv_answer *a_r, char *err, size_t errlen)
 {
 	int r = -1;
 

@@ -16,7 +16,7 @@
 struct proto_msg;
 
 #define PV_REQUEST_ID "1" /* one request a connection */
-#define PV_IDENT_MAX  64
+#define PV_IDENT_MAX 64
 #define PV_DETAIL_MAX 300
 
 /*
@@ -45,7 +45,7 @@ void pv_answer_tempfail(struct pv_answer *a_r);
  * msg is not a well-formed answer to that request.
  */
 int pv_answer_read(const struct proto_msg *msg, const char *id, bool need_identifiant,
-		   struct pv_answer *a_r, char *err, size_t errlen);
+                   struct pv_answer *a_r, char *err, size_t errlen);
 
 /* The PAM code of an outcome and reason for one call. Only OUTCOME_OK gives PAM_SUCCESS. */
 int pv_pam_code(enum pv_call call, enum proto_outcome outcome, enum proto_reason reason);

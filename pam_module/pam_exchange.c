@@ -44,32 +44,33 @@ static const char *pv_client_detail(const char *err, const char *path)
 
 /* what: "cannot reach" before a request went out, "no usable answer from" after. */
 static void pv_log_client(pam_handle_t *pamh, const struct pv_options *opt, const char *what,
-			  const char *err)
+                          const char *err)
 {
 	pam_syslog(pamh, LOG_ERR, "%s the daemon at %s: %s", what, opt->socket,
-		   pv_client_detail(err, opt->socket));
+	           pv_client_detail(err, opt->socket));
 }
 
 /* The daemon answered, but not with a decision about this person. */
 static void pv_log_answer(pam_handle_t *pamh, const struct pv_options *opt, const char *verb,
-			  const struct pv_answer *a)
+                          const struct pv_answer *a)
 {
 	if (a->outcome == OUTCOME_TEMPFAIL)
 		pam_syslog(pamh, LOG_WARNING, "the daemon at %s cannot decide now (tempfail)",
-			   opt->socket);
+		           opt->socket);
 	else if (a->outcome == OUTCOME_FAIL && a->reason == REASON_UNKNOWN_VERB)
 		pam_syslog(pamh, LOG_ERR, "the daemon at %s does not know %s: upgrade verdond",
-			   opt->socket, verb);
+		           opt->socket, verb);
 	else if (a->outcome == OUTCOME_FAIL && a->reason == REASON_FORBIDDEN)
-		pam_syslog(pamh, LOG_ERR, "the daemon at %s refused this caller: is it the auth socket?",
-			   opt->socket);
+		pam_syslog(pamh, LOG_ERR,
+		           "the daemon at %s refused this caller: is it the auth socket?",
+		           opt->socket);
 	else if (a->outcome == OUTCOME_FAIL && a->reason == REASON_BAD_REQUEST)
 		pam_syslog(pamh, LOG_NOTICE, "the daemon refused the %s request: %s", verb,
-			   a->detail[0] != '\0' ? a->detail : "bad_request");
+		           a->detail[0] != '\0' ? a->detail : "bad_request");
 }
 
 void pv_exchange(pam_handle_t *pamh, const struct pv_options *opt, struct proto_writer *w,
-		 bool need_identifiant, struct pv_answer *a_r)
+                 bool need_identifiant, struct pv_answer *a_r)
 {
 	struct proto_client *client = NULL;
 	struct proto_msg msg;
@@ -99,7 +100,7 @@ void pv_exchange(pam_handle_t *pamh, const struct pv_options *opt, struct proto_
 	}
 	if (pv_answer_read(&msg, PV_REQUEST_ID, need_identifiant, a_r, err, sizeof(err)) < 0) {
 		pam_syslog(pamh, LOG_ERR, "malformed answer from the daemon at %s: %s", opt->socket,
-			   err);
+		           err);
 		goto out;
 	}
 	pv_log_answer(pamh, opt, verb, a_r);

@@ -16,7 +16,8 @@ struct proto_writer;
 struct pv_answer;
 struct pv_options;
 
-/* A request begun with verb and PV_REQUEST_ID, on the heap (a line is 16 KiB); NULL when out of memory. */
+/* A request begun with verb and PV_REQUEST_ID, on the heap (a line is 16 KiB); NULL when out of
+ * memory. */
 struct proto_writer *pv_request_new(const char *verb);
 /* Wipes (the line may hold passwords) and frees; NULL is a no-op. */
 void pv_request_free(struct proto_writer *w);
@@ -27,7 +28,7 @@ void pv_request_free(struct proto_writer *w);
  * being sent.
  */
 void pv_exchange(pam_handle_t *pamh, const struct pv_options *opt, struct proto_writer *w,
-		 bool need_identifiant, struct pv_answer *a_r);
+                 bool need_identifiant, struct pv_answer *a_r);
 
 /* true when the daemon accepts a connection and the version exchange. */
 bool pv_reachable(pam_handle_t *pamh, const struct pv_options *opt);

@@ -46,7 +46,7 @@ static int set_socket(struct pv_options *opt, const char *value, char *err, size
 
 	if (value[0] != '/' || len > PV_SOCKET_MAX) {
 		snprintf(err, errlen, "socket=%.64s: expected an absolute path of at most %d bytes",
-			 value, PV_SOCKET_MAX);
+		         value, PV_SOCKET_MAX);
 		return -1;
 	}
 	memcpy(opt->socket, value, len + 1);
@@ -57,7 +57,7 @@ static int set_service(struct pv_options *opt, const char *value, char *err, siz
 {
 	if (!pv_service_valid(value)) {
 		snprintf(err, errlen, "service=%.64s: expected [a-z0-9._-], 1 to %d characters",
-			 value, PV_SERVICE_MAX);
+		         value, PV_SERVICE_MAX);
 		return -1;
 	}
 	memcpy(opt->service, value, strlen(value) + 1);
@@ -94,7 +94,7 @@ static int set_timeout(struct pv_options *opt, const char *value, char *err, siz
 	return 0;
 bad:
 	snprintf(err, errlen, "timeout=%.64s: expected milliseconds from %d to %d", value,
-		 PV_TIMEOUT_MIN, PV_TIMEOUT_MAX);
+	         PV_TIMEOUT_MIN, PV_TIMEOUT_MAX);
 	return -1;
 }
 
@@ -108,11 +108,9 @@ static int set_debug(struct pv_options *opt, const char *value, char *err, size_
 }
 
 static const struct pv_option pv_option_table[] = {
-	{"socket", true, SEEN_SOCKET, set_socket},
-	{"service", true, SEEN_SERVICE, set_service},
-	{"otp", true, SEEN_OTP, set_otp},
-	{"timeout", true, SEEN_TIMEOUT, set_timeout},
-	{"debug", false, SEEN_DEBUG, set_debug},
+    {"socket", true, SEEN_SOCKET, set_socket}, {"service", true, SEEN_SERVICE, set_service},
+    {"otp", true, SEEN_OTP, set_otp},          {"timeout", true, SEEN_TIMEOUT, set_timeout},
+    {"debug", false, SEEN_DEBUG, set_debug},
 };
 
 /* The table entry for arg ("name=value" or "flag"); *value_r is what follows '='. */
@@ -140,8 +138,8 @@ static void pv_options_default(struct pv_options *opt)
 	opt->timeout_ms = PV_TIMEOUT_DEFAULT;
 }
 
-int pv_options_parse(int argc, const char **argv, struct pv_options *opt_r, char *err,
-		     size_t errlen)
+int pv_options_parse(int argc, const char *const *argv, struct pv_options *opt_r, char *err,
+                     size_t errlen)
 {
 	const struct pv_option *o;
 	const char *value = NULL;
@@ -151,7 +149,7 @@ int pv_options_parse(int argc, const char **argv, struct pv_options *opt_r, char
 	for (int i = 0; i < argc; i++) {
 		if (argv[i] == NULL || (o = pv_option_find(argv[i], &value)) == NULL) {
 			snprintf(err, errlen, "unknown option '%.64s'",
-				 argv[i] != NULL ? argv[i] : "(null)");
+			         argv[i] != NULL ? argv[i] : "(null)");
 			return -1;
 		}
 		if (seen & o->seen) {

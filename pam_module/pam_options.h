@@ -11,12 +11,12 @@
 /* Nothing here is the host application's business: keep it out of the .so's symbols. */
 #pragma GCC visibility push(hidden)
 
-#define PV_SOCKET_DEFAULT  "/run/verdon/auth.sock"
-#define PV_SOCKET_MAX      107 /* sun_path holds 108 bytes with the NUL */
-#define PV_SERVICE_MAX     64  /* the daemon's service names: [a-z0-9._-]{1,64} */
+#define PV_SOCKET_DEFAULT "/run/verdon/auth.sock"
+#define PV_SOCKET_MAX 107 /* sun_path holds 108 bytes with the NUL */
+#define PV_SERVICE_MAX 64 /* the daemon's service names: [a-z0-9._-]{1,64} */
 #define PV_TIMEOUT_DEFAULT 3000
-#define PV_TIMEOUT_MIN     100
-#define PV_TIMEOUT_MAX     60000
+#define PV_TIMEOUT_MIN 100
+#define PV_TIMEOUT_MAX 60000
 
 /* Where the one-time code comes from in `auth`. */
 enum pv_otp_mode {
@@ -38,8 +38,8 @@ struct pv_options {
  * first unknown, malformed, out-of-range or repeated argument, with a
  * message naming it in err.
  */
-int pv_options_parse(int argc, const char **argv, struct pv_options *opt_r, char *err,
-		     size_t errlen);
+int pv_options_parse(int argc, const char *const *argv, struct pv_options *opt_r, char *err,
+                     size_t errlen);
 
 /* A service name the daemon accepts: [a-z0-9._-]{1,64}. */
 bool pv_service_valid(const char *name);

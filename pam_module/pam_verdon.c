@@ -20,7 +20,7 @@
 #include "secret.h"
 
 #define PV_ADDRESS_MAX 64 /* the daemon's limit: a longer PAM_RHOST is a host name, not sent */
-#define PV_LOG_LOGIN   80
+#define PV_LOG_LOGIN 80
 
 /* What every call starts from. */
 struct pv_call_ctx {
@@ -33,7 +33,7 @@ struct pv_call_ctx {
 static int pv_setup(pam_handle_t *pamh, int argc, const char **argv, struct pv_call_ctx *ctx)
 {
 	const void *item = NULL;
-	char err[256];
+	char err[256], name[PV_SERVICE_MAX + 1];
 
 	memset(ctx, 0, sizeof(*ctx));
 	if (pv_options_parse(argc, argv, &ctx->opt, err, sizeof(err)) < 0) {
@@ -46,10 +46,10 @@ static int pv_setup(pam_handle_t *pamh, int argc, const char **argv, struct pv_c
 	}
 	if (pam_get_item(pamh, PAM_SERVICE, &item) != PAM_SUCCESS || item == NULL ||
 	    !pv_service_valid(item)) {
-		pv_sanitize(item != NULL ? item : "", err, 65);
-		pam_syslog(pamh, LOG_ERR,
-			   "the PAM service name '%s' is not a verdon service name: set service=",
-			   err);
+		pv_sanitize(item != NULL ? item : "", name, sizeof(name));
+		pam_syslog(
+		    pamh, LOG_ERR,
+		    "the PAM service name '%s' is not a verdon service name: set service=", name);
 		return PAM_SERVICE_ERR;
 	}
 	memcpy(ctx->service, item, strlen(item) + 1);
@@ -97,7 +97,7 @@ static int pv_prompt_code(pam_handle_t *pamh, const char *prompt, char **code_r)
 
 /* A request with the fields every verb takes; NULL when out of memory. */
 static struct proto_writer *pv_request(pam_handle_t *pamh, const char *verb,
-				       const struct pv_call_ctx *ctx, bool with_address)
+                                       const struct pv_call_ctx *ctx, bool with_address)
 {
 	struct proto_writer *w = pv_request_new(verb);
 	const void *rhost = NULL;
@@ -106,14 +106,14 @@ static struct proto_writer *pv_request(pam_handle_t *pamh, const char *verb,
 		return NULL;
 	proto_add(w, "login", ctx->user);
 	proto_add(w, "service", ctx->service);
-	if (with_address && pam_get_item(pamh, PAM_RHOST, &rhost) == PAM_SUCCESS &&
-	    rhost != NULL && strlen(rhost) <= PV_ADDRESS_MAX && *(const char *)rhost != '\0')
+	if (with_address && pam_get_item(pamh, PAM_RHOST, &rhost) == PAM_SUCCESS && rhost != NULL &&
+	    strlen(rhost) <= PV_ADDRESS_MAX && *(const char *)rhost != '\0')
 		proto_add(w, "address", rhost);
 	return w;
 }
 
 static void pv_debug_answer(pam_handle_t *pamh, const struct pv_call_ctx *ctx, const char *what,
-			    const struct pv_answer *a, int code)
+                            const struct pv_answer *a, int code)
 {
 	char login[PV_LOG_LOGIN];
 
@@ -121,9 +121,9 @@ static void pv_debug_answer(pam_handle_t *pamh, const struct pv_call_ctx *ctx, c
 		return;
 	pv_sanitize(ctx->user != NULL ? ctx->user : "", login, sizeof(login));
 	pam_syslog(pamh, LOG_DEBUG, "%s '%s' service=%s: %s%s%s -> %s", what, login, ctx->service,
-		   proto_outcome_verb(a->outcome), a->outcome == OUTCOME_FAIL ? " reason=" : "",
-		   a->outcome == OUTCOME_FAIL ? proto_reason_name(a->reason) : "",
-		   pam_strerror(pamh, code));
+	           proto_outcome_verb(a->outcome), a->outcome == OUTCOME_FAIL ? " reason=" : "",
+	           a->outcome == OUTCOME_FAIL ? proto_reason_name(a->reason) : "",
+	           pam_strerror(pamh, code));
 }
 
 /* After an email login, the application must see the canonical identifiant. */
@@ -144,7 +144,7 @@ static int pv_set_user(pam_handle_t *pamh, struct pv_call_ctx *ctx, const char *
 
 /* The credentials as the otp= option says, in an AUTH request. */
 static int pv_auth_request(pam_handle_t *pamh, const struct pv_call_ctx *ctx,
-			   struct proto_writer **w_r)
+                           struct proto_writer **w_r)
 {
 	const char *password = NULL;
 	char *code = NULL;
@@ -235,7 +235,7 @@ static void pv_passwd_explain(pam_handle_t *pamh, int flags, const struct pv_ans
 
 /* Current password, new password (typed twice by pam_get_authtok), and the code. */
 static int pv_passwd_request(pam_handle_t *pamh, const struct pv_call_ctx *ctx,
-			     struct proto_writer **w_r)
+                             struct proto_writer **w_r)
 {
 	const char *old = NULL, *new = NULL;
 	char *code = NULL;

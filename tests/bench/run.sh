@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The benchmarks `make bench` runs once everything is built: logins per second
 # through the auth socket against raw Argon2id hashes per second at the same
-# parameters (1 client, then one per core), and the time to import 10,000
-# accounts, twice (the second run creates nobody). Prints figures; asserts
-# nothing about time. The daemon it starts is stopped by its PID.
-# Knobs: BENCH_SECONDS (per phase), BENCH_MAX (operations per phase), IMPORT_N, KEEP=1.
+# parameters (1 client, then one per core); logins per second with an app
+# password and with a session token beside a bare unix-socket echo, and through
+# PAM (pam_verdon.so against pam_permit.so), 1 and 16 clients; and the time to
+# import 10,000 accounts, twice (the second run creates nobody). Prints
+# figures; asserts nothing about time. The daemon it starts is stopped by its PID.
+# Knobs: BENCH_SECONDS (per Argon2 phase), BENCH_MAX (operations per Argon2 phase),
+# FAST_SECONDS and FAST_MAX (per credential or PAM phase), IMPORT_N, KEEP=1.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -12,8 +15,15 @@ case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 VERDOND="$BUILD/verdond"
 VERDONCTL="$BUILD/verdonctl"
 BENCH_LOGIN="$BUILD/bench/bench_login"
+BENCH_CREDS="$BUILD/bench/bench_creds"
+BENCH_PAM="$BUILD/bench/bench_pam"
+PAM_VERDON="$BUILD/pam_verdon.so"
 SECONDS_PER_PHASE=${BENCH_SECONDS:-10}
 MAX_PER_PHASE=${BENCH_MAX:-100000}
+# No Argon2 in these: thousands a second, so shorter phases say as much.
+FAST_SECONDS=${FAST_SECONDS:-5}
+FAST_MAX=${FAST_MAX:-1000000}
+FAST_CLIENTS="1 16"
 IMPORT_N=${IMPORT_N:-10000}
 IMPORT_TIMEOUT=${IMPORT_TIMEOUT:-120}
 # The SPEC's default parameters, for the daemon and the raw reference alike.
@@ -21,10 +31,13 @@ ARGON2_M=65536 ARGON2_T=3 ARGON2_P=1
 CORES=$(nproc)
 DAEMON_PID=""
 
-for bin in "$VERDOND" "$VERDONCTL" "$BENCH_LOGIN"; do
+for bin in "$VERDOND" "$VERDONCTL" "$BENCH_LOGIN" "$BENCH_CREDS" "$BENCH_PAM"; do
 	[ -x "$bin" ] || { echo "bench: $bin is missing: run make bench" >&2; exit 2; }
 done
-command -v jq >/dev/null || { echo "bench: jq is needed" >&2; exit 2; }
+[ -f "$PAM_VERDON" ] || { echo "bench: $PAM_VERDON is missing: run make bench" >&2; exit 2; }
+for tool in jq oathtool python3; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 2; }
+done
 
 T=$(mktemp -d /tmp/verdon-bench.XXXXXX)
 CONF="$T/verdon.conf"
@@ -81,6 +94,11 @@ required = no
 
 [throttle]
 base_delay = 0
+
+[session]
+; the token taken before the credential phases must outlive them
+idle_timeout = 86400
+lifetime = 86400
 CONF
 }
 
@@ -108,6 +126,93 @@ make_account() {
 	answer=$(printf '%s\n\n' "$PASSWORD" | ctl auth check "$LOGIN" --service bench 2>&1) ||
 		die "auth check $LOGIN with the new password: $answer"
 	(umask 077 && printf '%s\n' "$PASSWORD" >"$T/password")
+}
+
+# A secret into a file only its owner reads: bench programs take secrets from files, never argv.
+secret_file() { (umask 077 && printf '%s\n' "$2" >"$T/$1"); }
+
+# An imap app password for the bench account, as a mail client would carry it.
+make_app_password() {
+	local out
+	out=$(ctl --json app-password add "$LOGIN" --label bench --services imap) ||
+		die "app-password add $LOGIN failed"
+	secret_file app_password "$(jq -r .password <<<"$out")"
+}
+
+# AUTH on the auth socket; the password comes from a file, the answer's fields are printed.
+auth_socket() {
+	PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 python3 - "$T/auth.sock" "$@" <<'PY'
+import sys
+from lib_proto import Client
+sock, pwfile, *pairs = sys.argv[1:]
+fields = dict(p.split("=", 1) for p in pairs)
+with open(pwfile) as f:
+    fields["password"] = f.readline().rstrip("\n")
+a = Client(sock, timeout=30).call("AUTH", fields)
+print(a.short())
+for k, v in a.fields.items():
+    print("%s=%s" % (k, v))
+PY
+}
+
+# A session token as a webmail gets one: a second person with an authenticator logs in with
+# password + code on the webmail service and asks for a token. TOKEN_LOGIN is its owner.
+make_token() {
+	local out temp secret step answer token
+	out=$(ctl --json user add --first Jeton --last Essai --birth 1970-01-01 \
+		--numen 98B9999999999 --rescue-email jeton@example.net) || die "user add (token) failed"
+	TOKEN_LOGIN=$(jq -r .identifiant <<<"$out")
+	temp=$(jq -r .temporary_password <<<"$out")
+	answer=$(printf '%s\n%s\n\n' "$temp" "$PASSWORD" | ctl auth passwd "$TOKEN_LOGIN" 2>&1) ||
+		die "auth passwd $TOKEN_LOGIN: $answer"
+	secret=$(ctl --json otp enroll "$TOKEN_LOGIN" | jq -r .secret) || die "otp enroll failed"
+	# Two codes of this 30 s step and the one before: wait for a step with time left.
+	[ $((30 - $(date +%s) % 30)) -ge 8 ] || sleep 8
+	step=$(($(date +%s) / 30))
+	ctl otp confirm "$TOKEN_LOGIN" "$(totp_at "$secret" $((step - 1)))" >/dev/null ||
+		die "otp confirm $TOKEN_LOGIN failed"
+	answer=$(auth_socket "$T/password" login="$TOKEN_LOGIN" service=webmail token=1 \
+		otp="$(totp_at "$secret" "$step")") || die "AUTH webmail token=1 failed"
+	token=$(sed -n 's/^token=//p' <<<"$answer")
+	case "$token" in vt-*) ;; *) die "AUTH webmail token=1 gave no token: $(head -1 <<<"$answer")" ;; esac
+	secret_file token "$token"
+}
+
+# The TOTP code of a base32 secret for a 30-second step number, by oathtool (not our code).
+totp_at() { oathtool --totp -b "$1" --now "$(date -u -d "@$(($2 * 30))" '+%Y-%m-%d %H:%M:%S UTC')"; }
+
+# A private PAM directory: the baseline stack and pam_verdon with an imap app password.
+write_pam_confdir() {
+	local opts="socket=$T/auth.sock service=imap otp=none timeout=5000"
+	mkdir -p "$T/pam.d"
+	printf 'auth required pam_permit.so\naccount required pam_permit.so\n' >"$T/pam.d/bench-permit"
+	printf 'auth required %s %s\naccount required %s %s\n' "$PAM_VERDON" "$opts" \
+		"$PAM_VERDON" "$opts" >"$T/pam.d/bench-verdon"
+}
+
+# bench_creds with N clients: the echo floor, then AUTH with the app password and the token.
+bench_creds() {
+	local clients=$1
+	echo
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	timeout $((FAST_SECONDS * 3 + 60)) "$BENCH_CREDS" --socket "$T/auth.sock" \
+		--echo-socket "$T/echo.sock" --login "$LOGIN" --token-login "$TOKEN_LOGIN" \
+		--app-password-file "$T/app_password" --token-file "$T/token" --service imap \
+		--clients "$clients" --seconds "$FAST_SECONDS" --max "$FAST_MAX" |
+		tee -a "$T/results_creds" | grep -v '^RESULT '
+	echo "bench_creds --clients $clients exited ${PIPESTATUS[0]}" >>"$T/bench.status"
+}
+
+# bench_pam with N threads: pam_permit, then pam_verdon with the app password.
+bench_pam() {
+	local threads=$1
+	echo
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	timeout $((FAST_SECONDS * 2 + 60)) "$BENCH_PAM" --confdir "$T/pam.d" \
+		--baseline bench-permit --service bench-verdon --user "$LOGIN" \
+		--password-file "$T/app_password" --threads "$threads" --seconds "$FAST_SECONDS" \
+		--max "$FAST_MAX" | tee -a "$T/results_pam" | grep -v '^RESULT '
+	echo "bench_pam --threads $threads exited ${PIPESTATUS[0]}" >>"$T/bench.status"
 }
 
 # bench_login with N clients, shown as it runs; its RESULT line is kept for the summary.
@@ -182,6 +287,14 @@ echo "verdon benchmarks: $CORES cores, verdond with ${WORKERS:-?} workers, argon
 bench_logins 1
 [ "$CORES" -gt 1 ] && bench_logins "$CORES"
 
+make_app_password
+make_token
+write_pam_confdir
+: >"$T/results_creds"
+: >"$T/results_pam"
+for n in $FAST_CLIENTS; do bench_creds "$n"; done
+for n in $FAST_CLIENTS; do bench_pam "$n"; done
+
 echo
 write_csv
 run_import
@@ -201,11 +314,30 @@ while read -r line; do
 	# RESULT key=value ...: each key becomes a shell-safe local variable.
 	declare -A f=()
 	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
-	printf '  %u client(s): %7s logins/s vs %7s raw hashes/s (reused; fresh %s)  ratio %s  p50 %s ms  p99 %s ms  errors %s\n' \
+	printf '  %u client(s): %7s Argon2 logins/s vs %7s raw hashes/s (reused; fresh %s)  ratio %s  p50 %s ms  p99 %s ms  errors %s\n' \
 		"${f[clients]}" "${f[logins]}" "${f[raw_reused]}" "${f[raw_fresh]}" "${f[ratio]}" \
 		"${f[p50_ms]}" "${f[p99_ms]}" "${f[errors]}"
 	unset f
 done < <(grep '^RESULT ' "$T/results")
+echo "  credentials on the auth socket, no Argon2 (requests/s, p50/p99 ms), beside a bare unix-socket echo:"
+while read -r line; do
+	declare -A f=()
+	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
+	printf '    %2u client(s): echo %8s (%s/%s)  app password %8s (%s/%s)  session token %8s (%s/%s)  errors %s/%s\n' \
+		"${f[clients]}" "${f[echo]}" "${f[echo_p50_ms]}" "${f[echo_p99_ms]}" \
+		"${f[app]}" "${f[app_p50_ms]}" "${f[app_p99_ms]}" \
+		"${f[token]}" "${f[token_p50_ms]}" "${f[token_p99_ms]}" "${f[app_errors]}" "${f[token_errors]}"
+	unset f
+done < <(grep '^RESULT ' "$T/results_creds")
+echo "  PAM in process, pam_start_confdir to pam_end (logins/s, p50/p99 ms), pam_verdon with an app password:"
+while read -r line; do
+	declare -A f=()
+	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
+	printf '    %2u thread(s): pam_permit %8s (%s/%s)  pam_verdon %8s (%s/%s)  %+.3f ms a login  errors %s/%s\n' \
+		"${f[threads]}" "${f[base]}" "${f[base_p50_ms]}" "${f[base_p99_ms]}" "${f[module]}" \
+		"${f[module_p50_ms]}" "${f[module_p99_ms]}" "${f[diff_ms]}" "${f[base_errors]}" "${f[module_errors]}"
+	unset f
+done < <(grep '^RESULT ' "$T/results_pam")
 printf '  import %u accounts:   %s s (%s accounts/s), created %s\n' "$IMPORT_N" "$I1_S" \
 	"$(rate "$I1_C" "$I1_S")" "$I1_C"
 printf '  import again:         %s s, created %s, existing %s\n' "$I2_S" "$I2_C" "$I2_E"

@@ -68,12 +68,13 @@ fi
 
 run_ns() { if [ -n "$NS_OK" ]; then unshare -m --propagation private "$T/ns.sh" "$@"; else "$@"; fi; }
 
-# pt INPUT SERVICE-SUFFIX USER OP... [-- ITEM...]: runs pamtester; sets PT_RC, PT_OUT, PT_MS.
+# pt INPUT SERVICE-SUFFIX USER OP...: runs pamtester (with PT_ITEMS, e.g. "-I rhost=…"); sets
+# PT_RC, PT_OUT, PT_MS. PAM_WRAP runs it under a tool: PAM_WRAP="valgrind --leak-check=full …".
 pt() {
 	local input=$1 svc=$SVC-$2 user=$3 t0
 	shift 3
 	t0=$(date +%s%N)
-	PT_OUT=$(printf '%s' "$input" | run_ns pamtester -v ${PT_ITEMS:-} "$svc" "$user" "$@" 2>&1)
+	PT_OUT=$(printf '%s' "$input" | run_ns ${PAM_WRAP:-} pamtester -v ${PT_ITEMS:-} "$svc" "$user" "$@" 2>&1)
 	PT_RC=$?
 	PT_MS=$((($(date +%s%N) - t0) / 1000000))
 }
@@ -287,6 +288,8 @@ expect_pt "a locked account: account says PAM_MAXTRIES" 1 "maximum number of ret
 NEW_PW="Nouveau-Canari-9183-Secret"
 pt "$CANARY_PW"$'\n'"court"$'\n'"court"$'\n'"$(code)"$'\n' passwd jdupont chauthtok
 expect_pt "chauthtok: a too short password is refused (PAM_AUTHTOK_ERR)" 1 "Authentication token manipulation error"
+pt "$CANARY_PW"$'\n'"$NEW_PW"$'\n'"$NEW_PW-typo"$'\n' passwd jdupont chauthtok
+expect_pt "chauthtok: the new password typed differently twice is refused before any request" 1 "do not match"
 pt "$CANARY_PW"$'\n'"$NEW_PW"$'\n'"$NEW_PW"$'\n'"$(code)"$'\n' passwd jdupont chauthtok
 expect_pt "chauthtok: current password, new one twice, code: changed" 0 "altered successfully"
 used

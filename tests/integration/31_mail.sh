@@ -25,6 +25,13 @@ if [ ! -f "$PAM_MODULE" ]; then
 	not_ok "the PAM module is built ($PAM_MODULE)"
 	exit 1
 fi
+# The pages show the very files the servers below run.
+for pair in dovecot/auth-verdon.conf.ext:dovecot dovecot/pam.d/verdon-imap:dovecot \
+	dovecot/pam.d/verdon-smtp:dovecot postfix/main.cf:postfix postfix/master.cf:postfix; do
+	check "docs/${pair#*:}.md shows docs/examples/${pair%:*} as it is" python3 -c \
+		'import sys; sys.exit(open(sys.argv[1]).read() not in open(sys.argv[2]).read())' \
+		"$DOCS_EX/${pair%:*}" "$ROOT/docs/${pair#*:}.md"
+done
 start_daemon || exit 1
 mail_pam_install verdon || exit 1
 mail_start || exit 1
@@ -75,9 +82,9 @@ audit_at() { # ADDRESS WANT JSON
 }
 
 check_audit() {
-	local json="" entry addr want desc i last
+	local json="" entry addr want desc last
 	last=${AUDIT_WANT[-1]%%|*}
-	for i in $(seq 1 50); do
+	for _ in $(seq 1 50); do
 		json=$(jctl audit jdupont --limit 500)
 		[ "$(audit_at "$last" ok "$json")" != "0 records" ] && break
 		sleep 0.1
@@ -156,6 +163,8 @@ check "… and Dovecot sees the canonical identifiant (PAM_USER)" \
 	grep -q "Login: user=<jdupont>, method=PLAIN, rip=$S," "$T/dovecot.log"
 accepted "SMTP AUTH PLAIN by email with an app password works" "ok Laptop" \
 	smtp jean.dupont@example.org "$APP_BOTH"
+accepted "doveadm auth test -x service=imap (docs/dovecot.md) works" "ok Laptop" \
+	doveadm -c "$DOVECOT_CONF" auth test -x service=imap -x rip="$(src)" jdupont "$APP_BOTH"
 
 # The webmail: password + code on the auth socket, a session token, the token as IMAP and SMTP
 # password, then LOGOUT.
@@ -166,6 +175,7 @@ if [ -n "$TOKEN" ]; then ok "AUTH token=1 on webmail with password + code hands 
 	not_ok "AUTH token=1 on webmail with password + code hands out a token"
 	jq -c 'del(.token)' <<<"$out" | sed 's/^/# /'
 fi
+expect "… and says credential=password_otp" password_otp "$(jq -r .credential <<<"$out")"
 accepted "IMAP LOGIN with the session token works" ok imap jdupont "$TOKEN"
 accepted "… again (the webmail logs in at every page)" ok imap jdupont "$TOKEN"
 accepted "SMTP AUTH PLAIN with the session token works" ok smtp jdupont "$TOKEN"
@@ -190,9 +200,12 @@ DP=$DOVECOT_PID PP=$POSTFIX_PID
 mail_stop
 if kill -0 "$DP" 2>/dev/null; then not_ok "Dovecot ($DP) stopped"; else ok "Dovecot ($DP) stopped"; fi
 if kill -0 "$PP" 2>/dev/null; then not_ok "Postfix ($PP) stopped"; else ok "Postfix ($PP) stopped"; fi
+secrets=()
+for v in "$CANARY_PW" "$APP_IMAP" "$APP_SMTP" "$APP_BOTH" "$TOKEN"; do
+	[ -n "$v" ] && [ "$v" != null ] && secrets+=(-e "$v")
+done
 leaked=""
 for f in "$T/verdond.log" "$T/dovecot.log" "$T/postfix.log"; do
-	grep -a -q -F -e "$CANARY_PW" -e "$APP_IMAP" -e "$APP_SMTP" -e "$APP_BOTH" -e "$TOKEN" "$f" &&
-		leaked="$leaked $(basename "$f")"
+	grep -a -q -F "${secrets[@]}" "$f" && leaked="$leaked $(basename "$f")"
 done
 expect "no password, app password or token in the logs" "" "$leaked"

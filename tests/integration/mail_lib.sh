@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # A private Dovecot (IMAP) and a private Postfix (submission, SASL through that Dovecot), started
 # in the scenario's temporary directory on loopback ports and stopped by their PIDs.
 #
@@ -51,8 +52,7 @@ mail_listening() { ss -Hltn "sport = :$1" 2>/dev/null | grep -q .; }
 
 # mail_wait_port PORT PID LOG: waits until PORT listens while PID lives; prints LOG when it does not.
 mail_wait_port() {
-	local i
-	for i in $(seq 1 $((MAIL_WAIT * 10))); do
+	for _ in $(seq 1 $((MAIL_WAIT * 10))); do
 		mail_listening "$1" && return 0
 		kill -0 "$2" 2>/dev/null || break
 		sleep 0.1
@@ -64,8 +64,7 @@ mail_wait_port() {
 
 # mail_wait_gone PID: waits until PID is gone (MAIL_WAIT seconds at most).
 mail_wait_gone() {
-	local i
-	for i in $(seq 1 $((MAIL_WAIT * 10))); do
+	for _ in $(seq 1 $((MAIL_WAIT * 10))); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -209,8 +208,7 @@ postfix_start() {
 		tail -n 20 "$T/postfix.log" 2>/dev/null | sed 's/^/# /'
 		return 1
 	fi
-	local i
-	for i in $(seq 1 $((MAIL_WAIT * 10))); do
+	for _ in $(seq 1 $((MAIL_WAIT * 10))); do
 		POSTFIX_PID=$(tr -dc 0-9 <"$PF_QUEUE/pid/master.pid" 2>/dev/null)
 		[ -n "$POSTFIX_PID" ] && break
 		sleep 0.1

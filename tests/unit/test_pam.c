@@ -26,9 +26,11 @@
 #include "reason.h"
 
 #define ARGS_MAX 4
+/* Socket paths of 107 bytes (the most sun_path holds) and service names of 64. */
 #define S107                                                                                       \
-	"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
-	"aaaaaaaaaaaaaaaa"
+	"/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" \
+	"a"                                                                                        \
+	"aaaaaaaaaaaaaaaaaa"
 #define S64 "abcdefghijklmnopqrstuvwxyz0123456789._-abcdefghijklmnopqrstuvwxy"
 
 /* ---- options ------------------------------------------------------------------------------ */
@@ -44,64 +46,70 @@ struct options_case {
 };
 
 #define DEF_SOCKET PV_SOCKET_DEFAULT
-#define DEF        DEF_SOCKET, "", PV_OTP_APPEND, PV_TIMEOUT_DEFAULT, false, NULL
+#define DEF DEF_SOCKET, "", PV_OTP_APPEND, PV_TIMEOUT_DEFAULT, false, NULL
 
 static const struct options_case options_cases[] = {
-	{{NULL}, 0, DEF},
-	{{"debug"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 3000, true, NULL},
-	{{"socket=/tmp/a.sock"}, 0, "/tmp/a.sock", "", PV_OTP_APPEND, 3000, false, NULL},
-	{{"socket=" S107}, 0, S107, "", PV_OTP_APPEND, 3000, false, NULL},
-	{{"socket=" S107 "a"}, -1, .err = "socket=/aaa"},
-	{{"socket=relative.sock"}, -1, .err = "absolute path"},
-	{{"socket="}, -1, .err = "absolute path"},
-	{{"socket"}, -1, .err = "unknown option 'socket'"},
-	{{"service=imap"}, 0, DEF_SOCKET, "imap", PV_OTP_APPEND, 3000, false, NULL},
-	{{"service=verdon-smtp.2_x"}, 0, DEF_SOCKET, "verdon-smtp.2_x", PV_OTP_APPEND, 3000, false,
-	 NULL},
-	{{"service=" S64}, 0, DEF_SOCKET, S64, PV_OTP_APPEND, 3000, false, NULL},
-	{{"service=" S64 "z"}, -1, .err = "service="},
-	{{"service="}, -1, .err = "[a-z0-9._-]"},
-	{{"service=IMAP"}, -1, .err = "[a-z0-9._-]"},
-	{{"service=im ap"}, -1, .err = "[a-z0-9._-]"},
-	{{"otp=append"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 3000, false, NULL},
-	{{"otp=prompt"}, 0, DEF_SOCKET, "", PV_OTP_PROMPT, 3000, false, NULL},
-	{{"otp=none"}, 0, DEF_SOCKET, "", PV_OTP_NONE, 3000, false, NULL},
-	{{"otp=APPEND"}, -1, .err = "append, prompt or none"},
-	{{"otp="}, -1, .err = "append, prompt or none"},
-	{{"otp=appendx"}, -1, .err = "append, prompt or none"},
-	{{"timeout=100"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 100, false, NULL},
-	{{"timeout=60000"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 60000, false, NULL},
-	{{"timeout=00250"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 250, false, NULL},
-	{{"timeout=99"}, -1, .err = "from 100 to 60000"},
-	{{"timeout=60001"}, -1, .err = "from 100 to 60000"},
-	{{"timeout=0"}, -1, .err = "from 100 to 60000"},
-	{{"timeout="}, -1, .err = "from 100 to 60000"},
-	{{"timeout=+500"}, -1, .err = "from 100 to 60000"},
-	{{"timeout= 500"}, -1, .err = "from 100 to 60000"},
-	{{"timeout=0x200"}, -1, .err = "from 100 to 60000"},
-	{{"timeout=999999999999"}, -1, .err = "from 100 to 60000"},
-	{{"debug=1"}, -1, .err = "unknown option 'debug=1'"},
-	{{"frobnicate"}, -1, .err = "unknown option 'frobnicate'"},
-	{{"Socket=/a"}, -1, .err = "unknown option"},
-	{{"sockets=/a"}, -1, .err = "unknown option"},
-	{{""}, -1, .err = "unknown option ''"},
-	{{"use_first_pass"}, -1, .err = "unknown option"},
-	{{"debug", "debug"}, -1, .err = "'debug' given twice"},
-	{{"socket=/a", "socket=/a"}, -1, .err = "'socket' given twice"},
-	{{"otp=none", "otp=prompt"}, -1, .err = "'otp' given twice"},
-	{{"service=a", "timeout=500", "service=b"}, -1, .err = "'service' given twice"},
-	{{"timeout=500", "timeout=500"}, -1, .err = "'timeout' given twice"},
-	/* The first bad argument is the one named. */
-	{{"debug", "bogus", "otp=xx"}, -1, .err = "'bogus'"},
-	{{"socket=/run/v.sock", "service=imap", "otp=prompt", "timeout=1500"},
-	 0,
-	 "/run/v.sock",
-	 "imap",
-	 PV_OTP_PROMPT,
-	 1500,
-	 false,
-	 NULL},
-	{{"otp=none", "debug", "service=smtp"}, 0, DEF_SOCKET, "smtp", PV_OTP_NONE, 3000, true, NULL},
+    {{NULL}, 0, DEF},
+    {{"debug"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 3000, true, NULL},
+    {{"socket=/tmp/a.sock"}, 0, "/tmp/a.sock", "", PV_OTP_APPEND, 3000, false, NULL},
+    {{"socket=" S107}, 0, S107, "", PV_OTP_APPEND, 3000, false, NULL},
+    {{"socket=" S107 "a"}, -1, .err = "socket=/aaa"},
+    {{"socket=relative.sock"}, -1, .err = "absolute path"},
+    {{"socket="}, -1, .err = "absolute path"},
+    {{"socket"}, -1, .err = "unknown option 'socket'"},
+    {{"service=imap"}, 0, DEF_SOCKET, "imap", PV_OTP_APPEND, 3000, false, NULL},
+    {{"service=verdon-smtp.2_x"},
+     0,
+     DEF_SOCKET,
+     "verdon-smtp.2_x",
+     PV_OTP_APPEND,
+     3000,
+     false,
+     NULL},
+    {{"service=" S64}, 0, DEF_SOCKET, S64, PV_OTP_APPEND, 3000, false, NULL},
+    {{"service=" S64 "z"}, -1, .err = "service="},
+    {{"service="}, -1, .err = "[a-z0-9._-]"},
+    {{"service=IMAP"}, -1, .err = "[a-z0-9._-]"},
+    {{"service=im ap"}, -1, .err = "[a-z0-9._-]"},
+    {{"otp=append"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 3000, false, NULL},
+    {{"otp=prompt"}, 0, DEF_SOCKET, "", PV_OTP_PROMPT, 3000, false, NULL},
+    {{"otp=none"}, 0, DEF_SOCKET, "", PV_OTP_NONE, 3000, false, NULL},
+    {{"otp=APPEND"}, -1, .err = "append, prompt or none"},
+    {{"otp="}, -1, .err = "append, prompt or none"},
+    {{"otp=appendx"}, -1, .err = "append, prompt or none"},
+    {{"timeout=100"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 100, false, NULL},
+    {{"timeout=60000"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 60000, false, NULL},
+    {{"timeout=00250"}, 0, DEF_SOCKET, "", PV_OTP_APPEND, 250, false, NULL},
+    {{"timeout=99"}, -1, .err = "from 100 to 60000"},
+    {{"timeout=60001"}, -1, .err = "from 100 to 60000"},
+    {{"timeout=0"}, -1, .err = "from 100 to 60000"},
+    {{"timeout="}, -1, .err = "from 100 to 60000"},
+    {{"timeout=+500"}, -1, .err = "from 100 to 60000"},
+    {{"timeout= 500"}, -1, .err = "from 100 to 60000"},
+    {{"timeout=0x200"}, -1, .err = "from 100 to 60000"},
+    {{"timeout=999999999999"}, -1, .err = "from 100 to 60000"},
+    {{"debug=1"}, -1, .err = "unknown option 'debug=1'"},
+    {{"frobnicate"}, -1, .err = "unknown option 'frobnicate'"},
+    {{"Socket=/a"}, -1, .err = "unknown option"},
+    {{"sockets=/a"}, -1, .err = "unknown option"},
+    {{""}, -1, .err = "unknown option ''"},
+    {{"use_first_pass"}, -1, .err = "unknown option"},
+    {{"debug", "debug"}, -1, .err = "'debug' given twice"},
+    {{"socket=/a", "socket=/a"}, -1, .err = "'socket' given twice"},
+    {{"otp=none", "otp=prompt"}, -1, .err = "'otp' given twice"},
+    {{"service=a", "timeout=500", "service=b"}, -1, .err = "'service' given twice"},
+    {{"timeout=500", "timeout=500"}, -1, .err = "'timeout' given twice"},
+    /* The first bad argument is the one named. */
+    {{"debug", "bogus", "otp=xx"}, -1, .err = "'bogus'"},
+    {{"socket=/run/v.sock", "service=imap", "otp=prompt", "timeout=1500"},
+     0,
+     "/run/v.sock",
+     "imap",
+     PV_OTP_PROMPT,
+     1500,
+     false,
+     NULL},
+    {{"otp=none", "debug", "service=smtp"}, 0, DEF_SOCKET, "smtp", PV_OTP_NONE, 3000, true, NULL},
 };
 
 static void test_options(void **state)
@@ -158,9 +166,9 @@ static void test_service_valid(void **state)
 		const char *name;
 		bool ok;
 	} cases[] = {
-		{"imap", true},   {"verdon-imap", true}, {"a", true},      {S64, true},
-		{S64 "x", false}, {"", false},           {"Imap", false},  {"im/ap", false},
-		{"im ap", false}, {"imap\n", false},     {"é", false},     {"smtp.1_x-y", true},
+	    {"imap", true},   {"verdon-imap", true}, {"a", true},     {S64, true},
+	    {S64 "x", false}, {"", false},           {"Imap", false}, {"im/ap", false},
+	    {"im ap", false}, {"imap\n", false},     {"é", false},    {"smtp.1_x-y", true},
 	};
 
 	(void)state;
@@ -180,53 +188,53 @@ struct code_case {
 };
 
 static const struct code_case code_cases[] = {
-	/* auth */
-	{PV_CALL_AUTH, OUTCOME_OK, REASON_NONE, PAM_SUCCESS},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_INVALID, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_OTP_REQUIRED, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_PASSWORD_CHANGE_REQUIRED, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_OTP_ENROLLMENT_REQUIRED, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_LOCKED, PAM_MAXTRIES},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_DISABLED, PAM_PERM_DENIED},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_UNKNOWN_VERB, PAM_AUTHINFO_UNAVAIL},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_FORBIDDEN, PAM_AUTHINFO_UNAVAIL},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_BAD_REQUEST, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_NOT_FOUND, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_FAIL, REASON_NONE, PAM_AUTH_ERR},
-	{PV_CALL_AUTH, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
-	/* account */
-	{PV_CALL_ACCT, OUTCOME_OK, REASON_NONE, PAM_SUCCESS},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_PASSWORD_CHANGE_REQUIRED, PAM_NEW_AUTHTOK_REQD},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_DISABLED, PAM_PERM_DENIED},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_LOCKED, PAM_MAXTRIES},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_INVALID, PAM_USER_UNKNOWN},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_NOT_FOUND, PAM_USER_UNKNOWN},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_OTP_ENROLLMENT_REQUIRED, PAM_PERM_DENIED},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_BAD_REQUEST, PAM_PERM_DENIED},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_NONE, PAM_PERM_DENIED},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
-	{PV_CALL_ACCT, OUTCOME_FAIL, REASON_UNKNOWN_VERB, PAM_AUTHINFO_UNAVAIL},
-	{PV_CALL_ACCT, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
-	/* password */
-	{PV_CALL_PASSWD, OUTCOME_OK, REASON_NONE, PAM_SUCCESS},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_INVALID, PAM_AUTH_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_OTP_REQUIRED, PAM_AUTH_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_LOCKED, PAM_MAXTRIES},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_DISABLED, PAM_PERM_DENIED},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_TOO_SHORT, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_TOO_LONG, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_NOT_UTF8, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_DICTIONARY, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_CONTEXT, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_CHARACTER_CLASSES, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_REUSED, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_BAD_REQUEST, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_NONE, PAM_AUTHTOK_ERR},
-	{PV_CALL_PASSWD, OUTCOME_FAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
-	{PV_CALL_PASSWD, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
-	/* a call that does not exist */
-	{(enum pv_call)7, OUTCOME_OK, REASON_NONE, PAM_SERVICE_ERR},
+    /* auth */
+    {PV_CALL_AUTH, OUTCOME_OK, REASON_NONE, PAM_SUCCESS},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_INVALID, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_OTP_REQUIRED, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_PASSWORD_CHANGE_REQUIRED, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_OTP_ENROLLMENT_REQUIRED, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_LOCKED, PAM_MAXTRIES},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_DISABLED, PAM_PERM_DENIED},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_UNKNOWN_VERB, PAM_AUTHINFO_UNAVAIL},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_FORBIDDEN, PAM_AUTHINFO_UNAVAIL},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_BAD_REQUEST, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_NOT_FOUND, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_FAIL, REASON_NONE, PAM_AUTH_ERR},
+    {PV_CALL_AUTH, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
+    /* account */
+    {PV_CALL_ACCT, OUTCOME_OK, REASON_NONE, PAM_SUCCESS},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_PASSWORD_CHANGE_REQUIRED, PAM_NEW_AUTHTOK_REQD},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_DISABLED, PAM_PERM_DENIED},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_LOCKED, PAM_MAXTRIES},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_INVALID, PAM_USER_UNKNOWN},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_NOT_FOUND, PAM_USER_UNKNOWN},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_OTP_ENROLLMENT_REQUIRED, PAM_PERM_DENIED},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_BAD_REQUEST, PAM_PERM_DENIED},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_NONE, PAM_PERM_DENIED},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
+    {PV_CALL_ACCT, OUTCOME_FAIL, REASON_UNKNOWN_VERB, PAM_AUTHINFO_UNAVAIL},
+    {PV_CALL_ACCT, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
+    /* password */
+    {PV_CALL_PASSWD, OUTCOME_OK, REASON_NONE, PAM_SUCCESS},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_INVALID, PAM_AUTH_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_OTP_REQUIRED, PAM_AUTH_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_LOCKED, PAM_MAXTRIES},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_DISABLED, PAM_PERM_DENIED},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_TOO_SHORT, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_TOO_LONG, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_NOT_UTF8, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_DICTIONARY, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_CONTEXT, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_CHARACTER_CLASSES, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_REUSED, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_BAD_REQUEST, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_NONE, PAM_AUTHTOK_ERR},
+    {PV_CALL_PASSWD, OUTCOME_FAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
+    {PV_CALL_PASSWD, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, PAM_AUTHINFO_UNAVAIL},
+    /* a call that does not exist */
+    {(enum pv_call)7, OUTCOME_OK, REASON_NONE, PAM_SERVICE_ERR},
 };
 
 static void test_codes(void **state)
@@ -236,7 +244,7 @@ static void test_codes(void **state)
 		const struct code_case *c = &code_cases[i];
 
 		print_message("call %d %s %s\n", c->call, proto_outcome_verb(c->outcome),
-			      proto_reason_name(c->reason));
+		              proto_reason_name(c->reason));
 		assert_int_equal(pv_pam_code(c->call, c->outcome, c->reason), c->code);
 	}
 }
@@ -285,36 +293,36 @@ struct answer_case {
 };
 
 static const struct answer_case answer_cases[] = {
-	{"OK\t1\tidentifiant=jdupont", true, 0, OUTCOME_OK, REASON_NONE, "jdupont", "", NULL},
-	{"OK\t1\tidentifiant=jdupont\tcredential=app_password\tlabel=x", true, 0, OUTCOME_OK,
-	 REASON_NONE, "jdupont", "", NULL},
-	{"OK\t1", false, 0, OUTCOME_OK, REASON_NONE, "", "", NULL},
-	{"OK\t1", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "without a valid identifiant"},
-	{"OK\t1\tidentifiant=", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "identifiant"},
-	{"OK\t1\tidentifiant=../root", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
-	 "identifiant"},
-	{"OK\t1\tidentifiant=JDupont", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
-	 "identifiant"},
-	{"OK\t1\tidentifiant=j\001tx", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
-	 "identifiant"},
-	{"OK\t1\tidentifiant=" S64, true, 0, OUTCOME_OK, REASON_NONE, S64, "", NULL},
-	{"OK\t1\tidentifiant=" S64 "z", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
-	 "identifiant"},
-	{"OK\t2\tidentifiant=jdupont", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
-	 "answer to request '2'"},
-	{"FAIL\t1\treason=invalid", true, 0, OUTCOME_FAIL, REASON_INVALID, "", "", NULL},
-	{"FAIL\t1\treason=locked\twait=0", true, 0, OUTCOME_FAIL, REASON_LOCKED, "", "", NULL},
-	{"FAIL\t1\treason=too_short\tdetail=Au moins 12 caract\xc3\xa8res.", true, 0, OUTCOME_FAIL,
-	 REASON_TOO_SHORT, "", "Au moins 12 caract\xc3\xa8res.", NULL},
-	{"FAIL\t1\treason=context\tdetail=a\001nb\001tc", true, 0, OUTCOME_FAIL, REASON_CONTEXT, "",
-	 "a?b?c", NULL},
-	/* A reason from a newer daemon is still a refusal. */
-	{"FAIL\t1\treason=brand_new", true, 0, OUTCOME_FAIL, REASON_NONE, "", "", NULL},
-	{"FAIL\t1", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "FAIL without a reason"},
-	{"TEMPFAIL\t1\treason=tempfail", true, 0, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", NULL},
-	{"ROW\t1\tapp_id=3", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "unexpected ROW"},
-	{"VERSION\t1\tmajor=1", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
-	 "unexpected VERSION"},
+    {"OK\t1\tidentifiant=jdupont", true, 0, OUTCOME_OK, REASON_NONE, "jdupont", "", NULL},
+    {"OK\t1\tidentifiant=jdupont\tcredential=app_password\tlabel=x", true, 0, OUTCOME_OK,
+     REASON_NONE, "jdupont", "", NULL},
+    {"OK\t1", false, 0, OUTCOME_OK, REASON_NONE, "", "", NULL},
+    {"OK\t1", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "without a valid identifiant"},
+    {"OK\t1\tidentifiant=", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "identifiant"},
+    {"OK\t1\tidentifiant=../root", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
+     "identifiant"},
+    {"OK\t1\tidentifiant=JDupont", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
+     "identifiant"},
+    {"OK\t1\tidentifiant=j\001tx", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
+     "identifiant"},
+    {"OK\t1\tidentifiant=" S64, true, 0, OUTCOME_OK, REASON_NONE, S64, "", NULL},
+    {"OK\t1\tidentifiant=" S64 "z", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
+     "identifiant"},
+    {"OK\t2\tidentifiant=jdupont", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
+     "answer to request '2'"},
+    {"FAIL\t1\treason=invalid", true, 0, OUTCOME_FAIL, REASON_INVALID, "", "", NULL},
+    {"FAIL\t1\treason=locked\twait=0", true, 0, OUTCOME_FAIL, REASON_LOCKED, "", "", NULL},
+    {"FAIL\t1\treason=too_short\tdetail=Au moins 12 caract\xc3\xa8res.", true, 0, OUTCOME_FAIL,
+     REASON_TOO_SHORT, "", "Au moins 12 caract\xc3\xa8res.", NULL},
+    {"FAIL\t1\treason=context\tdetail=a\001nb\001tc", true, 0, OUTCOME_FAIL, REASON_CONTEXT, "",
+     "a?b?c", NULL},
+    /* A reason from a newer daemon is still a refusal. */
+    {"FAIL\t1\treason=brand_new", true, 0, OUTCOME_FAIL, REASON_NONE, "", "", NULL},
+    {"FAIL\t1", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "FAIL without a reason"},
+    {"TEMPFAIL\t1\treason=tempfail", true, 0, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", NULL},
+    {"ROW\t1\tapp_id=3", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "", "unexpected ROW"},
+    {"VERSION\t1\tmajor=1", true, -1, OUTCOME_TEMPFAIL, REASON_TEMPFAIL, "", "",
+     "unexpected VERSION"},
 };
 
 static void test_answers(void **state)
@@ -329,9 +337,9 @@ static void test_answers(void **state)
 		print_message("answer %zu\n", i);
 		snprintf(line, sizeof(line), "%s", c->line);
 		assert_int_equal(proto_parse(line, strlen(line), &msg), PROTO_OK);
-		assert_int_equal(pv_answer_read(&msg, PV_REQUEST_ID, c->need_ident, &a, err,
-						sizeof(err)),
-				 c->rc);
+		assert_int_equal(
+		    pv_answer_read(&msg, PV_REQUEST_ID, c->need_ident, &a, err, sizeof(err)),
+		    c->rc);
 		assert_int_equal(a.outcome, c->outcome);
 		assert_int_equal(a.reason, c->reason);
 		assert_string_equal(a.identifiant, c->ident);
@@ -350,22 +358,22 @@ static void test_sanitize(void **state)
 		size_t outlen;
 		const char *out;
 	} cases[] = {
-		{"plain", 64, "plain"},
-		{"", 64, ""},
-		{"a\tb\nc\rd\x1b[31me\x7f", 64, "a?b?c?d?[31me?"},
-		{"abcdef", 4, "abc"},
-		{"abcdef", 1, ""},
-		{"caract\xc3\xa8re", 64, "caract\xc3\xa8re"},
-		/* cut inside é (2 bytes), € (3 bytes), 🙂 (4 bytes): the partial sequence goes */
-		{"ab\xc3\xa9", 4, "ab"},
-		{"ab\xc3\xa9", 5, "ab\xc3\xa9"},
-		{"a\xe2\x82\xac", 3, "a"},
-		{"a\xe2\x82\xac", 4, "a"},
-		{"a\xe2\x82\xacz", 5, "a\xe2\x82\xac"},
-		{"a\xf0\x9f\x99\x82", 5, "a"},
-		{"a\xf0\x9f\x99\x82z", 6, "a\xf0\x9f\x99\x82"},
-		/* stray continuation bytes are left alone, never read before the buffer */
-		{"\x80\x80\x80\x80\x80\x80", 4, "\x80\x80\x80"},
+	    {"plain", 64, "plain"},
+	    {"", 64, ""},
+	    {"a\tb\nc\rd\x1b[31me\x7f", 64, "a?b?c?d?[31me?"},
+	    {"abcdef", 4, "abc"},
+	    {"abcdef", 1, ""},
+	    {"caract\xc3\xa8re", 64, "caract\xc3\xa8re"},
+	    /* cut inside é (2 bytes), € (3 bytes), 🙂 (4 bytes): the partial sequence goes */
+	    {"ab\xc3\xa9", 4, "ab"},
+	    {"ab\xc3\xa9", 5, "ab\xc3\xa9"},
+	    {"a\xe2\x82\xac", 3, "a"},
+	    {"a\xe2\x82\xac", 4, "a"},
+	    {"a\xe2\x82\xacz", 5, "a\xe2\x82\xac"},
+	    {"a\xf0\x9f\x99\x82", 5, "a"},
+	    {"a\xf0\x9f\x99\x82z", 6, "a\xf0\x9f\x99\x82"},
+	    /* stray continuation bytes are left alone, never read before the buffer */
+	    {"\x80\x80\x80\x80\x80\x80", 4, "\x80\x80\x80"},
 	};
 	char out[64];
 
@@ -385,10 +393,10 @@ static void test_identifiant_valid(void **state)
 		const char *s;
 		bool ok;
 	} cases[] = {
-		{"jdupont", true}, {"jdupont2", true}, {"a", true},    {S64, true},
-		{S64 "a", false},  {"", false},        {".a", false},  {"-a", false},
-		{"_a", false},     {"a/b", false},     {"a b", false}, {"Jdupont", false},
-		{"a.b-c_d", true}, {"a@b", false},
+	    {"jdupont", true}, {"jdupont2", true}, {"a", true},    {S64, true},
+	    {S64 "a", false},  {"", false},        {".a", false},  {"-a", false},
+	    {"_a", false},     {"a/b", false},     {"a b", false}, {"Jdupont", false},
+	    {"a.b-c_d", true}, {"a@b", false},
 	};
 
 	(void)state;
@@ -510,12 +518,12 @@ static void test_exchange_answers(void **state)
 		enum proto_reason reason;
 		const char *ident;
 	} cases[] = {
-		{"OK\t1\tidentifiant=jdupont\n", OUTCOME_OK, REASON_NONE, "jdupont"},
-		{"FAIL\t1\treason=otp_required\n", OUTCOME_FAIL, REASON_OTP_REQUIRED, ""},
-		{"TEMPFAIL\t1\treason=tempfail\n", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""},
-		{"OK\t9\tidentifiant=jdupont\n", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""},
-		{"OK\t1\tidentifiant=a\001xb\n", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""},
-		{"", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""}, /* closed without a word */
+	    {"OK\t1\tidentifiant=jdupont\n", OUTCOME_OK, REASON_NONE, "jdupont"},
+	    {"FAIL\t1\treason=otp_required\n", OUTCOME_FAIL, REASON_OTP_REQUIRED, ""},
+	    {"TEMPFAIL\t1\treason=tempfail\n", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""},
+	    {"OK\t9\tidentifiant=jdupont\n", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""},
+	    {"OK\t1\tidentifiant=a\001xb\n", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""},
+	    {"", OUTCOME_TEMPFAIL, REASON_TEMPFAIL, ""}, /* closed without a word */
 	};
 
 	(void)state;
@@ -530,8 +538,9 @@ static void test_exchange_answers(void **state)
 		options_for(&opt, f.path, 2000);
 		pv_exchange(NULL, &opt, w, true, &a);
 		/* The request went out whole and escaped, and the writer was wiped after. */
-		assert_string_equal(f.request, "AUTH\t1\tlogin=jdupont\tpassword=Secret-1\001t123456"
-					       "\tappended=1");
+		assert_string_equal(f.request,
+		                    "AUTH\t1\tlogin=jdupont\tpassword=Secret-1\001t123456"
+		                    "\tappended=1");
 		assert_int_equal(w->len, 0);
 		assert_null(memmem(w->buf, sizeof(w->buf), "Secret-1", 8));
 		pv_request_free(w);
@@ -601,18 +610,18 @@ static void test_exchange_too_long(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_options),
-		cmocka_unit_test(test_options_null_and_long),
-		cmocka_unit_test(test_service_valid),
-		cmocka_unit_test(test_codes),
-		cmocka_unit_test(test_codes_never_success),
-		cmocka_unit_test(test_passwd_messages),
-		cmocka_unit_test(test_answers),
-		cmocka_unit_test(test_sanitize),
-		cmocka_unit_test(test_identifiant_valid),
-		cmocka_unit_test(test_exchange_answers),
-		cmocka_unit_test(test_exchange_unreachable),
-		cmocka_unit_test(test_exchange_too_long),
+	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_options_null_and_long),
+	    cmocka_unit_test(test_service_valid),
+	    cmocka_unit_test(test_codes),
+	    cmocka_unit_test(test_codes_never_success),
+	    cmocka_unit_test(test_passwd_messages),
+	    cmocka_unit_test(test_answers),
+	    cmocka_unit_test(test_sanitize),
+	    cmocka_unit_test(test_identifiant_valid),
+	    cmocka_unit_test(test_exchange_answers),
+	    cmocka_unit_test(test_exchange_unreachable),
+	    cmocka_unit_test(test_exchange_too_long),
 	};
 
 	return cmocka_run_group_tests_name("pam", tests, NULL, NULL);
