@@ -1,3 +1,4 @@
+#define _GNU_SOURCE /* asprintf */
 #include <errno.h>
 #include <grp.h>
 #include <ini.h>
@@ -63,6 +64,16 @@ static const struct config_key config_keys[] = {
 	{"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
 	{"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
 	{"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
+	{"http", "listen", KEY_STRING, OFF(http_listen), 0, 0},
+	{"http", "trusted_proxies", KEY_STRING, OFF(http_trusted_proxies), 0, 0},
+	{"http", "max_connections", KEY_UINT, OFF(http_max_connections), 1, 100000},
+	{"http", "per_ip_connections", KEY_UINT, OFF(http_per_ip_connections), 1, 10000},
+	{"http", "timeout", KEY_UINT, OFF(http_timeout), 1, 3600},
+	{"http", "body_max", KEY_UINT, OFF(http_body_max), 1024, 1 << 20},
+	{"http", "threads", KEY_UINT, OFF(http_threads), 1, 64},
+	{"http", "secure_cookie", KEY_BOOL, OFF(http_secure_cookie), 0, 0},
+	{"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
+	{"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
 };
 
 static const struct {
@@ -118,6 +129,11 @@ static void config_defaults(struct config *c)
 	c->session_lifetime = 43200;
 	c->penalty_base_ms = 2000;
 	c->penalty_max_ms = 15000;
+	c->http_max_connections = 256;
+	c->http_per_ip_connections = 32;
+	c->http_timeout = 15;
+	c->http_body_max = 16384;
+	c->http_threads = 4;
 }
 
 static int parse_bool(const char *value, bool *out);
@@ -346,6 +362,13 @@ static const char *config_check(struct config *c)
 		return "[otp] digits must be 6 or 8";
 	if (c->store_backend != NULL && strcmp(c->store_backend, "lmdb") != 0)
 		return "[verdon] store: the only backend is lmdb";
+	if (c->mail_sendmail == NULL && (c->mail_sendmail = strdup("/usr/sbin/sendmail -t -i")) == NULL)
+		return "out of memory";
+	if (c->mail_from == NULL &&
+	    asprintf(&c->mail_from, "verdon@%s", c->mail_domain) < 0) {
+		c->mail_from = NULL;
+		return "out of memory";
+	}
 	if (c->organisation == NULL && (c->organisation = strdup(c->issuer)) == NULL)
 		return "out of memory";
 	c->policy.dict_path = c->dictionary_path;

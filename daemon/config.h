@@ -84,6 +84,18 @@ struct config {
 	/* [penalty]: per client address, as Dovecot's auth penalty */
 	unsigned penalty_base_ms;
 	unsigned penalty_max_ms;
+	/* [http]: the self-service page and its API; off when listen is absent */
+	char *http_listen; /* "127.0.0.1:8080" or "[::1]:8080" */
+	char *http_trusted_proxies; /* comma-separated addresses whose X-Forwarded-For is believed */
+	unsigned http_max_connections;
+	unsigned http_per_ip_connections;
+	unsigned http_timeout; /* seconds a connection may stay idle or slow */
+	unsigned http_body_max;
+	unsigned http_threads;
+	bool http_secure_cookie; /* Secure even without X-Forwarded-Proto: https */
+	/* [mail] */
+	char *mail_sendmail; /* a command line, run without a shell */
+	char *mail_from;
 	/* [service NAME] */
 	struct service_policy services[SERVICES_MAX];
 	unsigned nservices;

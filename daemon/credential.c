@@ -72,15 +72,20 @@ void cred_tag(const struct crypto_keys *keys, const char *domain, const char *se
 	crypto_hmac_hex(keys, domain, secret, strlen(secret), out);
 }
 
+static bool entry_is(const char *entry, size_t n, const char *name)
+{
+	return n == strlen(name) && strncmp(entry, name, n) == 0;
+}
+
 bool cred_service_listed(const char *list, const char *service)
 {
 	const char *bare = strncmp(service, "verdon-", 7) == 0 ? service + 7 : service;
-	size_t blen = strlen(bare);
 
 	for (const char *p = list; *p != '\0';) {
 		size_t n = strcspn(p, ",");
 
-		if (n == blen && strncmp(p, bare, n) == 0)
+		/* the name as sent (admins may list "verdon-imap") or without the prefix */
+		if (entry_is(p, n, service) || entry_is(p, n, bare))
 			return true;
 		p += n;
 		if (*p == ',')

@@ -23,6 +23,7 @@ struct penalty;
 
 struct daemon {
 	struct config *config; /* read under config_lock */
+	struct pool *pool;     /* set once the loop has started it */
 	pthread_rwlock_t config_lock;
 	struct store *store;
 	struct crypto_keys keys;
@@ -46,6 +47,14 @@ struct worker {
 enum socket_kind {
 	SOCKET_AUTH,
 	SOCKET_ADMIN,
+	SOCKET_HTTP, /* the HTTP front end, through bridge.c: audited as "http" */
+};
+
+/* A caller outside the loop (the HTTP threads) waits for its request here. */
+struct waiter {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool done;
 };
 
 /* Answer lines accumulated by a handler, sent together. */
@@ -70,6 +79,7 @@ struct request {
 	struct reply reply;
 	const struct config *config; /* valid while the handler runs */
 	time_t now;
+	struct waiter *waiter; /* not NULL: handed back to this waiter, not to a connection */
 	uint64_t due_ms; /* held by the address penalty until then */
 	bool held;
 };

@@ -67,15 +67,22 @@ static struct entry *lookup(struct penalty *p, const char *addr, bool create)
 
 		if (strcmp(e->addr, addr) == 0)
 			return e;
-		if (victim == NULL || (e->held == 0 && (e->addr[0] == '\0' ||
-							  e->last_fail < victim->last_fail)))
+		/* a held entry stays: the loop's queue counts on its held number */
+		if (e->held == 0 &&
+		    (victim == NULL || e->addr[0] == '\0' || e->last_fail < victim->last_fail))
 			victim = e;
 	}
-	if (!create || victim->held > 0)
+	if (!create || victim == NULL)
 		return NULL;
 	memset(victim, 0, sizeof(*victim));
 	memcpy(victim->addr, addr, strlen(addr) + 1);
 	return victim;
+}
+
+/* An empty address would be one penalty shared by every client that sends none. */
+static bool addr_ok(const char *addr)
+{
+	return addr != NULL && addr[0] != '\0' && strlen(addr) <= PENALTY_ADDR_MAX;
 }
 
 static uint64_t delay_of(const struct entry *e, unsigned base_ms, unsigned max_ms)
@@ -94,7 +101,7 @@ uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsi
 	struct entry *e;
 	uint64_t slot = now_ms, d;
 
-	if (addr == NULL || strlen(addr) > PENALTY_ADDR_MAX)
+	if (!addr_ok(addr))
 		return now_ms;
 	pthread_mutex_lock(&p->lock);
 	e = lookup(p, addr, false);
@@ -123,7 +130,7 @@ void penalty_release(struct penalty *p, const char *addr)
 {
 	struct entry *e;
 
-	if (addr == NULL)
+	if (!addr_ok(addr))
 		return;
 	pthread_mutex_lock(&p->lock);
 	if ((e = lookup(p, addr, false)) != NULL && e->held > 0)
@@ -136,7 +143,7 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 {
 	struct entry *e;
 
-	if (addr == NULL || strlen(addr) > PENALTY_ADDR_MAX)
+	if (!addr_ok(addr))
 		return;
 	pthread_mutex_lock(&p->lock);
 	if ((e = lookup(p, addr, failed)) == NULL)
@@ -164,6 +171,8 @@ unsigned penalty_delay(struct penalty *p, const char *addr, unsigned base_ms, un
 	struct entry *e;
 	unsigned d = 0;
 
+	if (!addr_ok(addr))
+		return 0;
 	pthread_mutex_lock(&p->lock);
 	if ((e = lookup(p, addr, false)) != NULL)
 		d = (unsigned)delay_of(e, base_ms, max_ms);

@@ -84,6 +84,8 @@ const char *request_actor(const struct request *req, char *buf, size_t len)
 {
 	if (req->kind == SOCKET_AUTH)
 		return "auth";
+	if (req->kind == SOCKET_HTTP)
+		return "http";
 	snprintf(buf, len, "admin:uid=%u", (unsigned)req->uid);
 	return buf;
 }

@@ -562,6 +562,7 @@ static int server_setup(struct server *s)
 			c->argon2.m_kib);
 		return -1;
 	}
+	s->d->pool = s->pool;
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
@@ -588,6 +589,7 @@ static void server_teardown(struct server *s)
 		if (s->conns[fd] != NULL)
 			conn_close(s, s->conns[fd]);
 	/* Joins the workers: every request they hold finishes its commit first. */
+	s->d->pool = NULL;
 	pool_free(s->pool);
 	for (int k = 0; k < 2; k++)
 		if (s->listen_fd[k] >= 0) {

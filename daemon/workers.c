@@ -29,6 +29,16 @@ static void pool_finish(struct pool *p, struct request *req)
 {
 	uint64_t one = 1;
 
+	if (req->waiter != NULL) {
+		pthread_mutex_lock(&p->lock);
+		p->running--;
+		pthread_mutex_unlock(&p->lock);
+		pthread_mutex_lock(&req->waiter->lock);
+		req->waiter->done = true;
+		pthread_cond_signal(&req->waiter->cond);
+		pthread_mutex_unlock(&req->waiter->lock);
+		return;
+	}
 	pthread_mutex_lock(&p->lock);
 	req->next = NULL;
 	if (p->done_tail != NULL)

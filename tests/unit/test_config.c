@@ -136,6 +136,11 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->throttle.base_delay, 30);
 	assert_int_equal(c->throttle.max_delay, 3600);
 	assert_int_equal(c->throttle.lock_after, 50);
+	assert_int_equal(c->session_idle, 1800);
+	assert_int_equal(c->session_lifetime, 43200);
+	assert_int_equal(c->penalty_base_ms, 2000);
+	assert_int_equal(c->penalty_max_ms, 15000);
+	assert_int_equal(c->nservices, 0);
 	config_free(c);
 }
 
@@ -244,6 +249,10 @@ static void test_missing_required(void **state)
 	load_fails("[verdon]\n", ": [verdon] state_dir is required");
 }
 
+#define CREDS_MSG                                                                                  \
+	"credentials: a list of password_otp, appended_otp, app_password, session_token, password"
+#define SERVICE_NAME_MSG "a service name is [a-z0-9._-]{1,64}, at most 32 sections"
+
 struct error_row {
 	const char *text; /* appended to MINIMAL unless it starts with '!' */
 	const char *want; /* after the path; MINIMAL is 6 lines */
@@ -344,6 +353,49 @@ static const struct error_row error_rows[] = {
     {"colour = blue\nno equals sign\n", ":7: unknown key 'colour' in section [verdon]"},
     {"[unclosed\n[otp]\nwindow = 99\n", ":7: syntax error"},
     {"[otp]\nwindow = 99\n[unclosed\n", ":8: window: expected a number from 0 to 10"},
+    /* [session] and [penalty] bounds */
+    {"[session]\nidle_timeout = 9\n", ":8: idle_timeout: expected a number from 10 to 86400"},
+    {"[session]\nidle_timeout = 86401\n", ":8: idle_timeout: expected a number from 10 to 86400"},
+    {"[session]\nlifetime = 59\n", ":8: lifetime: expected a number from 60 to 2592000"},
+    {"[session]\nlifetime = 2592001\n", ":8: lifetime: expected a number from 60 to 2592000"},
+    {"[session]\nlifetime = -1\n", ":8: lifetime: expected a number from 60 to 2592000"},
+    {"[session]\nmax_ms = 10\n", ":8: unknown key 'max_ms' in section [session]"},
+    {"[penalty]\nbase_ms = 60001\n", ":8: base_ms: expected a number from 0 to 60000"},
+    {"[penalty]\nbase_ms = 2s\n", ":8: base_ms: expected a number from 0 to 60000"},
+    {"[penalty]\nmax_ms = 300001\n", ":8: max_ms: expected a number from 0 to 300000"},
+    {"[penalty]\nmax_ms =\n", ":8: max_ms: expected a number from 0 to 300000"},
+    {"[penalty]\nidle_timeout = 10\n", ":8: unknown key 'idle_timeout' in section [penalty]"},
+    /* [service NAME] */
+    {"[service imap]\ncredentials = password_otp, sms\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = sms\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = app-password\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = App_Password\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = password_otp;app_password\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = password_otpx\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials =\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = ,\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = , \t,\n", ":8: " CREDS_MSG},
+    {"[service imap]\nissue_tokens = ja\n", ":8: issue_tokens: expected yes or no"},
+    {"[service imap]\nissue_tokens =\n", ":8: issue_tokens: expected yes or no"},
+    {"[service imap]\ncolour = blue\n", ":8: unknown key 'colour' in section [service imap]"},
+    {"[service imap]\nidle_timeout = 60\n",
+     ":8: unknown key 'idle_timeout' in section [service imap]"},
+    {"[service imap]\ncredentials = password\nissue_token = yes\n",
+     ":9: unknown key 'issue_token' in section [service imap]"},
+    {"[service IMAP]\ncredentials = password\n", ":8: [service IMAP]: " SERVICE_NAME_MSG},
+    {"[service im ap]\ncredentials = password\n", ":8: [service im ap]: " SERVICE_NAME_MSG},
+    {"[service verdon/imap]\ncredentials = password\n",
+     ":8: [service verdon/imap]: " SERVICE_NAME_MSG},
+    {"[service imap\xc3\xa9]\ncredentials = password\n",
+     ":8: [service imap\xc3\xa9]: " SERVICE_NAME_MSG},
+    {"[service ]\ncredentials = password\n", ":8: [service ]: " SERVICE_NAME_MSG},
+    {"[service]\ncredentials = password\n", ":8: unknown key 'credentials' in section [service]"},
+    {"[services imap]\ncredentials = password\n",
+     ":8: unknown key 'credentials' in section [services imap]"},
+    /* a service error is the first one, as any other */
+    {"[service imap]\ncredentials = sms\ncolour = blue\n", ":8: " CREDS_MSG},
+    {"[service imap]\ncredentials = password\n[service smtp]\ncredentials = sms\n",
+     ":10: " CREDS_MSG},
     /* a line error comes before the whole-file checks */
     {"!"
      "[verdon]\nstate_dir = relative\nworkers = 999\n",
@@ -588,6 +640,253 @@ static void test_small_error_buffer(void **state)
 	config_free(NULL);
 }
 
+static void test_session_penalty_bounds(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned idle, lifetime, base, max;
+	} rows[] = {
+	    {"[session]\nidle_timeout = 10\nlifetime = 60\n", 10, 60, 2000, 15000},
+	    {"[session]\nidle_timeout = 86400\nlifetime = 2592000\n", 86400, 2592000, 2000, 15000},
+	    {"[session]\nidle_timeout = 30\n", 30, 43200, 2000, 15000},
+	    {"[penalty]\nbase_ms = 0\nmax_ms = 0\n", 1800, 43200, 0, 0},
+	    {"[penalty]\nbase_ms = 60000\nmax_ms = 300000\n", 1800, 43200, 60000, 300000},
+	    {"[penalty]\nbase_ms = 400\n", 1800, 43200, 400, 15000},
+	    {"[session]\nlifetime = 600\n[penalty]\nmax_ms = 5000\n", 1800, 600, 2000, 5000},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char text[1024];
+		struct config *c;
+
+		snprintf(text, sizeof(text), MINIMAL "%s", rows[i].text);
+		c = load_ok(text);
+		if (c->session_idle != rows[i].idle || c->session_lifetime != rows[i].lifetime ||
+		    c->penalty_base_ms != rows[i].base || c->penalty_max_ms != rows[i].max)
+			fail_msg("row %zu: idle %u lifetime %u base %u max %u", i, c->session_idle,
+			         c->session_lifetime, c->penalty_base_ms, c->penalty_max_ms);
+		config_free(c);
+	}
+}
+
+static void test_service_credentials(void **state)
+{
+	static const struct {
+		const char *value;
+		unsigned want;
+	} rows[] = {
+	    {"password_otp", CRED_PASSWORD_OTP},
+	    {"appended_otp", CRED_APPENDED_OTP},
+	    {"app_password", CRED_APP_PASSWORD},
+	    {"session_token", CRED_SESSION_TOKEN},
+	    {"password", CRED_PASSWORD},
+	    {"app_password, session_token", CRED_APP_PASSWORD | CRED_SESSION_TOKEN},
+	    {"app_password,session_token,appended_otp",
+	     CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP},
+	    {"password_otp ,\tpassword", CRED_PASSWORD_OTP | CRED_PASSWORD},
+	    {"password, password", CRED_PASSWORD},
+	    {",app_password,", CRED_APP_PASSWORD},
+	    {"password_otp, appended_otp, app_password, session_token, password", 31},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		char text[1024];
+		const struct service_policy *p;
+		struct config *c;
+
+		snprintf(text, sizeof(text), MINIMAL "[service pop3]\ncredentials = %s\n",
+		         rows[i].value);
+		c = load_ok(text);
+		assert_int_equal(c->nservices, 1);
+		assert_string_equal(c->services[0].name, "pop3");
+		p = config_service(c, "pop3");
+		assert_ptr_equal(p, &c->services[0]);
+		if (p->credentials != rows[i].want || p->issue_tokens)
+			fail_msg("'%s': credentials %#x tokens %d, want %#x", rows[i].value,
+			         p->credentials, p->issue_tokens, rows[i].want);
+		config_free(c);
+	}
+}
+
+static void test_service_sections(void **state)
+{
+	struct config *c = load_ok(MINIMAL "[service imap]\n"
+	                                   "credentials = password\n"
+	                                   "[service webmail]\n"
+	                                   "issue_tokens = no\n"
+	                                   "[service sieve]\n"
+	                                   "issue_tokens = yes\n"
+	                                   "[service imap]\n"
+	                                   "issue_tokens = on\n"
+	                                   "credentials = app_password\n"
+	                                   "[service verdon-smtp]\n"
+	                                   "credentials = session_token\n"
+	                                   "[service mail.example-2_b]\n"
+	                                   "credentials = password\n");
+	const struct service_policy *p;
+
+	(void)state;
+	/* a section met twice is one service: its later keys win */
+	assert_int_equal(c->nservices, 5);
+	p = config_service(c, "imap");
+	assert_string_equal(p->name, "imap");
+	assert_int_equal(p->credentials, CRED_APP_PASSWORD);
+	assert_true(p->issue_tokens);
+	assert_ptr_equal(config_service(c, "verdon-imap"), p);
+	/* a section without credentials: password + code, whatever the built-in says */
+	p = config_service(c, "webmail");
+	assert_int_equal(p->credentials, CRED_PASSWORD_OTP);
+	assert_false(p->issue_tokens);
+	p = config_service(c, "sieve");
+	assert_int_equal(p->credentials, CRED_PASSWORD_OTP);
+	assert_true(p->issue_tokens);
+	/* a section named as the PAM service is found by that name only */
+	p = config_service(c, "verdon-smtp");
+	assert_string_equal(p->name, "verdon-smtp");
+	assert_int_equal(p->credentials, CRED_SESSION_TOKEN);
+	p = config_service(c, "smtp");
+	assert_string_equal(p->name, "smtp");
+	assert_int_equal(p->credentials,
+	                 CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP);
+	assert_int_equal(config_service(c, "mail.example-2_b")->credentials, CRED_PASSWORD);
+	config_free(c);
+}
+
+static void test_service_exact_first(void **state)
+{
+	struct config *c = load_ok(MINIMAL "[service imap]\n"
+	                                   "credentials = password\n"
+	                                   "[service verdon-imap]\n"
+	                                   "credentials = app_password\n");
+
+	(void)state;
+	assert_int_equal(config_service(c, "verdon-imap")->credentials, CRED_APP_PASSWORD);
+	assert_int_equal(config_service(c, "imap")->credentials, CRED_PASSWORD);
+	/* the prefix is taken off once, and only at the start */
+	assert_int_equal(config_service(c, "verdon-verdon-imap")->credentials, CRED_APP_PASSWORD);
+	assert_int_equal(config_service(c, "x-verdon-imap")->credentials, CRED_PASSWORD_OTP);
+	assert_int_equal(config_service(c, "verdonimap")->credentials, CRED_PASSWORD_OTP);
+	assert_int_equal(config_service(c, "IMAP")->credentials, CRED_PASSWORD_OTP);
+	config_free(c);
+}
+
+struct lookup_row {
+	const char *name;
+	unsigned credentials;
+	bool issue_tokens;
+};
+
+#define MAILBOX (CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP)
+
+static void check_lookups(const struct config *c, const struct lookup_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		const struct service_policy *p = config_service(c, rows[i].name);
+
+		assert_non_null(p);
+		if (p->credentials != rows[i].credentials || p->issue_tokens != rows[i].issue_tokens)
+			fail_msg("'%s': credentials %#x tokens %d, want %#x %d", rows[i].name,
+			         p->credentials, p->issue_tokens, rows[i].credentials,
+			         rows[i].issue_tokens);
+	}
+}
+
+static void test_service_builtins(void **state)
+{
+	static const struct lookup_row rows[] = {
+	    {"imap", MAILBOX, false},
+	    {"verdon-imap", MAILBOX, false},
+	    {"smtp", MAILBOX, false},
+	    {"verdon-smtp", MAILBOX, false},
+	    {"webmail", CRED_PASSWORD_OTP, true},
+	    {"verdon-webmail", CRED_PASSWORD_OTP, true},
+	    /* unknown names: the safe default, password + code, no token */
+	    {"pop3", CRED_PASSWORD_OTP, false},
+	    {"imaps", CRED_PASSWORD_OTP, false},
+	    {"ima", CRED_PASSWORD_OTP, false},
+	    {"sshd", CRED_PASSWORD_OTP, false},
+	    {"default", CRED_PASSWORD_OTP, false},
+	    {"verdon-", CRED_PASSWORD_OTP, false},
+	    {"", CRED_PASSWORD_OTP, false},
+	    {"Imap", CRED_PASSWORD_OTP, false},
+	};
+	struct config *c = load_ok(MINIMAL);
+
+	(void)state;
+	check_lookups(c, rows, sizeof(rows) / sizeof(rows[0]));
+	config_free(c);
+}
+
+static void test_service_default_section(void **state)
+{
+	static const struct lookup_row rows[] = {
+	    {"pop3", CRED_PASSWORD | CRED_APP_PASSWORD, false},
+	    {"verdon-pop3", CRED_PASSWORD | CRED_APP_PASSWORD, false},
+	    {"sshd", CRED_PASSWORD | CRED_APP_PASSWORD, false},
+	    {"", CRED_PASSWORD | CRED_APP_PASSWORD, false},
+	    {"default", CRED_PASSWORD | CRED_APP_PASSWORD, false},
+	    {"verdon-default", CRED_PASSWORD | CRED_APP_PASSWORD, false},
+	    /* the built-ins still come first */
+	    {"imap", MAILBOX, false},
+	    {"verdon-smtp", MAILBOX, false},
+	    {"webmail", CRED_PASSWORD_OTP, true},
+	    /* and configured sections before them */
+	    {"sieve", CRED_SESSION_TOKEN, true},
+	};
+	struct config *c = load_ok(MINIMAL "[service default]\n"
+	                                   "credentials = password, app_password\n"
+	                                   "[service sieve]\n"
+	                                   "credentials = session_token\n"
+	                                   "issue_tokens = yes\n");
+
+	(void)state;
+	check_lookups(c, rows, sizeof(rows) / sizeof(rows[0]));
+	config_free(c);
+}
+
+static void test_service_count(void **state)
+{
+	char text[4096], want[256];
+	size_t len;
+	struct config *c;
+
+	(void)state;
+	len = (size_t)snprintf(text, sizeof(text), "%s", MINIMAL);
+	for (unsigned i = 0; i < SERVICES_MAX; i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		                        "[service s%u]\ncredentials = password\n", i);
+	c = load_ok(text);
+	assert_int_equal(c->nservices, SERVICES_MAX);
+	assert_int_equal(config_service(c, "s31")->credentials, CRED_PASSWORD);
+	assert_int_equal(config_service(c, "s32")->credentials, CRED_PASSWORD_OTP);
+	config_free(c);
+	/* one section too many, at its first key (line 6 + 2 * 32 + 2) */
+	snprintf(text + len, sizeof(text) - len, "[service s32]\ncredentials = password\n");
+	snprintf(want, sizeof(want), ":%d: [service s32]: " SERVICE_NAME_MSG, 6 + 2 * 32 + 2);
+	load_fails(text, want);
+	/* a section met again is no new one */
+	snprintf(text + len, sizeof(text) - len, "[service s0]\nissue_tokens = yes\n");
+	c = load_ok(text);
+	assert_int_equal(c->nservices, SERVICES_MAX);
+	assert_true(config_service(c, "s0")->issue_tokens);
+	config_free(c);
+}
+
+static void test_credentials_parse(void **state)
+{
+	unsigned bits = 12345;
+
+	(void)state;
+	assert_int_equal(config_credentials_parse("password_otp, session_token", &bits), 0);
+	assert_int_equal(bits, CRED_PASSWORD_OTP | CRED_SESSION_TOKEN);
+	bits = 12345;
+	assert_int_equal(config_credentials_parse("", &bits), -1);
+	assert_int_equal(config_credentials_parse("password, otp", &bits), -1);
+	assert_int_equal(bits, 12345); /* untouched on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -598,6 +897,14 @@ int main(void)
 	    cmocka_unit_test(test_long_lines),         cmocka_unit_test(test_nul_byte),
 	    cmocka_unit_test(test_service_names),      cmocka_unit_test(test_later_value_wins),
 	    cmocka_unit_test(test_small_error_buffer),
+	    cmocka_unit_test(test_session_penalty_bounds),
+	    cmocka_unit_test(test_service_credentials),
+	    cmocka_unit_test(test_service_sections),
+	    cmocka_unit_test(test_service_exact_first),
+	    cmocka_unit_test(test_service_builtins),
+	    cmocka_unit_test(test_service_default_section),
+	    cmocka_unit_test(test_service_count),
+	    cmocka_unit_test(test_credentials_parse),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);

@@ -1,0 +1,64 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "daemon.h"
+#include "secret.h"
+#include "workers.h"
+
+static const struct verb *find_verb(const char *name)
+{
+	const struct verb *tables[] = {auth_verbs, admin_verbs};
+
+	for (size_t t = 0; t < 2; t++)
+		for (const struct verb *v = tables[t]; v->name != NULL; v++)
+			if (strcmp(v->name, name) == 0)
+				return v;
+	return NULL;
+}
+
+int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *reply_r)
+{
+	struct waiter waiter = {.done = false};
+	struct request *req = calloc(1, sizeof(*req));
+	size_t len = w->len;
+	int r = -1;
+
+	memset(reply_r, 0, sizeof(*reply_r));
+	if (req == NULL || d->pool == NULL)
+		goto out;
+	if (len > 0 && w->buf[len - 1] == '\n')
+		len--;
+	if ((req->line = malloc(len + 1)) == NULL)
+		goto out;
+	memcpy(req->line, w->buf, len);
+	req->line[len] = '\0';
+	req->line_len = len;
+	if (proto_parse(req->line, len, &req->msg) != PROTO_OK ||
+	    (req->verb = find_verb(req->msg.verb)) == NULL)
+		goto out;
+	req->kind = SOCKET_HTTP;
+	req->waiter = &waiter;
+	pthread_mutex_init(&waiter.lock, NULL);
+	pthread_cond_init(&waiter.cond, NULL);
+	if (!pool_submit(d->pool, req))
+		goto destroy;
+	pthread_mutex_lock(&waiter.lock);
+	while (!waiter.done)
+		pthread_cond_wait(&waiter.cond, &waiter.lock);
+	pthread_mutex_unlock(&waiter.lock);
+	*reply_r = req->reply;
+	memset(&req->reply, 0, sizeof(req->reply));
+	r = reply_r->failed ? -1 : 0;
+destroy:
+	pthread_cond_destroy(&waiter.cond);
+	pthread_mutex_destroy(&waiter.lock);
+out:
+	if (req != NULL) {
+		secret_wipe(req->line, req->line_len);
+		free(req->line);
+		reply_wipe(&req->reply);
+		free(req);
+	}
+	return r;
+}

@@ -1,0 +1,23 @@
+/*
+ * The HTTP front end asks the same handlers as the sockets: a request line
+ * goes to the worker pool and the calling thread waits for the answer. One
+ * decision, whatever the front end (SPEC "The authentication decision").
+ */
+#ifndef VERDON_BRIDGE_H
+#define VERDON_BRIDGE_H
+
+#include <stddef.h>
+
+struct daemon;
+struct proto_writer;
+struct reply;
+
+/*
+ * Runs one request (a finished writer: proto_end done or not) through the
+ * handlers of the auth and admin sockets, audited with actor "http".
+ * 0 with the answer lines in *reply_r (reply_wipe it), -1 when the pool is
+ * full or stopping (answer 503).
+ */
+int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *reply_r);
+
+#endif

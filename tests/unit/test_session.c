@@ -1,0 +1,147 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "account.h"
+#include "session.h"
+
+#define CREATED INT64_C(1700000000)
+#define IDLE 1800u
+#define LIFETIME 43200
+
+static struct account account;
+static struct session session;
+
+/* An active account and a token issued to it at CREATED, last used 100 s later. */
+static int setup(void **state)
+{
+	(void)state;
+	memset(&account, 0, sizeof(account));
+	snprintf(account.identifiant, sizeof(account.identifiant), "jdupont");
+	account.state = ACCOUNT_ACTIVE;
+	account.session_gen = 3;
+	memset(&session, 0, sizeof(session));
+	memset(session.key, 'a', CRED_TAG_LEN);
+	snprintf(session.identifiant, sizeof(session.identifiant), "jdupont");
+	snprintf(session.service, sizeof(session.service), "webmail");
+	session.created = CREATED;
+	session.last_used = CREATED + 100;
+	session.expires = CREATED + LIFETIME;
+	session.gen = 3;
+	return 0;
+}
+
+struct alive_row {
+	const char *what;
+	int64_t now;
+	unsigned idle;
+	bool want;
+};
+
+static void check_rows(const struct alive_row *rows, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool got = session_alive(&session, &account, rows[i].now, rows[i].idle);
+
+		if (got != rows[i].want)
+			fail_msg("%s: alive %d, want %d", rows[i].what, got, rows[i].want);
+	}
+}
+
+static void test_alive_times(void **state)
+{
+	static const struct alive_row rows[] = {
+	    {"just used", CREATED + 100, IDLE, true},
+	    {"a minute later", CREATED + 160, IDLE, true},
+	    {"idle one second short", CREATED + 100 + IDLE - 1, IDLE, true},
+	    {"idle exactly", CREATED + 100 + IDLE, IDLE, false},
+	    {"idle exceeded", CREATED + 100 + IDLE + 1, IDLE, false},
+	    {"idle long exceeded", CREATED + 100 + 10 * IDLE, IDLE, false},
+	    {"short idle, within", CREATED + 109, 10, true},
+	    {"short idle, at its end", CREATED + 110, 10, false},
+	    {"idle 0: never alive", CREATED + 100, 0, false},
+	    /* a clock set back: unused for a negative time is still within idle */
+	    {"before its last use", CREATED + 50, IDLE, true},
+	};
+
+	(void)state;
+	check_rows(rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_lifetime(void **state)
+{
+	static const struct alive_row rows[] = {
+	    {"a second before expiry", CREATED + LIFETIME - 1, IDLE, true},
+	    {"at expiry", CREATED + LIFETIME, IDLE, false},
+	    {"after expiry", CREATED + LIFETIME + 1, IDLE, false},
+	    {"a day after", CREATED + LIFETIME + 86400, IDLE, false},
+	};
+
+	(void)state;
+	/* used a moment ago each time: only the lifetime can end it */
+	session.last_used = CREATED + LIFETIME - 10;
+	check_rows(rows, sizeof(rows) / sizeof(rows[0]));
+	/* the lifetime ends it even with a huge idle allowance */
+	assert_false(session_alive(&session, &account, CREATED + LIFETIME, UINT32_MAX));
+	assert_true(session_alive(&session, &account, CREATED + LIFETIME - 1, UINT32_MAX));
+}
+
+static void test_other_identifiant(void **state)
+{
+	static const char *const others[] = {"jdupon", "jdupont2", "Jdupont", "jdupont ", "",
+	                                      "mmartin"};
+
+	(void)state;
+	assert_true(session_alive(&session, &account, CREATED + 200, IDLE));
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		snprintf(account.identifiant, sizeof(account.identifiant), "%s", others[i]);
+		if (session_alive(&session, &account, CREATED + 200, IDLE))
+			fail_msg("token of jdupont alive for '%s'", others[i]);
+	}
+}
+
+static void test_account_state(void **state)
+{
+	(void)state;
+	account.state = ACCOUNT_SUSPENDED;
+	assert_false(session_alive(&session, &account, CREATED + 200, IDLE));
+	account.state = ACCOUNT_DELETED;
+	assert_false(session_alive(&session, &account, CREATED + 200, IDLE));
+	account.state = ACCOUNT_ACTIVE;
+	assert_true(session_alive(&session, &account, CREATED + 200, IDLE));
+}
+
+static void test_generation(void **state)
+{
+	static const unsigned gens[] = {0, 2, 4, 5, 1000, UINT32_MAX};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(gens) / sizeof(gens[0]); i++) {
+		account.session_gen = gens[i];
+		if (session_alive(&session, &account, CREATED + 200, IDLE))
+			fail_msg("token of generation 3 alive at generation %u", gens[i]);
+	}
+	/* a token issued under the new generation lives */
+	account.session_gen = 4;
+	session.gen = 4;
+	assert_true(session_alive(&session, &account, CREATED + 200, IDLE));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup(test_alive_times, setup),
+	    cmocka_unit_test_setup(test_lifetime, setup),
+	    cmocka_unit_test_setup(test_other_identifiant, setup),
+	    cmocka_unit_test_setup(test_account_state, setup),
+	    cmocka_unit_test_setup(test_generation, setup),
+	};
+
+	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
+}
