@@ -4,7 +4,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = lmdb liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libcrypt
+PKGS     = lmdb liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libcrypt libmicrohttpd
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat-security -Wimplicit-fallthrough
@@ -19,6 +19,8 @@ PROTO_SRC  = $(wildcard proto/*.c)
 DAEMON_SRC = $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 CLI_SRC    = $(filter-out cli/verdonctl.c,$(wildcard cli/*.c))
 PAM_SRC    = $(wildcard pam_module/*.c)
+WEB_FILES  = $(wildcard daemon/web/*)
+WEB_C      = $(BUILD)/gen/web_assets.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_SRC  = $(wildcard tests/bench/*.c)
@@ -56,7 +58,15 @@ $(BUILD)/obj/%.o: %.c
 
 $(PROTO_LIB): $(call obj,$(PROTO_SRC))
 	@rm -f $@; ar rcs $@ $^
-$(DAEMON_LIB): $(call obj,$(DAEMON_SRC))
+# The page is compiled in: see scripts/embed.sh.
+$(WEB_C): $(WEB_FILES) scripts/embed.sh
+	@mkdir -p $(dir $@)
+	@./scripts/embed.sh $@ $(sort $(WEB_FILES))
+$(BUILD)/obj/gen/web_assets.o: $(WEB_C)
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(DAEMON_LIB): $(call obj,$(DAEMON_SRC)) $(BUILD)/obj/gen/web_assets.o
 	@rm -f $@; ar rcs $@ $^
 $(CLI_LIB): $(call obj,$(CLI_SRC))
 	@rm -f $@; ar rcs $@ $^
