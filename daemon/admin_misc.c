@@ -157,6 +157,7 @@ static void admin_status(struct worker *w, struct request *req)
 	proto_addf(&ok, "map_used", "%zu", u.used);
 	proto_addf(&ok, "map_size", "%zu", u.map_size);
 	proto_addf(&ok, "uptime", "%lld", (long long)(req->now - d->started));
+	proto_addf(&ok, "hashes", "%lu", atomic_load(&d->hashes));
 	reply_line(req, &ok);
 }
 

@@ -221,6 +221,7 @@ static void auth_password(struct worker *w, struct request *req, struct attempt 
 		if (at->found && attempt_throttled(w, req, at, "auth", &at->a))
 			goto out;
 		split_appended(at, pw, code);
+		atomic_fetch_add(&w->daemon->hashes, 1);
 		if (at->found && allowed) {
 			pm = password_verify(w->hasher, &w->daemon->keys, pw, strlen(pw),
 					     at->a.password_hash, &need_rehash);

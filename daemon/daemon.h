@@ -31,6 +31,7 @@ struct daemon {
 	struct penalty *penalty; /* per client address */
 	time_t started;
 	atomic_uint connections;
+	atomic_ulong hashes; /* Argon2 runs: what a throttle or penalty must not spend */
 	atomic_uint queued;
 	unsigned workers;
 };

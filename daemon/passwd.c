@@ -160,6 +160,7 @@ static enum step passwd_try(struct worker *w, struct request *req, struct attemp
 
 	if (!attempt_load(w, req, at))
 		return STEP_DONE;
+	atomic_fetch_add(&w->daemon->hashes, 1);
 	if (!at->found) {
 		password_dummy(w->hasher, &w->daemon->keys, at->password, strlen(at->password));
 		refuse(w, req, at, REASON_INVALID, false, NULL);

@@ -135,7 +135,7 @@ export GOOD_AP
 # nobody else.
 PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 python3 - <<'PY' | while IFS= read -r l; do case "$l" in "ok - "*) ok "${l#ok - }" ;; "not ok - "*) not_ok "${l#not ok - }" ;; *) echo "$l" ;; esac; done
 import os, time
-from lib_proto import Client, AUTH
+from lib_proto import Client, AUTH, ADMIN
 
 def auth(addr, pw, rid):
     return ("AUTH", rid, {"login": "nobody%s" % rid, "password": pw, "service": "imap", "address": addr})
@@ -144,6 +144,8 @@ bad = Client(AUTH, timeout=60)
 # Prime the penalty: two distinct failures from 192.0.2.66.
 for i in range(2):
     bad.call("AUTH", {"login": "ghost", "password": "wrong-%d" % i, "service": "imap", "address": "192.0.2.66"})
+admin = Client(ADMIN)
+hashes_before = int(admin.call("STATUS").get("hashes"))
 # A flood of 20 requests from that address, pipelined, bounded.
 start = time.time()
 reqs = [auth("192.0.2.66", "flood-%d" % i, "f%d" % i) for i in range(20)]
@@ -175,4 +177,7 @@ except Exception:
     pass
 print(("ok" if answered <= 3 else "not ok") + " - the flooding address is held: %d of 20 decided after 1.5 s" % answered)
 print(("ok" if refused == 4 else "not ok") + " - beyond 16 in flight the flood gets TEMPFAIL at once (%d)" % refused)
+spent = int(admin.call("STATUS").get("hashes")) - hashes_before
+# The other address's 5 logins use an app password (no Argon2): every hash counted is the flood's.
+print(("ok" if spent <= answered else "not ok") + " - no hashing while held: %d Argon2 runs for %d decided" % (spent, answered))
 PY
