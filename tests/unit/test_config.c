@@ -786,7 +786,8 @@ static void check_lookups(const struct config *c, const struct lookup_row *rows,
 		const struct service_policy *p = config_service(c, rows[i].name);
 
 		assert_non_null(p);
-		if (p->credentials != rows[i].credentials || p->issue_tokens != rows[i].issue_tokens)
+		if (p->credentials != rows[i].credentials ||
+		    p->issue_tokens != rows[i].issue_tokens)
 			fail_msg("'%s': credentials %#x tokens %d, want %#x %d", rows[i].name,
 			         p->credentials, p->issue_tokens, rows[i].credentials,
 			         rows[i].issue_tokens);
@@ -890,12 +891,18 @@ static void test_credentials_parse(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_minimal_defaults),   cmocka_unit_test(test_full),
-	    cmocka_unit_test(test_missing_required),   cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_booleans),           cmocka_unit_test(test_octal_modes),
-	    cmocka_unit_test(test_missing_file),       cmocka_unit_test(test_utf8_and_whitespace),
-	    cmocka_unit_test(test_long_lines),         cmocka_unit_test(test_nul_byte),
-	    cmocka_unit_test(test_service_names),      cmocka_unit_test(test_later_value_wins),
+	    cmocka_unit_test(test_minimal_defaults),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_missing_required),
+	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_booleans),
+	    cmocka_unit_test(test_octal_modes),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_utf8_and_whitespace),
+	    cmocka_unit_test(test_long_lines),
+	    cmocka_unit_test(test_nul_byte),
+	    cmocka_unit_test(test_service_names),
+	    cmocka_unit_test(test_later_value_wins),
 	    cmocka_unit_test(test_small_error_buffer),
 	    cmocka_unit_test(test_session_penalty_bounds),
 	    cmocka_unit_test(test_service_credentials),

@@ -44,15 +44,15 @@ static void test_delay_grows_capped(void **state)
 	static const struct {
 		unsigned fails, base, max, want;
 	} rows[] = {
-	    {0, BASE, MAX, 0},        {1, BASE, MAX, 400},       {2, BASE, MAX, 800},
-	    {3, BASE, MAX, 1600},     {4, BASE, MAX, 3200},      {5, BASE, MAX, 6400},
-	    {6, BASE, MAX, 10000},    {7, BASE, MAX, 10000},     {20, BASE, MAX, 10000},
-	    {21, BASE, MAX, 10000},   {64, BASE, MAX, 10000},    {100, BASE, MAX, 10000},
-	    {5, BASE, 6400, 6400},    {6, BASE, 6400, 6400},     {5, BASE, 6399, 6399},
-	    {1, 2000, 15000, 2000},   {4, 2000, 15000, 15000},   {3, 2000, 15000, 8000},
-	    {1, 2000, 1000, 1000},    {20, 60000, 300000, 300000}, {1, 0, MAX, 0},
-	    {9, 0, MAX, 0},           {1, 1, 300000, 1},         {19, 1, 300000, 262144},
-	    {20, 1, 300000, 300000},  {40, 1, 300000, 300000},
+	    {0, BASE, MAX, 0},       {1, BASE, MAX, 400},         {2, BASE, MAX, 800},
+	    {3, BASE, MAX, 1600},    {4, BASE, MAX, 3200},        {5, BASE, MAX, 6400},
+	    {6, BASE, MAX, 10000},   {7, BASE, MAX, 10000},       {20, BASE, MAX, 10000},
+	    {21, BASE, MAX, 10000},  {64, BASE, MAX, 10000},      {100, BASE, MAX, 10000},
+	    {5, BASE, 6400, 6400},   {6, BASE, 6400, 6400},       {5, BASE, 6399, 6399},
+	    {1, 2000, 15000, 2000},  {4, 2000, 15000, 15000},     {3, 2000, 15000, 8000},
+	    {1, 2000, 1000, 1000},   {20, 60000, 300000, 300000}, {1, 0, MAX, 0},
+	    {9, 0, MAX, 0},          {1, 1, 300000, 1},           {19, 1, 300000, 262144},
+	    {20, 1, 300000, 300000}, {40, 1, 300000, 300000},
 	};
 
 	(void)state;
@@ -176,7 +176,8 @@ static void test_success_clears(void **state)
 static void test_same_tag_counts_once(void **state)
 {
 	struct penalty *p = *state;
-	static const char *const tags[] = {"aaaa", "aaaa", "aaaa", "bbbb", "bbbb", "aaaa", NULL, NULL};
+	static const char *const tags[] = {"aaaa", "aaaa", "aaaa", "bbbb",
+	                                   "bbbb", "aaaa", NULL,   NULL};
 	static const unsigned want[] = {400, 400, 400, 800, 800, 1600, 3200, 6400};
 
 	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
@@ -203,8 +204,9 @@ static void test_same_tag_counts_once(void **state)
 
 static void test_other_addresses_unaffected(void **state)
 {
-	static const char *const others[] = {"192.0.2.10", "192.0.2.11", "192.0.2.", "192.0.2.1 ",
-	                                      "2001:db8::1", "local", "192.0.2.1\n"};
+	static const char *const others[] = {"192.0.2.10", "192.0.2.11",  "192.0.2.",
+	                                     "192.0.2.1 ", "2001:db8::1", "local",
+	                                     "192.0.2.1\n"};
 	struct penalty *p = *state;
 
 	fail_n(p, "192.0.2.1", 10, T0);

@@ -94,8 +94,8 @@ static void test_lifetime(void **state)
 
 static void test_other_identifiant(void **state)
 {
-	static const char *const others[] = {"jdupon", "jdupont2", "Jdupont", "jdupont ", "",
-	                                      "mmartin"};
+	static const char *const others[] = {"jdupon",   "jdupont2", "Jdupont",
+	                                     "jdupont ", "",         "mmartin"};
 
 	(void)state;
 	assert_true(session_alive(&session, &account, CREATED + 200, IDLE));
