@@ -590,7 +590,7 @@ static void bc_over_floor(const char *what, const struct bc_figures *f,
 {
 	if (!f->ran || !echo->ran || f->per_second <= 0)
 		return;
-	printf("  %-24s %.2fx the echo's time a request, p50 %+.3f ms over the floor\n", what,
+	printf("  %-24s %.2f times the echo's time a request, p50 %+.3f ms over the floor\n", what,
 	       echo->per_second / f->per_second, f->p50_ms - echo->p50_ms);
 }
 
