@@ -9,15 +9,13 @@
 #include "proto.h"
 
 static const struct cli_column app_columns[] = {
-    {"app_id", NULL, "ID"},           {"label", NULL, "LABEL"},
-    {"services", NULL, "SERVICES"},   {"created", NULL, "CREATED"},
-    {"last_used", NULL, "LAST USED"},
+    {"app_id", NULL, "ID"},       {"label", NULL, "LABEL"},         {"services", NULL, "SERVICES"},
+    {"created", NULL, "CREATED"}, {"last_used", NULL, "LAST USED"},
 };
 
 static const struct cli_column session_columns[] = {
-    {"session_id", NULL, "ID"},       {"service", NULL, "SERVICE"},
-    {"created", NULL, "CREATED"},     {"last_used", NULL, "LAST USED"},
-    {"expires", NULL, "EXPIRES"},
+    {"session_id", NULL, "ID"},       {"service", NULL, "SERVICE"}, {"created", NULL, "CREATED"},
+    {"last_used", NULL, "LAST USED"}, {"expires", NULL, "EXPIRES"},
 };
 
 /* One request whose answer is ROW lines and a final OK: a table, or a JSON array. */
@@ -41,10 +39,11 @@ int cmd_rows(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char 
 		r = cli_json_emit(rows) == 0 ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
 		rows = NULL;
 	} else if (apps) {
-		cli_print_table(stdout, rows, app_columns, sizeof(app_columns) / sizeof(app_columns[0]));
+		cli_print_table(stdout, rows, app_columns,
+		                sizeof(app_columns) / sizeof(app_columns[0]));
 	} else {
 		cli_print_table(stdout, rows, session_columns,
-				sizeof(session_columns) / sizeof(session_columns[0]));
+		                sizeof(session_columns) / sizeof(session_columns[0]));
 	}
 out:
 	proto_writer_wipe(&w);

@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#define CSV_LINE_MAX  4096
+#define CSV_LINE_MAX 4096
 #define CSV_FIELD_MAX 512
 
 enum csv_column {
@@ -17,8 +17,8 @@ enum csv_column {
 	CSV_BIRTH,
 	CSV_NUMEN,
 	CSV_RESCUE_EMAIL,
-	CSV_ID,     /* optional */
-	CSV_MOBILE, /* optional */
+	CSV_ID,            /* optional */
+	CSV_MOBILE,        /* optional */
 	CSV_PASSWORD_HASH, /* optional: a crypt(3) hash from the directory being migrated */
 	CSV_COLUMN_COUNT
 };

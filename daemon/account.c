@@ -64,6 +64,9 @@ static const struct field account_fields[] = {
     A("last_failure", FIELD_I64, last_failure),
     A("last_bad", FIELD_STR, last_bad),
     A("session_gen", FIELD_UINT, session_gen),
+    A("reset", FIELD_STR, reset_hmac),
+    A("reset_expires", FIELD_I64, reset_expires),
+    A("reset_tries", FIELD_UINT, reset_tries),
 };
 
 #define P(name, type, member) FIELD_OF(account_app, name, type, member)

@@ -90,6 +90,11 @@ struct account {
 	struct account_app apps[ACCOUNT_APPS_MAX];
 	/* Bumped by a password change, an OTP reset, a suspension, a deletion: older tokens die. */
 	unsigned session_gen;
+
+	/* The forgotten-password code (reset.c): one outstanding, kept as HMAC(pepper, "reset", code). */
+	char reset_hmac[65]; /* "": none */
+	int64_t reset_expires;
+	unsigned reset_tries; /* left */
 };
 
 const char *account_state_name(enum account_state state);

@@ -10,24 +10,24 @@
 #include "store.h"
 
 int admin_audit(struct store_txn *txn, struct request *req, const char *action,
-		const char *identifiant, const char *result, int reason, const char *detail)
+                const char *identifiant, const char *result, int reason, const char *detail)
 {
 	char actor[48];
 	struct audit_event ev = {
-		.time = req->now,
-		.actor = request_actor(req, actor, sizeof(actor)),
-		.action = action,
-		.identifiant = identifiant,
-		.result = result,
-		.reason = reason == REASON_NONE ? NULL : proto_reason_name(reason),
-		.detail = detail,
+	    .time = req->now,
+	    .actor = request_actor(req, actor, sizeof(actor)),
+	    .action = action,
+	    .identifiant = identifiant,
+	    .result = result,
+	    .reason = reason == REASON_NONE ? NULL : proto_reason_name(reason),
+	    .detail = detail,
 	};
 
 	return audit_write(txn, &ev);
 }
 
 void admin_audit_now(struct worker *w, struct request *req, const char *action,
-		     const char *identifiant, int reason, const char *detail)
+                     const char *identifiant, int reason, const char *detail)
 {
 	struct store_txn *txn;
 
@@ -42,7 +42,7 @@ void admin_audit_now(struct worker *w, struct request *req, const char *action,
 }
 
 void admin_edit(struct worker *w, struct request *req, const char *action, admin_edit_fn *edit,
-		void *ctx)
+                void *ctx)
 {
 	char norm[FIELD_LOGIN_MAX + 1];
 	const char *login, *detail = NULL;

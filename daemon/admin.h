@@ -18,17 +18,17 @@ struct worker;
  * "OK id identifiant=…") and set *detail for the audit line.
  */
 typedef enum proto_reason admin_edit_fn(struct request *req, struct account *a,
-					struct proto_writer *ok, void *ctx, const char **detail);
+                                        struct proto_writer *ok, void *ctx, const char **detail);
 
 /* Reads login=, runs edit in one write transaction, audits as action, answers. */
 void admin_edit(struct worker *w, struct request *req, const char *action, admin_edit_fn *edit,
-		void *ctx);
+                void *ctx);
 /* Audits an admin action inside txn. */
 int admin_audit(struct store_txn *txn, struct request *req, const char *action,
-		const char *identifiant, const char *result, int reason, const char *detail);
+                const char *identifiant, const char *result, int reason, const char *detail);
 /* In a transaction of its own (refusals before any transaction). */
 void admin_audit_now(struct worker *w, struct request *req, const char *action,
-		     const char *identifiant, int reason, const char *detail);
+                     const char *identifiant, int reason, const char *detail);
 
 void admin_user_add(struct worker *w, struct request *req);
 void admin_user_show(struct worker *w, struct request *req);

@@ -97,7 +97,7 @@ static int pick_identifiant(struct store_txn *txn, const struct add *ad, char *o
 }
 
 static int pick_email(struct store_txn *txn, const struct config *cfg, const struct add *ad,
-		      char *out, size_t cap)
+                      char *out, size_t cap)
 {
 	char local[EMAIL_MAX + 1], numbered[EMAIL_MAX + 1];
 	bool taken = true;
@@ -131,13 +131,14 @@ static void fill(struct account *a, const struct request *req, const struct add 
 	} else {
 		a->password_temporary = true;
 		a->temporary_expires =
-			req->now + (int64_t)req->config->temporary_password_days * 86400;
+		    req->now + (int64_t)req->config->temporary_password_days * 86400;
 	}
 	a->otp.last_step = a->otp_next.last_step = -1;
 }
 
 /* An account with this NUMEN (or, for an import, this identifiant) already there. */
-static enum proto_reason add_existing(struct store_txn *txn, const struct add *ad, struct account *found, bool *exists)
+static enum proto_reason add_existing(struct store_txn *txn, const struct add *ad,
+                                      struct account *found, bool *exists)
 {
 	char ident[IDENT_MAX + 1];
 	int r;
@@ -164,7 +165,7 @@ static enum proto_reason add_existing(struct store_txn *txn, const struct add *a
 }
 
 static void reply_added(struct request *req, const struct account *a, const char *temp,
-			const char *status)
+                        const char *status)
 {
 	struct proto_writer ok;
 
@@ -196,8 +197,10 @@ static void add_commit(struct worker *w, struct request *req, struct add *ad)
 	if (reason == REASON_TEMPFAIL)
 		goto tempfail;
 	if (reason != REASON_NONE || exists) {
-		admin_audit(txn, req, "user.add", found.identifiant[0] != 0 ? found.identifiant : NULL, exists ? "ok" : "refused",
-			    reason, exists ? "already there" : "NUMEN or identifiant taken");
+		admin_audit(txn, req, "user.add",
+		            found.identifiant[0] != 0 ? found.identifiant : NULL,
+		            exists ? "ok" : "refused", reason,
+		            exists ? "already there" : "NUMEN or identifiant taken");
 		if (store_commit(txn) != STORE_OK && exists)
 			goto tempfail;
 		txn = NULL;
@@ -205,7 +208,7 @@ static void add_commit(struct worker *w, struct request *req, struct add *ad)
 			reply_added(req, &found, NULL, "exists");
 		else
 			reply_fail(req, REASON_EXISTS,
-				   "another account has this NUMEN or identifiant");
+			           "another account has this NUMEN or identifiant");
 		goto out;
 	}
 	fill(&a, req, ad);

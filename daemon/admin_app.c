@@ -27,7 +27,7 @@ struct app_add {
 };
 
 static enum proto_reason edit_app_add(struct request *req, struct account *a,
-				      struct proto_writer *ok, void *ctx, const char **detail)
+                                      struct proto_writer *ok, void *ctx, const char **detail)
 {
 	struct app_add *aa = ctx;
 	char pw[APP_PASSWORD_LEN + 1], id[APP_PASSWORD_LEN + 1];
@@ -66,14 +66,15 @@ void admin_app_add(struct worker *w, struct request *req)
 	if (bad)
 		return;
 	if (!services_valid(aa.services)) {
-		reply_fail(req, REASON_BAD_REQUEST, "services: a comma-separated list such as imap,smtp");
+		reply_fail(req, REASON_BAD_REQUEST,
+		           "services: a comma-separated list such as imap,smtp");
 		return;
 	}
 	admin_edit(w, req, "app.add", edit_app_add, &aa);
 }
 
 static enum proto_reason edit_app_list(struct request *req, struct account *a,
-				       struct proto_writer *ok, void *ctx, const char **detail)
+                                       struct proto_writer *ok, void *ctx, const char **detail)
 {
 	(void)ctx, (void)detail;
 	for (unsigned i = 0; i < a->napps; i++) {
@@ -97,7 +98,7 @@ void admin_app_list(struct worker *w, struct request *req)
 }
 
 static enum proto_reason edit_app_revoke(struct request *req, struct account *a,
-					 struct proto_writer *ok, void *ctx, const char **detail)
+                                         struct proto_writer *ok, void *ctx, const char **detail)
 {
 	const char *id = ctx;
 	unsigned kept = 0, revoked;
@@ -259,7 +260,7 @@ void admin_session_revoke(struct worker *w, struct request *req)
 		if (session_del(txn, ss->keys[i]) != STORE_OK)
 			goto tempfail;
 	if (admin_audit(txn, req, "session.revoke", ident, "ok", REASON_NONE,
-			ss->id == NULL ? "all" : ss->id) != STORE_OK ||
+	                ss->id == NULL ? "all" : ss->id) != STORE_OK ||
 	    store_commit(txn) != STORE_OK) {
 		txn = NULL;
 		goto tempfail;

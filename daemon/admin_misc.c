@@ -166,7 +166,7 @@ static void admin_forbidden(struct worker *w, struct request *req)
 	char detail[64];
 
 	snprintf(detail, sizeof(detail), "peer uid=%u gid=%u pid=%d", (unsigned)req->uid,
-		 (unsigned)req->gid, (int)req->pid);
+	         (unsigned)req->gid, (int)req->pid);
 	admin_audit_now(w, req, "admin.connect", NULL, REASON_FORBIDDEN, detail);
 	log_warn("admin socket: refused %s", detail);
 	reply_fail(req, REASON_FORBIDDEN, "root or the admin group only");
@@ -215,7 +215,7 @@ static void purge(struct worker *w, struct request *req)
 		if (a.state == ACCOUNT_DELETED && a.state_changed <= pc->before &&
 		    (account_remove(txn, &a) != STORE_OK ||
 		     admin_audit(txn, req, "user.purge", a.identifiant, "ok", REASON_NONE,
-				 "grace period over") != STORE_OK)) {
+		                 "grace period over") != STORE_OK)) {
 			account_wipe(&a);
 			goto out;
 		}
@@ -240,7 +240,7 @@ static void housekeeping(struct worker *w, struct request *req)
 	if (store_usage(w->daemon->store, &u) == STORE_OK && u.map_size > 0 &&
 	    u.used * 100 / u.map_size >= MAP_ALARM_PERCENT)
 		log_err("store: %zu%% of the map is used: raise map_size_mb before it is full",
-			u.used * 100 / u.map_size);
+		        u.used * 100 / u.map_size);
 	reply_ok_ident(req, "-");
 }
 
@@ -256,26 +256,26 @@ const struct verb purge_verb = {"PURGE", purge, 0};
 const struct verb housekeeping_verb = {"HOUSEKEEPING", housekeeping, 0};
 
 const struct verb admin_verbs[] = {
-	{"USER_ADD", admin_user_add, 0},
-	{"USER_SHOW", admin_user_show, 0},
-	{"USER_LIST", admin_user_list, 0},
-	{"USER_RESET", admin_user_reset, 0},
-	{"USER_UNLOCK", admin_user_unlock, 0},
-	{"USER_SUSPEND", admin_user_suspend, 0},
-	{"USER_RESUME", admin_user_resume, 0},
-	{"USER_DELETE", admin_user_delete, 0},
-	{"USER_RESTORE", admin_user_restore, 0},
-	{"OTP_ENROLL", admin_otp_enroll, 0},
-	{"OTP_CONFIRM", admin_otp_confirm, 0},
-	{"OTP_RESET", admin_otp_reset, 0},
-	{"OTP_STATUS", admin_otp_status, 0},
-	{"AUDIT", admin_audit_read, 0},
-	{"BACKUP", admin_backup, 0},
-	{"STATUS", admin_status, 0},
-	{"APP_ADD", admin_app_add, 0},
-	{"APP_LIST", admin_app_list, 0},
-	{"APP_REVOKE", admin_app_revoke, 0},
-	{"SESSION_LIST", admin_session_list, 0},
-	{"SESSION_REVOKE", admin_session_revoke, 0},
-	{NULL, NULL, 0},
+    {"USER_ADD", admin_user_add, 0},
+    {"USER_SHOW", admin_user_show, 0},
+    {"USER_LIST", admin_user_list, 0},
+    {"USER_RESET", admin_user_reset, 0},
+    {"USER_UNLOCK", admin_user_unlock, 0},
+    {"USER_SUSPEND", admin_user_suspend, 0},
+    {"USER_RESUME", admin_user_resume, 0},
+    {"USER_DELETE", admin_user_delete, 0},
+    {"USER_RESTORE", admin_user_restore, 0},
+    {"OTP_ENROLL", admin_otp_enroll, 0},
+    {"OTP_CONFIRM", admin_otp_confirm, 0},
+    {"OTP_RESET", admin_otp_reset, 0},
+    {"OTP_STATUS", admin_otp_status, 0},
+    {"AUDIT", admin_audit_read, 0},
+    {"BACKUP", admin_backup, 0},
+    {"STATUS", admin_status, 0},
+    {"APP_ADD", admin_app_add, 0},
+    {"APP_LIST", admin_app_list, 0},
+    {"APP_REVOKE", admin_app_revoke, 0},
+    {"SESSION_LIST", admin_session_list, 0},
+    {"SESSION_REVOKE", admin_session_revoke, 0},
+    {NULL, NULL, 0},
 };

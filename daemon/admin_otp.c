@@ -20,11 +20,13 @@ struct enroll_ctx {
 };
 
 static enum proto_reason edit_enroll(struct request *req, struct account *a,
-				     struct proto_writer *ok, void *ctx, const char **detail)
+                                     struct proto_writer *ok, void *ctx, const char **detail)
 {
 	struct enroll_ctx *ec = ctx;
-	struct otp_token tok = {.algo = ec->algo, .digits = ec->digits,
-				.period = req->config->otp_period, .last_step = -1};
+	struct otp_token tok = {.algo = ec->algo,
+	                        .digits = ec->digits,
+	                        .period = req->config->otp_period,
+	                        .last_step = -1};
 	char *sealed = NULL, uri[OTP_URI_MAX], b32[OTP_B32_MAX];
 	enum proto_reason reason = REASON_TEMPFAIL;
 
@@ -32,8 +34,8 @@ static enum proto_reason edit_enroll(struct request *req, struct account *a,
 		return *detail = "deleted", REASON_WRONG_STATE;
 	tok.secret_len = OTP_SECRET_LEN;
 	if (otp_new_secret(tok.secret) < 0 ||
-	    crypto_seal(&ec->w->daemon->keys, a->identifiant, tok.secret, tok.secret_len,
-			&sealed) < 0 ||
+	    crypto_seal(&ec->w->daemon->keys, a->identifiant, tok.secret, tok.secret_len, &sealed) <
+	        0 ||
 	    strlen(sealed) >= sizeof(a->otp_next.sealed) ||
 	    otp_uri(req->config->issuer, a->identifiant, &tok, uri, sizeof(uri)) < 0 ||
 	    otp_base32_encode(tok.secret, tok.secret_len, b32, sizeof(b32)) < 0)
@@ -59,8 +61,8 @@ out:
 
 void admin_otp_enroll(struct worker *w, struct request *req)
 {
-	struct enroll_ctx ec = {.w = w, .algo = req->config->otp_algorithm,
-				.digits = req->config->otp_digits};
+	struct enroll_ctx ec = {
+	    .w = w, .algo = req->config->otp_algorithm, .digits = req->config->otp_digits};
 	const char *algo, *digits;
 	bool bad = false;
 
@@ -92,7 +94,7 @@ static int new_recovery(struct worker *w, struct account *a, struct proto_writer
 		return -1;
 	for (unsigned i = 0; i < OTP_RECOVERY_COUNT; i++) {
 		crypto_hmac_hex(&w->daemon->keys, "recovery", codes[i], strlen(codes[i]),
-				a->recovery[i]);
+		                a->recovery[i]);
 		if (i > 0)
 			strcat(list, ",");
 		strcat(list, codes[i]);
@@ -105,7 +107,7 @@ static int new_recovery(struct worker *w, struct account *a, struct proto_writer
 }
 
 static enum proto_reason edit_confirm(struct request *req, struct account *a,
-				      struct proto_writer *ok, void *ctx, const char **detail)
+                                      struct proto_writer *ok, void *ctx, const char **detail)
 {
 	struct confirm_ctx *cc = ctx;
 	struct code_result cr;
@@ -113,7 +115,7 @@ static enum proto_reason edit_confirm(struct request *req, struct account *a,
 	if (!a->otp_pending)
 		return REASON_NO_PENDING_OTP;
 	cr = otpcheck(&cc->w->daemon->keys, a, &a->otp_next, cc->code, req->now,
-		      req->config->otp_window, false);
+	              req->config->otp_window, false);
 	if (cr.broken)
 		return *detail = "pending secret does not open", REASON_TEMPFAIL;
 	if (cr.code != POLICY_CODE_ACCEPT)
@@ -140,7 +142,7 @@ void admin_otp_confirm(struct worker *w, struct request *req)
 }
 
 static enum proto_reason edit_otp_reset(struct request *req, struct account *a,
-					struct proto_writer *ok, void *ctx, const char **detail)
+                                        struct proto_writer *ok, void *ctx, const char **detail)
 {
 	(void)req, (void)ok, (void)ctx;
 	*detail = a->otp_active ? "authenticator removed" : "no authenticator was active";
@@ -161,7 +163,7 @@ void admin_otp_reset(struct worker *w, struct request *req)
 
 /* Read-only, but through admin_edit so that one path finds accounts; nothing changes. */
 static enum proto_reason edit_status(struct request *req, struct account *a,
-				     struct proto_writer *ok, void *ctx, const char **detail)
+                                     struct proto_writer *ok, void *ctx, const char **detail)
 {
 	const struct account_otp *t = a->otp_active ? &a->otp : &a->otp_next;
 
@@ -173,9 +175,9 @@ static enum proto_reason edit_status(struct request *req, struct account *a,
 		proto_addf(ok, "period", "%u", t->period);
 	}
 	proto_addf(ok, "last_used", "%lld",
-		   a->otp_active && a->otp.last_step >= 0
-			   ? (long long)a->otp.last_step * a->otp.period
-			   : 0LL);
+	           a->otp_active && a->otp.last_step >= 0
+	               ? (long long)a->otp.last_step * a->otp.period
+	               : 0LL);
 	proto_addf(ok, "drift", "%d", a->otp_active ? a->otp.drift : 0);
 	proto_addf(ok, "recovery_left", "%u", a->recovery_count);
 	return REASON_NONE;

@@ -144,15 +144,16 @@ void admin_user_list(struct worker *w, struct request *req)
 		return;
 	if ((state != NULL && (lc.state = parse_state(state)) < -1) ||
 	    (limit != NULL && ((lc.limit = (unsigned)atoi(limit)) == 0 || lc.limit > LIST_MAX))) {
-		reply_fail(req, REASON_BAD_REQUEST, "state: active|suspended|deleted; limit: 1..10000");
+		reply_fail(req, REASON_BAD_REQUEST,
+		           "state: active|suspended|deleted; limit: 1..10000");
 		return;
 	}
 	if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
 		reply_tempfail(req);
 		return;
 	}
-	r = store_scan(txn, STORE_ACCOUNTS, lc.after, lc.after != NULL ? strlen(lc.after) : 0, false,
-		       list_one, &lc);
+	r = store_scan(txn, STORE_ACCOUNTS, lc.after, lc.after != NULL ? strlen(lc.after) : 0,
+	               false, list_one, &lc);
 	store_abort(txn);
 	if (r != STORE_OK || lc.broken) {
 		reply_wipe(&req->reply);

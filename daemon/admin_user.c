@@ -20,8 +20,8 @@ struct reset_ctx {
 	const char *numen_hmac; /* NUMEN mode: the NUMEN given must be the account's */
 };
 
-static enum proto_reason edit_reset(struct request *req, struct account *a,
-				    struct proto_writer *ok, void *ctx, const char **detail)
+static enum proto_reason edit_reset(struct request *req, struct account *a, struct proto_writer *ok,
+                                    void *ctx, const char **detail)
 {
 	struct reset_ctx *rc = ctx;
 
@@ -80,7 +80,7 @@ out:
 }
 
 static enum proto_reason edit_unlock(struct request *req, struct account *a,
-				     struct proto_writer *ok, void *ctx, const char **detail)
+                                     struct proto_writer *ok, void *ctx, const char **detail)
 {
 	(void)req, (void)ok, (void)ctx;
 	*detail = a->failures > 0 ? "failures cleared" : "was not locked";
@@ -95,7 +95,7 @@ void admin_user_unlock(struct worker *w, struct request *req)
 }
 
 static enum proto_reason edit_suspend(struct request *req, struct account *a,
-				      struct proto_writer *ok, void *ctx, const char **detail)
+                                      struct proto_writer *ok, void *ctx, const char **detail)
 {
 	const char *reason = ctx;
 
@@ -120,7 +120,7 @@ void admin_user_suspend(struct worker *w, struct request *req)
 }
 
 static enum proto_reason edit_resume(struct request *req, struct account *a,
-				     struct proto_writer *ok, void *ctx, const char **detail)
+                                     struct proto_writer *ok, void *ctx, const char **detail)
 {
 	(void)ok, (void)ctx;
 	if (a->state != ACCOUNT_SUSPENDED)
@@ -137,7 +137,7 @@ void admin_user_resume(struct worker *w, struct request *req)
 }
 
 static enum proto_reason edit_delete(struct request *req, struct account *a,
-				     struct proto_writer *ok, void *ctx, const char **detail)
+                                     struct proto_writer *ok, void *ctx, const char **detail)
 {
 	(void)ctx, (void)detail;
 	if (a->state == ACCOUNT_DELETED)
@@ -146,7 +146,7 @@ static enum proto_reason edit_delete(struct request *req, struct account *a,
 	a->state_changed = req->now;
 	a->session_gen++;
 	proto_addf(ok, "purge_after", "%lld",
-		   (long long)(req->now + (int64_t)req->config->delete_grace_days * DAY));
+	           (long long)(req->now + (int64_t)req->config->delete_grace_days * DAY));
 	return REASON_NONE;
 }
 
@@ -156,7 +156,7 @@ void admin_user_delete(struct worker *w, struct request *req)
 }
 
 static enum proto_reason edit_restore(struct request *req, struct account *a,
-				      struct proto_writer *ok, void *ctx, const char **detail)
+                                      struct proto_writer *ok, void *ctx, const char **detail)
 {
 	(void)ok, (void)ctx;
 	if (a->state != ACCOUNT_DELETED)

@@ -14,27 +14,26 @@
 #include "reason.h"
 #include "store.h"
 
-
 static void fill_event(struct audit_event *ev, struct request *req, const struct attempt *at,
-		       const char *action, const char *result, int reason, const char *detail,
-		       char *login, size_t loginlen)
+                       const char *action, const char *result, int reason, const char *detail,
+                       char *login, size_t loginlen)
 {
 	*ev = (struct audit_event){
-		.time = req->now,
-		.actor = "auth",
-		.action = action,
-		.identifiant = at->found ? at->a.identifiant : NULL,
-		.login = at->found ? NULL : log_sanitize(at->login, login, loginlen),
-		.service = at->service,
-		.address = at->address,
-		.result = result,
-		.reason = reason == REASON_NONE ? NULL : proto_reason_name(reason),
-		.detail = detail,
+	    .time = req->now,
+	    .actor = "auth",
+	    .action = action,
+	    .identifiant = at->found ? at->a.identifiant : NULL,
+	    .login = at->found ? NULL : log_sanitize(at->login, login, loginlen),
+	    .service = at->service,
+	    .address = at->address,
+	    .result = result,
+	    .reason = reason == REASON_NONE ? NULL : proto_reason_name(reason),
+	    .detail = detail,
 	};
 }
 
 void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
-		   const char *action, const char *result, int reason, const char *detail)
+                   const char *action, const char *result, int reason, const char *detail)
 {
 	struct audit_event ev;
 	char login[80];
@@ -45,7 +44,7 @@ void attempt_audit(struct store_txn *txn, struct request *req, const struct atte
 }
 
 void attempt_audit_later(struct worker *w, struct request *req, const struct attempt *at,
-			 const char *action, const char *result, int reason, const char *detail)
+                         const char *action, const char *result, int reason, const char *detail)
 {
 	struct audit_event ev;
 	char login[80];
@@ -79,20 +78,19 @@ bool attempt_load(struct worker *w, struct request *req, struct attempt *at)
 
 /* Throttled attempts cost no hashing: audit, answer, done. */
 bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
-			      const char *action, const struct account *a)
+                       const char *action, const struct account *a)
 {
 	struct store_txn *txn;
 	struct proto_writer pw;
 	enum throttle_state ts;
 	unsigned wait;
 
-	ts = policy_throttle(&req->config->throttle, a->failures, a->last_failure, req->now,
-			     &wait);
+	ts = policy_throttle(&req->config->throttle, a->failures, a->last_failure, req->now, &wait);
 	if (ts == THROTTLE_OPEN)
 		return false;
 	if (store_begin(w->daemon->store, true, &txn) == STORE_OK) {
 		attempt_audit(txn, req, at, action, "refused", REASON_LOCKED,
-			      ts == THROTTLE_LOCKED ? "locked until unlocked" : "delayed");
+		              ts == THROTTLE_LOCKED ? "locked until unlocked" : "delayed");
 		store_commit(txn);
 	}
 	proto_begin(&pw, "FAIL", req->msg.id);
@@ -121,4 +119,3 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 	at->norm_ok = ident_login(at->login, at->norm, sizeof(at->norm), &at->is_email) == 0;
 	return true;
 }
-

@@ -18,7 +18,7 @@ struct attempt {
 	const char *login, *password, *code, *service, *address;
 	bool appended, want_token; /* appended=1, token=1 */
 	const struct service_policy *policy;
-	bool failed; /* the outcome, for the address penalty */
+	bool failed;                /* the outcome, for the address penalty */
 	char tag[CRED_TAG_LEN + 1]; /* HMAC of what was tried: a retried wrong secret counts once */
 	char norm[FIELD_LOGIN_MAX + 1];
 	bool norm_ok, is_email;
@@ -28,21 +28,22 @@ struct attempt {
 
 enum step { STEP_DONE, STEP_RETRY };
 
-/* Reads login, password, otp, service, address (and checks new= for PASSWD); false after answering. */
+/* Reads login, password, otp, service, address (and checks new= for PASSWD); false after answering.
+ */
 bool attempt_fields(struct request *req, struct attempt *at, bool passwd);
 /* Reads the account the login names; false after answering TEMPFAIL. */
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at);
 /* true after answering locked (audited, no hashing done). */
 bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
-		       const char *action, const struct account *a);
+                       const char *action, const struct account *a);
 void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
-		   const char *action, const char *result, int reason, const char *detail);
+                   const char *action, const char *result, int reason, const char *detail);
 
 #endif
 
 /* The same, queued: for decisions that change no state (auditq.h). */
 void attempt_audit_later(struct worker *w, struct request *req, const struct attempt *at,
-			 const char *action, const char *result, int reason, const char *detail);
+                         const char *action, const char *result, int reason, const char *detail);
 
 /* PASSWD, in passwd.c. */
 void passwd_handle(struct worker *w, struct request *req);

@@ -21,6 +21,7 @@
 #include "password.h"
 #include "policy.h"
 #include "reason.h"
+#include "reset.h"
 #include "secret.h"
 #include "store.h"
 
@@ -274,5 +275,8 @@ const struct verb auth_verbs[] = {
 	{"PASSWD", passwd_handle, VERB_PENALIZED},
 	{"LOGOUT", auth_logout, 0},
 	{"ACCT", auth_acct, 0},
+	{"RESET_ASK", reset_ask_handle, VERB_PENALIZED},
+	{"RESET_CONFIRM", reset_confirm_handle, VERB_PENALIZED},
+	{"IDENT_ASK", ident_ask_handle, VERB_PENALIZED},
 	{NULL, NULL, 0},
 };

@@ -22,7 +22,7 @@
 #include "store.h"
 
 static void ok_line(struct request *req, const char *ident, const char *credential,
-		    const char *label)
+                    const char *label)
 {
 	struct proto_writer ok;
 
@@ -36,7 +36,7 @@ static void ok_line(struct request *req, const char *ident, const char *credenti
 
 /* A refusal that counts against the account (wrong app password), audited in its commit. */
 static void refuse_counted(struct worker *w, struct request *req, struct attempt *at,
-			   const char *detail)
+                           const char *detail)
 {
 	struct store_txn *txn;
 	struct account b;
@@ -164,11 +164,12 @@ void auth_token(struct worker *w, struct request *req, struct attempt *at)
 			return;
 		}
 		alive = r == STORE_OK &&
-			session_alive(&ss, &at->a, req->now, req->config->session_idle) &&
-			(at->policy->credentials & CRED_SESSION_TOKEN);
+		        session_alive(&ss, &at->a, req->now, req->config->session_idle) &&
+		        (at->policy->credentials & CRED_SESSION_TOKEN);
 	}
 	if (!alive) {
-		/* A stale token from a webmail page is no attack: it does not count against the account. */
+		/* A stale token from a webmail page is no attack: it does not count against the
+		 * account. */
 		at->failed = true;
 		attempt_audit_later(w, req, at, "auth", "refused", REASON_INVALID, "session token");
 		reply_fail(req, REASON_INVALID, NULL);
@@ -244,13 +245,13 @@ void auth_acct(struct worker *w, struct request *req)
 		reason = REASON_INVALID;
 	else if (at.a.state != ACCOUNT_ACTIVE)
 		reason = REASON_DISABLED;
-	else if (policy_throttle(&req->config->throttle, at.a.failures, at.a.last_failure,
-				 req->now, &wait) == THROTTLE_LOCKED)
+	else if (policy_throttle(&req->config->throttle, at.a.failures, at.a.last_failure, req->now,
+	                         &wait) == THROTTLE_LOCKED)
 		reason = REASON_LOCKED;
 	else if (at.a.password_temporary)
 		reason = REASON_PASSWORD_CHANGE_REQUIRED;
 	attempt_audit_later(w, req, &at, "acct", reason == REASON_NONE ? "ok" : "refused", reason,
-			    NULL);
+	                    NULL);
 	if (reason == REASON_NONE)
 		reply_ok_ident(req, at.a.identifiant);
 	else

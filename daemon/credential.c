@@ -67,7 +67,7 @@ bool cred_is_token(const char *s)
 }
 
 void cred_tag(const struct crypto_keys *keys, const char *domain, const char *secret,
-	      char out[CRED_TAG_LEN + 1])
+              char out[CRED_TAG_LEN + 1])
 {
 	crypto_hmac_hex(keys, domain, secret, strlen(secret), out);
 }

@@ -21,7 +21,7 @@ int cred_new_token(char out[TOKEN_LEN + 1]);
 bool cred_is_token(const char *s);
 /* HMAC(pepper, domain, secret) as hex: what is stored and compared. */
 void cred_tag(const struct crypto_keys *keys, const char *domain, const char *secret,
-	      char out[CRED_TAG_LEN + 1]);
+              char out[CRED_TAG_LEN + 1]);
 /* Whether a comma-separated list names service (or service without its "verdon-" prefix). */
 bool cred_service_listed(const char *list, const char *service);
 

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRYPTO_KEY_LEN  32
+#define CRYPTO_KEY_LEN 32
 #define CRYPTO_HMAC_LEN 32
 #define CRYPTO_NONCE_LEN 12
-#define CRYPTO_TAG_LEN  16
+#define CRYPTO_TAG_LEN 16
 
 struct crypto_keys {
 	uint8_t seal[CRYPTO_KEY_LEN];
@@ -32,10 +32,10 @@ int crypto_random(void *buf, size_t len);
  * secret hashed for two purposes never gives the same value.
  */
 void crypto_hmac(const struct crypto_keys *keys, const char *domain, const void *data, size_t len,
-		 uint8_t out[CRYPTO_HMAC_LEN]);
+                 uint8_t out[CRYPTO_HMAC_LEN]);
 /* The same, as lowercase hex (65 bytes with the NUL). */
 void crypto_hmac_hex(const struct crypto_keys *keys, const char *domain, const void *data,
-		     size_t len, char out[2 * CRYPTO_HMAC_LEN + 1]);
+                     size_t len, char out[2 * CRYPTO_HMAC_LEN + 1]);
 
 /*
  * AES-256-GCM with aad as associated data (the identifiant, so a sealed
@@ -43,10 +43,10 @@ void crypto_hmac_hex(const struct crypto_keys *keys, const char *domain, const v
  * nonce || ciphertext || tag, NUL-terminated, in a malloc'd string.
  */
 int crypto_seal(const struct crypto_keys *keys, const char *aad, const uint8_t *plain,
-		size_t plain_len, char **sealed_r);
+                size_t plain_len, char **sealed_r);
 /* -1 on a bad encoding, wrong aad or tampering; plain is wiped on failure. */
-int crypto_open(const struct crypto_keys *keys, const char *aad, const char *sealed,
-		uint8_t *plain, size_t plain_cap, size_t *plain_len_r);
+int crypto_open(const struct crypto_keys *keys, const char *aad, const char *sealed, uint8_t *plain,
+                size_t plain_cap, size_t *plain_len_r);
 
 /* Standard base64 without line breaks; *_decode returns -1 on bad input. */
 char *crypto_b64_encode(const uint8_t *data, size_t len); /* malloc'd */

@@ -27,7 +27,7 @@ struct daemon {
 	pthread_rwlock_t config_lock;
 	struct store *store;
 	struct crypto_keys keys;
-	struct auditq *auditq; /* records of decisions that change nothing */
+	struct auditq *auditq;   /* records of decisions that change nothing */
 	struct penalty *penalty; /* per client address */
 	time_t started;
 	atomic_uint connections;
@@ -81,7 +81,7 @@ struct request {
 	const struct config *config; /* valid while the handler runs */
 	time_t now;
 	struct waiter *waiter; /* not NULL: handed back to this waiter, not to a connection */
-	uint64_t due_ms; /* held by the address penalty until then */
+	uint64_t due_ms;       /* held by the address penalty until then */
 	bool held;
 };
 
@@ -113,7 +113,8 @@ const char *request_actor(const struct request *req, char *buf, size_t len);
 
 #endif
 
-/* Internal verbs the loop submits itself: the audited refusal of a non-admin peer, the purge sweep. */
+/* Internal verbs the loop submits itself: the audited refusal of a non-admin peer, the purge sweep.
+ */
 extern const struct verb admin_forbidden_verb;
 extern const struct verb purge_verb;
 /* Health checks run by a worker every minute: stale readers, map usage. */

@@ -5,8 +5,7 @@
 #include "fields.h"
 #include "reason.h"
 
-const char *field_get(struct request *req, const char *key, size_t max, bool required,
-		      bool *bad)
+const char *field_get(struct request *req, const char *key, size_t max, bool required, bool *bad)
 {
 	const char *v = proto_get(&req->msg, key);
 	char detail[96];
@@ -19,7 +18,7 @@ const char *field_get(struct request *req, const char *key, size_t max, bool req
 		return NULL;
 	if (v == NULL || strlen(v) > max) {
 		snprintf(detail, sizeof(detail), v == NULL ? "%s is required" : "%s is too long",
-			 key);
+		         key);
 		reply_fail(req, REASON_BAD_REQUEST, detail);
 		*bad = true;
 		return NULL;

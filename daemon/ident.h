@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define IDENT_MAX 64    /* identifiant, NUL excluded */
+#define IDENT_MAX 64 /* identifiant, NUL excluded */
 #define EMAIL_MAX 254
 #define NAME_MAX_BYTES 128
 #define NUMEN_LEN 13
@@ -38,9 +38,9 @@ int ident_login(const char *login, char *out, size_t cap, bool *is_email_r);
 
 bool ident_valid(const char *identifiant); /* [a-z][a-z0-9]{0,63} */
 bool ident_email_valid(const char *email);
-bool ident_numen_valid(const char *numen); /* 13 ASCII letters or digits */
-bool ident_date_valid(const char *date);   /* a real YYYY-MM-DD date */
-bool ident_name_valid(const char *name);   /* UTF-8, 1..128 bytes, foldable */
+bool ident_numen_valid(const char *numen);   /* 13 ASCII letters or digits */
+bool ident_date_valid(const char *date);     /* a real YYYY-MM-DD date */
+bool ident_name_valid(const char *name);     /* UTF-8, 1..128 bytes, foldable */
 bool ident_mobile_valid(const char *mobile); /* +, digits, spaces; 6..20 */
 /* Canonical NUMEN: uppercase, for the keyed index. */
 int ident_numen_canonical(const char *numen, char out[NUMEN_LEN + 1]);

@@ -26,8 +26,10 @@ void log_set_debug(bool debug)
 static void log_emit(int prio, const char *fmt, va_list ap)
 {
 	static const char *const names[] = {
-		[LOG_ERR] = "error", [LOG_WARNING] = "warning", [LOG_INFO] = "info",
-		[LOG_DEBUG] = "debug",
+	    [LOG_ERR] = "error",
+	    [LOG_WARNING] = "warning",
+	    [LOG_INFO] = "info",
+	    [LOG_DEBUG] = "debug",
 	};
 	char msg[1024];
 

@@ -27,10 +27,10 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: verdond [-n] [-d] [-s] [-c CONFIG]\n"
-			"  -c CONFIG  configuration file (default " DEFAULT_CONFIG ")\n"
-			"  -n         check the configuration and exit\n"
-			"  -d         debug logging\n"
-			"  -s         log to syslog instead of standard error\n");
+	                "  -c CONFIG  configuration file (default " DEFAULT_CONFIG ")\n"
+	                "  -n         check the configuration and exit\n"
+	                "  -d         debug logging\n"
+	                "  -s         log to syslog instead of standard error\n");
 	exit(2);
 }
 
@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (store_open("lmdb", d.config->state_dir, (size_t)d.config->map_size_mb << 20, &d.store,
-		       err, sizeof(err)) != STORE_OK) {
+	               err, sizeof(err)) != STORE_OK) {
 		log_err("%s", err);
 		goto out;
 	}

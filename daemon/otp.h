@@ -11,13 +11,13 @@
 #include <stdint.h>
 #include <time.h>
 
-#define OTP_SECRET_LEN  20 /* 160 bits */
-#define OTP_SECRET_MAX  64
-#define OTP_CODE_MAX    8
-#define OTP_B32_MAX     (OTP_SECRET_MAX * 8 / 5 + 8)
-#define OTP_URI_MAX     1024
+#define OTP_SECRET_LEN 20 /* 160 bits */
+#define OTP_SECRET_MAX 64
+#define OTP_CODE_MAX 8
+#define OTP_B32_MAX (OTP_SECRET_MAX * 8 / 5 + 8)
+#define OTP_URI_MAX 1024
 #define OTP_RECOVERY_COUNT 10
-#define OTP_RECOVERY_LEN   11 /* "xxxxx-xxxxx" */
+#define OTP_RECOVERY_LEN 11 /* "xxxxx-xxxxx" */
 
 enum otp_algo {
 	OTP_SHA1 = 0,
@@ -29,8 +29,8 @@ struct otp_token {
 	uint8_t secret[OTP_SECRET_MAX];
 	size_t secret_len;
 	enum otp_algo algo;
-	unsigned digits; /* 6 or 8 */
-	unsigned period; /* seconds, 30 */
+	unsigned digits;   /* 6 or 8 */
+	unsigned period;   /* seconds, 30 */
 	int64_t last_step; /* last accepted step; -1 when none */
 	int drift;         /* steps the token's clock is off, from the last success */
 };
@@ -40,10 +40,10 @@ int otp_algo_parse(const char *name, enum otp_algo *algo_r);
 
 /* HOTP value for a counter; out gets digits characters. */
 int otp_hotp(const uint8_t *secret, size_t len, enum otp_algo algo, unsigned digits,
-	     uint64_t counter, char out[OTP_CODE_MAX + 1]);
+             uint64_t counter, char out[OTP_CODE_MAX + 1]);
 /* TOTP value at time t. */
 int otp_totp(const uint8_t *secret, size_t len, enum otp_algo algo, unsigned digits,
-	     unsigned period, time_t t, char out[OTP_CODE_MAX + 1]);
+             unsigned period, time_t t, char out[OTP_CODE_MAX + 1]);
 
 enum otp_result {
 	OTP_ACCEPT,
@@ -57,7 +57,7 @@ enum otp_result {
  * before answering). Every candidate is compared, in constant time.
  */
 enum otp_result otp_verify(const struct otp_token *token, const char *code, time_t now,
-			   unsigned window, int64_t *step_r, int *drift_r);
+                           unsigned window, int64_t *step_r, int *drift_r);
 
 /* A fresh 160-bit secret from OpenSSL's RNG. */
 int otp_new_secret(uint8_t secret[OTP_SECRET_LEN]);
@@ -71,7 +71,7 @@ int otp_base32_decode(const char *text, uint8_t *out, size_t cap, size_t *len_r)
  * with issuer and account percent-encoded (UTF-8 kept as %XX).
  */
 int otp_uri(const char *issuer, const char *account, const struct otp_token *token, char *out,
-	    size_t cap);
+            size_t cap);
 
 /* Recovery codes "xxxxx-xxxxx" from an unambiguous alphabet (50 bits each). */
 int otp_recovery_generate(char codes[OTP_RECOVERY_COUNT][OTP_RECOVERY_LEN + 1]);

@@ -8,7 +8,7 @@
 #define OTP_DRIFT_MAX 4 /* steps */
 
 static bool recovery_match(const struct crypto_keys *keys, const struct account *a,
-			   const char *code, int *index_r)
+                           const char *code, int *index_r)
 {
 	char canon[OTP_RECOVERY_LEN + 1], hex[2 * CRYPTO_HMAC_LEN + 1];
 	bool found = false;
@@ -27,8 +27,8 @@ static bool recovery_match(const struct crypto_keys *keys, const struct account 
 }
 
 struct code_result otpcheck(const struct crypto_keys *keys, const struct account *a,
-			    const struct account_otp *tok, const char *code, time_t now,
-			    unsigned window, bool allow_recovery)
+                            const struct account_otp *tok, const char *code, time_t now,
+                            unsigned window, bool allow_recovery)
 {
 	struct code_result r = {.code = POLICY_CODE_REJECT, .recovery = -1};
 	struct otp_token token = {0};
@@ -38,7 +38,7 @@ struct code_result otpcheck(const struct crypto_keys *keys, const struct account
 		return r;
 	}
 	if (crypto_open(keys, a->identifiant, tok->sealed, token.secret, sizeof(token.secret),
-			&token.secret_len) < 0) {
+	                &token.secret_len) < 0) {
 		r.broken = true;
 		return r;
 	}
@@ -59,12 +59,13 @@ void otpcheck_consume(struct account *a, const struct code_result *r)
 {
 	if (r->code == POLICY_CODE_ACCEPT) {
 		a->otp.last_step = r->step;
-		/* A clock may be off by a minute or two; a token that ran further is not followed. */
-		a->otp.drift = r->drift > OTP_DRIFT_MAX ? OTP_DRIFT_MAX
-			       : r->drift < -OTP_DRIFT_MAX ? -OTP_DRIFT_MAX
-							  : r->drift;
+		/* A clock may be off by a minute or two; a token that ran further is not followed.
+		 */
+		a->otp.drift = r->drift > OTP_DRIFT_MAX    ? OTP_DRIFT_MAX
+		               : r->drift < -OTP_DRIFT_MAX ? -OTP_DRIFT_MAX
+		                                           : r->drift;
 	} else if (r->code == POLICY_CODE_RECOVERY && r->recovery >= 0 &&
-		   (unsigned)r->recovery < a->recovery_count) {
+	           (unsigned)r->recovery < a->recovery_count) {
 		unsigned last = a->recovery_count - 1;
 
 		memcpy(a->recovery[r->recovery], a->recovery[last], sizeof(a->recovery[0]));

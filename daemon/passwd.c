@@ -45,19 +45,19 @@ static bool contains_numen(const struct crypto_keys *keys, const struct account 
 }
 
 static enum proto_reason check_new(struct worker *w, struct request *req, const struct account *a,
-				   const char *cur, const char *new, char *detail, size_t dlen)
+                                   const char *cur, const char *new, char *detail, size_t dlen)
 {
 	struct password_context ctx = {
-		.identifiant = a->identifiant,
-		.first = a->first,
-		.last = a->last,
-		.birth = a->birth,
-		.organisation = req->config->organisation,
+	    .identifiant = a->identifiant,
+	    .first = a->first,
+	    .last = a->last,
+	    .birth = a->birth,
+	    .organisation = req->config->organisation,
 	};
 	enum proto_reason reason;
 
-	reason = password_check_policy(&req->config->policy, &ctx, new, strlen(new), cur, detail,
-				       dlen);
+	reason =
+	    password_check_policy(&req->config->policy, &ctx, new, strlen(new), cur, detail, dlen);
 	if (reason == REASON_NONE && contains_numen(&w->daemon->keys, a, new)) {
 		snprintf(detail, dlen, "Le mot de passe ne doit pas contenir le NUMEN.");
 		reason = REASON_CONTEXT;
@@ -67,7 +67,7 @@ static enum proto_reason check_new(struct worker *w, struct request *req, const 
 
 /* Refusals before the new hash: a wrong password counts as a failure. */
 static void refuse(struct worker *w, struct request *req, struct attempt *at, int reason,
-		   bool count, const char *detail)
+                   bool count, const char *detail)
 {
 	struct store_txn *txn;
 	struct account b;
@@ -95,7 +95,7 @@ out:
 }
 
 static enum step passwd_commit(struct worker *w, struct request *req, struct attempt *at,
-			       bool need_code, const char *phc)
+                               bool need_code, const char *phc)
 {
 	struct code_result cr = {.code = POLICY_CODE_NONE};
 	struct store_txn *txn;
@@ -113,7 +113,7 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 	}
 	if (need_code) {
 		cr = otpcheck(&w->daemon->keys, &b, &b.otp, at->code, req->now,
-			      req->config->otp_window, true);
+		              req->config->otp_window, true);
 		if (cr.code != POLICY_CODE_ACCEPT && cr.code != POLICY_CODE_RECOVERY) {
 			store_abort(txn);
 			account_wipe(&b);
@@ -134,7 +134,7 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 		goto tempfail_txn;
 	}
 	attempt_audit(txn, req, at, "passwd", "ok", REASON_NONE,
-		      at->a.password_temporary ? "temporary password replaced" : NULL);
+	              at->a.password_temporary ? "temporary password replaced" : NULL);
 	r = store_commit(txn);
 	account_wipe(&b);
 	if (r != STORE_OK)
@@ -150,7 +150,7 @@ tempfail:
 
 /* One pass; STEP_RETRY when the account changed under us. */
 static enum step passwd_try(struct worker *w, struct request *req, struct attempt *at,
-			    const char *new)
+                            const char *new)
 {
 	char phc[PASSWORD_HASH_MAX], detail[256] = "";
 	enum password_match pm;
@@ -169,7 +169,7 @@ static enum step passwd_try(struct worker *w, struct request *req, struct attemp
 	if (attempt_throttled(w, req, at, "passwd", &at->a))
 		return STEP_DONE;
 	pm = password_verify(w->hasher, &w->daemon->keys, at->password, strlen(at->password),
-			     at->a.password_hash, &rehash);
+	                     at->a.password_hash, &rehash);
 	if (pm != PASSWORD_MATCH) {
 		if (pm == PASSWORD_ERROR)
 			reply_tempfail(req);
@@ -179,9 +179,8 @@ static enum step passwd_try(struct worker *w, struct request *req, struct attemp
 	}
 	if (at->a.state != ACCOUNT_ACTIVE ||
 	    (at->a.password_temporary && req->now >= at->a.temporary_expires)) {
-		refuse(w, req, at,
-		       at->a.state != ACCOUNT_ACTIVE ? REASON_DISABLED : REASON_INVALID, false,
-		       NULL);
+		refuse(w, req, at, at->a.state != ACCOUNT_ACTIVE ? REASON_DISABLED : REASON_INVALID,
+		       false, NULL);
 		return STEP_DONE;
 	}
 	need_code = !at->a.password_temporary && at->a.otp_active;

@@ -34,7 +34,7 @@ void password_hasher_free(struct password_hasher *h);
 
 /* Hashes with Argon2id; out gets the PHC string. -1 on error (bad UTF-8 included). */
 int password_hash(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
-		  size_t len, char out[PASSWORD_HASH_MAX]);
+                  size_t len, char out[PASSWORD_HASH_MAX]);
 
 enum password_match {
 	PASSWORD_MATCH,
@@ -49,14 +49,14 @@ enum password_match {
  * (or that nothing is) does not show in the time of an answer.
  */
 enum password_match password_verify(struct password_hasher *h, const struct crypto_keys *keys,
-				    const char *pw, size_t len, const char *stored, bool *rehash_r);
+                                    const char *pw, size_t len, const char *stored, bool *rehash_r);
 /* The cost of a verification with nothing to verify against (unknown users). */
 void password_dummy(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
-		    size_t len);
+                    size_t len);
 
 /* $hmac$ form of a generated secret. */
 void password_hmac_hash(const struct crypto_keys *keys, const char *secret, size_t len,
-			char out[PASSWORD_HASH_MAX]);
+                        char out[PASSWORD_HASH_MAX]);
 /* 16 characters of an unambiguous 32-letter alphabet (80 bits); -1 if the RNG fails. */
 int password_generate_temp(char out[PASSWORD_TEMP_LEN + 1]);
 
@@ -64,10 +64,10 @@ int password_generate_temp(char out[PASSWORD_TEMP_LEN + 1]);
 int password_normalize(const char *in, size_t len, char **out_r, size_t *out_len_r);
 
 struct password_policy {
-	unsigned min_chars;  /* code points after NFKC; default 12 */
-	unsigned max_bytes;  /* default 1024 */
-	bool classes;        /* require upper, lower, digit and special */
-	bool dictionary;     /* cracklib dictionary check through libpwquality */
+	unsigned min_chars;    /* code points after NFKC; default 12 */
+	unsigned max_bytes;    /* default 1024 */
+	bool classes;          /* require upper, lower, digit and special */
+	bool dictionary;       /* cracklib dictionary check through libpwquality */
 	const char *dict_path; /* NULL: cracklib's default */
 };
 
@@ -86,9 +86,9 @@ struct password_context {
  * or English sentence fit to show the person (never the password).
  */
 enum proto_reason password_check_policy(const struct password_policy *policy,
-					const struct password_context *ctx, const char *pw,
-					size_t len, const char *old_pw, char *detail,
-					size_t detail_len);
+                                        const struct password_context *ctx, const char *pw,
+                                        size_t len, const char *old_pw, char *detail,
+                                        size_t detail_len);
 /*
  * -1 with "path: why" in err when cracklib's dictionary (dict_path, NULL for
  * cracklib's default) cannot be read: for start-up and `verdond -n`, since at

@@ -96,7 +96,7 @@ static uint64_t delay_of(const struct entry *e, unsigned base_ms, unsigned max_m
 }
 
 uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
-		      unsigned max_ms)
+                      unsigned max_ms)
 {
 	struct entry *e;
 	uint64_t slot = now_ms, d;
@@ -139,7 +139,7 @@ void penalty_release(struct penalty *p, const char *addr)
 }
 
 void penalty_record(struct penalty *p, const char *addr, bool failed, const char *tag,
-		    uint64_t now_ms)
+                    uint64_t now_ms)
 {
 	struct entry *e;
 

@@ -24,12 +24,12 @@ void penalty_free(struct penalty *p);
  * UINT64_MAX when the address already has PENALTY_DEFER_MAX requests held.
  */
 uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
-		      unsigned max_ms);
+                      unsigned max_ms);
 /* A held request left the queue (run or dropped). */
 void penalty_release(struct penalty *p, const char *addr);
 /* The outcome of a decision for this address; tag identifies the secret tried. */
 void penalty_record(struct penalty *p, const char *addr, bool failed, const char *tag,
-		    uint64_t now_ms);
+                    uint64_t now_ms);
 /* The delay now in force for an address (ms), for STATUS and tests. */
 unsigned penalty_delay(struct penalty *p, const char *addr, unsigned base_ms, unsigned max_ms);
 uint64_t penalty_now_ms(void);

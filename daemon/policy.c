@@ -3,7 +3,7 @@
 #include "policy.h"
 
 enum throttle_state policy_throttle(const struct throttle_conf *conf, unsigned failures,
-				    int64_t last_failure, int64_t now, unsigned *wait_r)
+                                    int64_t last_failure, int64_t now, unsigned *wait_r)
 {
 	uint64_t delay;
 	unsigned doublings;
@@ -29,7 +29,7 @@ enum throttle_state policy_throttle(const struct throttle_conf *conf, unsigned f
 static struct policy_decision refuse(enum proto_reason reason, bool count)
 {
 	return (struct policy_decision){
-		.outcome = OUTCOME_FAIL, .reason = reason, .count_failure = count};
+	    .outcome = OUTCOME_FAIL, .reason = reason, .count_failure = count};
 }
 
 struct policy_decision policy_decide(const struct policy_input *in)
@@ -40,7 +40,7 @@ struct policy_decision policy_decide(const struct policy_input *in)
 		return refuse(REASON_INVALID, false);
 	if (in->password == POLICY_PW_ERROR)
 		return (struct policy_decision){.outcome = OUTCOME_TEMPFAIL,
-						.reason = REASON_TEMPFAIL};
+		                                .reason = REASON_TEMPFAIL};
 	if (in->password == POLICY_PW_MISMATCH)
 		return refuse(REASON_INVALID, true);
 	/* Past this point the password was right: the reason may be told. */

@@ -22,7 +22,7 @@ enum throttle_state {
 
 /* Consecutive failures so far → may this attempt be heard at all? */
 enum throttle_state policy_throttle(const struct throttle_conf *conf, unsigned failures,
-				    int64_t last_failure, int64_t now, unsigned *wait_r);
+                                    int64_t last_failure, int64_t now, unsigned *wait_r);
 
 enum policy_password {
 	POLICY_PW_MATCH,
@@ -49,8 +49,8 @@ struct policy_input {
 struct policy_decision {
 	enum proto_outcome outcome;
 	enum proto_reason reason;
-	bool count_failure;  /* a failure for the throttle counter */
-	bool login_success;  /* reset failures, stamp last login, consume the code */
+	bool count_failure; /* a failure for the throttle counter */
+	bool login_success; /* reset failures, stamp last login, consume the code */
 };
 
 struct policy_decision policy_decide(const struct policy_input *in);

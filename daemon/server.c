@@ -107,7 +107,7 @@ static bool conn_flush(struct server *s, struct conn *c)
 	/* Stop watching input once no more requests are taken, or EOF would wake us forever. */
 	watch(s, c->fd,
 	      (c->read_closed || c->closing ? 0 : EPOLLIN | EPOLLRDHUP) |
-		      (c->wlen > 0 ? EPOLLOUT : 0),
+	          (c->wlen > 0 ? EPOLLOUT : 0),
 	      c->id, EPOLL_CTL_MOD);
 	return true;
 }
@@ -137,7 +137,7 @@ static void conn_queue(struct conn *c, const char *data, size_t len)
 }
 
 static void conn_answer(struct conn *c, const char *verb, const char *id, int reason,
-			const char *detail)
+                        const char *detail)
 {
 	struct proto_writer w;
 
@@ -216,8 +216,8 @@ static bool hold(struct server *s, struct request *req)
 
 	if (addr == NULL)
 		return false;
-	req->due_ms = penalty_slot(s->d->penalty, addr, now, cfg(s)->penalty_base_ms,
-				   cfg(s)->penalty_max_ms);
+	req->due_ms =
+	    penalty_slot(s->d->penalty, addr, now, cfg(s)->penalty_base_ms, cfg(s)->penalty_max_ms);
 	if (req->due_ms <= now || req->due_ms == UINT64_MAX)
 		return false;
 	req->held = true;
@@ -365,7 +365,7 @@ static void server_accept(struct server *s, enum socket_kind kind)
 	c->last_active = time(NULL);
 	if (kind == SOCKET_ADMIN)
 		c->admin_ok = peer_is_admin(cred.uid, cred.gid, cfg(s)->admin_gid,
-					    cfg(s)->admin_group != NULL);
+		                            cfg(s)->admin_group != NULL);
 	s->conns[fd] = c;
 	s->nconns++;
 	atomic_fetch_add(&s->d->connections, 1);
@@ -423,10 +423,10 @@ static void server_reload(struct server *s)
 	}
 	if (strcmp(fresh->state_dir, old->state_dir) != 0 ||
 	    strcmp(fresh->auth_socket, old->auth_socket) != 0 ||
-	    strcmp(fresh->admin_socket, old->admin_socket) != 0 ||
-	    fresh->workers != old->workers || fresh->argon2.m_kib != old->argon2.m_kib)
+	    strcmp(fresh->admin_socket, old->admin_socket) != 0 || fresh->workers != old->workers ||
+	    fresh->argon2.m_kib != old->argon2.m_kib)
 		log_warn("reload: state_dir, sockets, workers and argon2 memory change only at "
-			 "restart");
+		         "restart");
 	pthread_rwlock_wrlock(&s->d->config_lock);
 	s->d->config = fresh;
 	pthread_rwlock_unlock(&s->d->config_lock);
@@ -540,8 +540,8 @@ static int server_setup(struct server *s)
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
 	s->nconns_max = (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < 65536)
-				? (unsigned)rl.rlim_cur
-				: 65536;
+	                    ? (unsigned)rl.rlim_cur
+	                    : 65536;
 	if ((s->conns = calloc(s->nconns_max, sizeof(*s->conns))) == NULL)
 		return -1;
 	sigemptyset(&mask);
@@ -559,7 +559,7 @@ static int server_setup(struct server *s)
 	s->d->workers = nworkers;
 	if ((s->pool = pool_new(s->d, nworkers, c->queue_max, &c->argon2)) == NULL) {
 		log_err("cannot start %u workers with %u KiB of Argon2 memory each", nworkers,
-			c->argon2.m_kib);
+		        c->argon2.m_kib);
 		return -1;
 	}
 	s->d->pool = s->pool;
@@ -569,9 +569,8 @@ static int server_setup(struct server *s)
 	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0)
 		return -1;
 	s->listen_fd[SOCKET_AUTH] = listen_unix(c->auth_socket, c->auth_socket_mode, (gid_t)-1);
-	s->listen_fd[SOCKET_ADMIN] =
-		listen_unix(c->admin_socket, c->admin_socket_mode,
-			    c->admin_group != NULL ? c->admin_gid : (gid_t)-1);
+	s->listen_fd[SOCKET_ADMIN] = listen_unix(c->admin_socket, c->admin_socket_mode,
+	                                         c->admin_group != NULL ? c->admin_gid : (gid_t)-1);
 	if (s->listen_fd[0] < 0 || s->listen_fd[1] < 0)
 		return -1;
 	if (watch(s, s->listen_fd[SOCKET_AUTH], EPOLLIN, TAG_AUTH, EPOLL_CTL_ADD) < 0 ||
@@ -615,8 +614,8 @@ int server_run(struct daemon *d)
 		log_err("start-up failed");
 		goto out;
 	}
-	log_info("serving %s and %s with %u workers", cfg(&s)->auth_socket,
-		 cfg(&s)->admin_socket, d->workers);
+	log_info("serving %s and %s with %u workers", cfg(&s)->auth_socket, cfg(&s)->admin_socket,
+	         d->workers);
 	for (;;) {
 		int n = epoll_wait(s.ep, evs, 64, release_held(&s));
 

@@ -54,10 +54,10 @@ int session_get(struct store_txn *txn, const char *key, struct session *s_r)
 
 int session_put(struct store_txn *txn, const struct session *s)
 {
-	json_t *obj = json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "id", s->identifiant, "service",
-				s->service, "created", (json_int_t)s->created, "last_used",
-				(json_int_t)s->last_used, "expires", (json_int_t)s->expires, "gen",
-				(json_int_t)s->gen);
+	json_t *obj =
+	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "id", s->identifiant, "service", s->service,
+	              "created", (json_int_t)s->created, "last_used", (json_int_t)s->last_used,
+	              "expires", (json_int_t)s->expires, "gen", (json_int_t)s->gen);
 	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
 	int r = STORE_ERROR;
 

@@ -18,7 +18,7 @@
 struct store_txn;
 struct account;
 
-#define SESSION_ID_LEN 8    /* the first hex digits of the key: what admins see */
+#define SESSION_ID_LEN 8       /* the first hex digits of the key: what admins see */
 #define SESSION_TOUCH_EVERY 60 /* seconds: last use is kept coarse, so a login rarely writes */
 
 struct session {

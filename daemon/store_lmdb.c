@@ -24,7 +24,7 @@
 
 static const char *const lmdb_table_names[STORE_TABLE_COUNT] = {
     [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
-    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",      [STORE_SESSIONS] = "sessions",
+    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",   [STORE_SESSIONS] = "sessions",
 };
 
 struct store {

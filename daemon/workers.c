@@ -92,7 +92,7 @@ static void *worker_main(void *arg)
 }
 
 struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned queue_max,
-		      const struct argon2_params *params)
+                      const struct argon2_params *params)
 {
 	struct pool *p = calloc(1, sizeof(*p));
 

@@ -14,7 +14,7 @@ struct argon2_params;
 struct pool;
 
 struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned queue_max,
-		      const struct argon2_params *params);
+                      const struct argon2_params *params);
 /* Fails (false) when the queue is full or the pool is stopping: the caller answers TEMPFAIL. */
 bool pool_submit(struct pool *p, struct request *req);
 /* The eventfd to watch; readable when finished requests wait. */

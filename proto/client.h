@@ -17,7 +17,7 @@ struct proto_client;
  * No such file or directory").
  */
 int proto_client_connect(const char *path, int timeout_ms, struct proto_client **client_r,
-			 char *err, size_t errlen);
+                         char *err, size_t errlen);
 /* Sends one finished line (proto_end called). 0 or -1. */
 int proto_client_send(struct proto_client *client, const struct proto_writer *w);
 /*

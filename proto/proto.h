@@ -14,24 +14,24 @@
 #define PROTO_VERSION_MAJOR 1
 #define PROTO_VERSION_MINOR 0
 
-#define PROTO_LINE_MAX   16384 /* one line, escaped, LF included */
-#define PROTO_FIELDS_MAX 32    /* key=value pairs in one line */
-#define PROTO_VERB_MAX   24
-#define PROTO_ID_MAX     32
-#define PROTO_KEY_MAX    32
-#define PROTO_ESCAPE     '\001'
+#define PROTO_LINE_MAX 16384 /* one line, escaped, LF included */
+#define PROTO_FIELDS_MAX 32  /* key=value pairs in one line */
+#define PROTO_VERB_MAX 24
+#define PROTO_ID_MAX 32
+#define PROTO_KEY_MAX 32
+#define PROTO_ESCAPE '\001'
 
 enum proto_error {
 	PROTO_OK = 0,
-	PROTO_E_EMPTY = -1,      /* empty line */
-	PROTO_E_TOO_LONG = -2,   /* over PROTO_LINE_MAX */
-	PROTO_E_VERB = -3,       /* verb missing or not [A-Z_]{1,24} */
-	PROTO_E_ID = -4,         /* id missing or not [A-Za-z0-9._-]{1,32} */
-	PROTO_E_FIELD = -5,      /* a field without '=' or with a bad key */
-	PROTO_E_TOO_MANY = -6,   /* more than PROTO_FIELDS_MAX fields */
-	PROTO_E_ESCAPE = -7,     /* \001 followed by anything but 1 t n r */
-	PROTO_E_DUPLICATE = -8,  /* the same key twice */
-	PROTO_E_NUL = -9,        /* a NUL byte */
+	PROTO_E_EMPTY = -1,     /* empty line */
+	PROTO_E_TOO_LONG = -2,  /* over PROTO_LINE_MAX */
+	PROTO_E_VERB = -3,      /* verb missing or not [A-Z_]{1,24} */
+	PROTO_E_ID = -4,        /* id missing or not [A-Za-z0-9._-]{1,32} */
+	PROTO_E_FIELD = -5,     /* a field without '=' or with a bad key */
+	PROTO_E_TOO_MANY = -6,  /* more than PROTO_FIELDS_MAX fields */
+	PROTO_E_ESCAPE = -7,    /* \001 followed by anything but 1 t n r */
+	PROTO_E_DUPLICATE = -8, /* the same key twice */
+	PROTO_E_NUL = -9,       /* a NUL byte */
 };
 
 struct proto_field {
@@ -75,7 +75,7 @@ void proto_begin(struct proto_writer *w, const char *verb, const char *id);
 void proto_add(struct proto_writer *w, const char *key, const char *value);
 void proto_add_len(struct proto_writer *w, const char *key, const char *value, size_t len);
 void proto_addf(struct proto_writer *w, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Appends the LF; -1 when the line did not fit. */
 int proto_end(struct proto_writer *w);
 /* The writer may have held a secret. */

@@ -9,7 +9,8 @@
 int qr_write_terminal(const char *text, FILE *out);
 /* PNG in memory, scale pixels per module, 4-module quiet zone; free() the buffer. */
 int qr_png(const char *text, unsigned scale, unsigned char **png_r, size_t *len_r);
-/* Writes the PNG to path, created 0600 with O_EXCL|O_NOFOLLOW semantics replaced by O_TRUNC when overwrite. */
+/* Writes the PNG to path, created 0600 with O_EXCL|O_NOFOLLOW semantics replaced by O_TRUNC when
+ * overwrite. */
 int qr_write_png_file(const char *text, const char *path);
 /* SVG document in memory; free() the buffer. */
 int qr_svg(const char *text, char **svg_r, size_t *len_r);

@@ -19,6 +19,7 @@ libpam0g-dev
 libmicrohttpd-dev
 util-linux whois jq
 pamtester dovecot-imapd postfix swaks
+chromium fonts-dejavu-core
 "
 
 missing=""
@@ -27,6 +28,15 @@ for p in $PACKAGES; do
 		missing="$missing $p"
 	fi
 done
+# The browser tests' driver, playwright-core as tests/browser/package-lock.json pins it; it runs
+# Debian's chromium above, never a browser download of its own (none can work here).
+BROWSER_DIR="$(dirname "$0")/../tests/browser"
+if [ ! -f "$BROWSER_DIR/node_modules/.package-lock.json" ] ||
+	[ "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]; then
+	echo "deps: npm ci in tests/browser" >&2
+	(cd "$BROWSER_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
+fi
+
 [ -z "$missing" ] && exit 0
 
 if [ "$(id -u)" -ne 0 ]; then
