@@ -31,8 +31,8 @@ done
 # The browser tests' driver, playwright-core as tests/browser/package-lock.json pins it; it runs
 # Debian's chromium above, never a browser download of its own (none can work here).
 BROWSER_DIR="$(dirname "$0")/../tests/browser"
-if [ ! -f "$BROWSER_DIR/node_modules/.package-lock.json" ] ||
-	[ "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]; then
+if [ -f "$BROWSER_DIR/package-lock.json" ] && { [ ! -f "$BROWSER_DIR/node_modules/.package-lock.json" ] ||
+	[ "$BROWSER_DIR/package-lock.json" -nt "$BROWSER_DIR/node_modules/.package-lock.json" ]; }; then
 	echo "deps: npm ci in tests/browser" >&2
 	(cd "$BROWSER_DIR" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null)
 fi
