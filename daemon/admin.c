@@ -41,8 +41,9 @@ void admin_audit_now(struct worker *w, struct request *req, const char *action,
 		log_warn("audit of a refused %s not written", action);
 }
 
-void admin_edit(struct worker *w, struct request *req, const char *action, admin_edit_fn *edit,
-                void *ctx)
+/* Shared by admin_edit and admin_view: a view reads in a read transaction and writes nothing. */
+static void admin_run(struct worker *w, struct request *req, const char *action,
+                      admin_edit_fn *edit, void *ctx, bool view)
 {
 	char norm[FIELD_LOGIN_MAX + 1];
 	const char *login, *detail = NULL;
@@ -59,10 +60,15 @@ void admin_edit(struct worker *w, struct request *req, const char *action, admin
 		reply_fail(req, REASON_NOT_FOUND, NULL);
 		return;
 	}
-	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
+	if (store_begin(w->daemon->store, !view, &txn) != STORE_OK)
 		goto tempfail;
 	if ((r = account_get(txn, norm, is_email, &a)) < 0)
 		goto tempfail;
+	if (r == STORE_NOTFOUND && view) {
+		store_abort(txn);
+		reply_fail(req, REASON_NOT_FOUND, NULL);
+		return;
+	}
 	if (r == STORE_NOTFOUND) {
 		admin_audit(txn, req, action, NULL, "refused", REASON_NOT_FOUND, NULL);
 		store_commit(txn);
@@ -73,6 +79,16 @@ void admin_edit(struct worker *w, struct request *req, const char *action, admin
 	proto_begin(&ok, "OK", req->msg.id);
 	proto_add(&ok, "identifiant", a.identifiant);
 	reason = edit(req, &a, &ok, ctx, &detail);
+	if (view) {
+		store_abort(txn);
+		if (reason == REASON_NONE)
+			reply_line(req, &ok);
+		else
+			reply_fail(req, reason, detail);
+		proto_writer_wipe(&ok);
+		account_wipe(&a);
+		return;
+	}
 	if (reason != REASON_NONE) {
 		proto_writer_wipe(&ok);
 		admin_audit(txn, req, action, a.identifiant, "refused", reason, detail);
@@ -99,4 +115,15 @@ tempfail:
 		account_wipe(&a);
 	}
 	reply_tempfail(req);
+}
+
+void admin_edit(struct worker *w, struct request *req, const char *action, admin_edit_fn *edit,
+                void *ctx)
+{
+	admin_run(w, req, action, edit, ctx, false);
+}
+
+void admin_view(struct worker *w, struct request *req, admin_edit_fn *view, void *ctx)
+{
+	admin_run(w, req, NULL, view, ctx, true);
 }

@@ -23,6 +23,8 @@ typedef enum proto_reason admin_edit_fn(struct request *req, struct account *a,
 /* Reads login=, runs edit in one write transaction, audits as action, answers. */
 void admin_edit(struct worker *w, struct request *req, const char *action, admin_edit_fn *edit,
                 void *ctx);
+/* The same lookup for a read-only answer: a read transaction, nothing written or audited. */
+void admin_view(struct worker *w, struct request *req, admin_edit_fn *view, void *ctx);
 /* Audits an admin action inside txn. */
 int admin_audit(struct store_txn *txn, struct request *req, const char *action,
                 const char *identifiant, const char *result, int reason, const char *detail);

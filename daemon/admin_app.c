@@ -94,7 +94,7 @@ static enum proto_reason edit_app_list(struct request *req, struct account *a,
 
 void admin_app_list(struct worker *w, struct request *req)
 {
-	admin_edit(w, req, "app.list", edit_app_list, NULL);
+	admin_view(w, req, edit_app_list, NULL);
 }
 
 static enum proto_reason edit_app_revoke(struct request *req, struct account *a,
