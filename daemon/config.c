@@ -29,6 +29,7 @@ static const struct config_key config_keys[] = {
 	{"verdon", "issuer", KEY_STRING, OFF(issuer), 0, 0},
 	{"verdon", "organisation", KEY_STRING, OFF(organisation), 0, 0},
 	{"verdon", "admin_group", KEY_STRING, OFF(admin_group), 0, 0},
+	{"verdon", "auth_group", KEY_STRING, OFF(auth_group), 0, 0},
 	{"verdon", "auth_socket_mode", KEY_OCTAL, OFF(auth_socket_mode), 0, 0777},
 	{"verdon", "admin_socket_mode", KEY_OCTAL, OFF(admin_socket_mode), 0, 0777},
 	{"verdon", "store", KEY_STRING, OFF(store_backend), 0, 0},
@@ -106,7 +107,8 @@ struct parse_state {
 
 static void config_defaults(struct config *c)
 {
-	c->auth_socket_mode = 0666;
+	/* Root (Dovecot's auth worker) by default; a webmail's user joins auth_group. */
+	c->auth_socket_mode = 0660;
 	c->admin_socket_mode = 0660;
 	c->map_size_mb = 1024;
 	c->queue_max = 256;
@@ -376,6 +378,13 @@ static const char *config_check(struct config *c)
 	if (c->policy.dictionary &&
 	    password_dictionary_check(c->dictionary_path, msg, sizeof(msg)) < 0)
 		return msg;
+	if (c->auth_group != NULL) {
+		struct group *gr = getgrnam(c->auth_group);
+
+		if (gr == NULL)
+			return "[verdon] auth_group: no such group";
+		c->auth_gid = gr->gr_gid;
+	}
 	if (c->admin_group != NULL) {
 		struct group *gr = getgrnam(c->admin_group);
 

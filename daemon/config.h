@@ -51,6 +51,8 @@ struct config {
 	char *mail_domain;
 	char *issuer;
 	char *organisation;
+	char *auth_group;  /* group of the auth socket (e.g. the webmail's); NULL: unchanged */
+	gid_t auth_gid;
 	char *admin_group; /* NULL: root only */
 	gid_t admin_gid;
 	unsigned auth_socket_mode;

@@ -50,6 +50,7 @@ admin_socket = $T/admin.sock
 mail_domain = example.org
 issuer = Académie de Test
 admin_socket_mode = 0666
+auth_socket_mode = 0666
 workers = 2
 ${EXTRA_VERDON:-}
 
