@@ -45,7 +45,7 @@ all: deps
 
 # The project installs what it needs itself: nothing by hand.
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh
+$(DEPS_STAMP): scripts/deps.sh $(wildcard tests/browser/package-lock.json)
 	@./scripts/deps.sh
 	@mkdir -p build && touch $@
 

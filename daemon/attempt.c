@@ -20,7 +20,7 @@ static void fill_event(struct audit_event *ev, struct request *req, const struct
 {
 	*ev = (struct audit_event){
 	    .time = req->now,
-	    .actor = "auth",
+	    .actor = req->kind == SOCKET_HTTP ? "http" : "auth",
 	    .action = action,
 	    .identifiant = at->found ? at->a.identifiant : NULL,
 	    .login = at->found ? NULL : log_sanitize(at->login, login, loginlen),

@@ -51,9 +51,13 @@ void http_reply_json(struct http_ctx *hc, unsigned status, json_t *obj);
 void http_reply_error(struct http_ctx *hc, unsigned status, const char *error, const char *detail);
 /*
  * Sends a request line through bridge.c and parses the first answer line into
- * *msg_r (pointing into *buf_r: free it with secret_free). -1 after answering 503.
+ * *msg_r (pointing into *buf_r: free it with http_answer_free, which wipes it
+ * all; secret_free would stop at the first field). -1 after answering 503, or
+ * when the address penalty parked the request: return at once, the handler
+ * runs again from the start when its slot comes.
  */
 int http_call(struct http_ctx *hc, struct proto_writer *w, struct proto_msg *msg_r, char **buf_r);
+void http_answer_free(char *buf); /* NULL is a no-op */
 /* The HTTP status for a FAIL reason (docs/http-api.md "Conventions"). */
 unsigned http_status_for(const char *reason);
 

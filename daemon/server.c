@@ -14,6 +14,7 @@
 #include "config.h"
 #include "conn.h"
 #include "daemon.h"
+#include "http.h"
 #include "listen.h"
 #include "auditq.h"
 #include "log.h"
@@ -32,6 +33,7 @@ enum { TAG_AUTH = 1, TAG_ADMIN, TAG_SIGNAL, TAG_DONE, TAG_TIMER, TAG_CONN_MIN = 
 struct server {
 	struct daemon *d;
 	struct pool *pool;
+	struct http_server *http; /* NULL without [http] listen */
 	int ep, listen_fd[2], signal_fd, timer_fd;
 	struct conn **conns; /* indexed by fd */
 	unsigned nconns_max;
@@ -563,12 +565,16 @@ static int server_setup(struct server *s)
 		return -1;
 	}
 	s->d->pool = s->pool;
+	/* After the pool (its requests go there) and the signal mask (its threads inherit it). */
+	if (c->http_listen != NULL && (s->http = http_start(s->d)) == NULL)
+		return -1;
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
 	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0)
 		return -1;
-	s->listen_fd[SOCKET_AUTH] = listen_unix(c->auth_socket, c->auth_socket_mode, (gid_t)-1);
+	s->listen_fd[SOCKET_AUTH] = listen_unix(c->auth_socket, c->auth_socket_mode,
+	                                        c->auth_group != NULL ? c->auth_gid : (gid_t)-1);
 	s->listen_fd[SOCKET_ADMIN] = listen_unix(c->admin_socket, c->admin_socket_mode,
 	                                         c->admin_group != NULL ? c->admin_gid : (gid_t)-1);
 	if (s->listen_fd[0] < 0 || s->listen_fd[1] < 0)
@@ -587,6 +593,9 @@ static void server_teardown(struct server *s)
 	for (unsigned fd = 0; s->conns != NULL && fd < s->nconns_max; fd++)
 		if (s->conns[fd] != NULL)
 			conn_close(s, s->conns[fd]);
+	/* Before the pool: its threads may be waiting for a worker's answer. */
+	http_stop(s->http);
+	s->http = NULL;
 	/* Joins the workers: every request they hold finishes its commit first. */
 	s->d->pool = NULL;
 	pool_free(s->pool);

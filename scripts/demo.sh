@@ -22,8 +22,23 @@ issuer = Académie de Démo
 [throttle]
 ; short delays so that a demo does not lock you out for long
 base_delay = 5
+
+[http]
+listen = 127.0.0.1:8080
+
+[mail]
+; the demo keeps its mail in run/mail/ instead of sending it
+sendmail = $RUN/demo-sendmail.sh
 CONF
 fi
+cat >"$RUN/demo-sendmail.sh" <<'SH'
+#!/bin/sh
+# The demo's sendmail: each message lands in run/mail/ instead of being sent.
+dir=$(dirname "$0")/mail
+mkdir -p "$dir"
+cat >"$dir/$(date +%s).$$.eml"
+SH
+chmod 700 "$RUN/demo-sendmail.sh"
 build/verdond -n -c "$CONF" >/dev/null
 
 build/verdond -c "$CONF" &
@@ -42,7 +57,9 @@ cat <<MSG
   The demo account, created once (kept in run/demo-account.txt):
 $(sed 's/^/    /' "$RUN/demo-account.txt")
 
-  Try a first login from another terminal:
+  The self-service page: http://127.0.0.1:8080/ (mail it sends lands in run/mail/).
+
+  Or try a first login from another terminal:
     $CTL auth check cmartin --service webmail      # temporary password → password_change_required
     $CTL auth passwd cmartin                       # temporary password, then a new one (12+ characters)
     $CTL otp enroll cmartin                        # scan the QR with an authenticator app

@@ -107,7 +107,7 @@ static void test_minimal_defaults(void **state)
 	assert_null(c->admin_group);
 	assert_null(c->store_backend);
 	assert_null(c->dictionary_path);
-	assert_int_equal(c->auth_socket_mode, 0666);
+	assert_int_equal(c->auth_socket_mode, 0660);
 	assert_int_equal(c->admin_socket_mode, 0660);
 	assert_int_equal(c->map_size_mb, 1024);
 	assert_int_equal(c->workers, 0);
@@ -150,7 +150,7 @@ static void test_full(void **state)
 	                           "# another\n"
 	                           "\n" MINIMAL "organisation = Lycée Verdon\n"
 	                           "admin_group = root\n"
-	                           "auth_socket_mode = 0660\n"
+	                           "auth_socket_mode = 0640\n"
 	                           "admin_socket_mode = 600\n"
 	                           "store = lmdb\n"
 	                           "map_size_mb = 4096\n"
@@ -188,7 +188,7 @@ static void test_full(void **state)
 	assert_string_equal(c->organisation, "Lycée Verdon");
 	assert_string_equal(c->admin_group, "root");
 	assert_int_equal(c->admin_gid, 0);
-	assert_int_equal(c->auth_socket_mode, 0660);
+	assert_int_equal(c->auth_socket_mode, 0640);
 	assert_int_equal(c->admin_socket_mode, 0600);
 	assert_string_equal(c->store_backend, "lmdb");
 	assert_int_equal(c->map_size_mb, 4096);

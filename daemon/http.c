@@ -1,0 +1,462 @@
+/*
+ * The HTTP front end: libmicrohttpd with every limit set (its defaults are
+ * unsafe), our own body accumulation instead of MHD_PostProcessor, a routing
+ * table, and the checks every request passes before a handler sees it:
+ * method, CSRF header, content type, size, session.
+ */
+#include <arpa/inet.h>
+#include <malloc.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <microhttpd.h>
+
+#include "config.h"
+#include "daemon.h"
+#include "http_priv.h"
+#include "log.h"
+#include "proto.h"
+#include "secret.h"
+#include "web_assets.h"
+
+#define MEMORY_LIMIT (64u * 1024) /* per connection: headers over this get a 431 */
+
+/* jansson frees what it parsed (passwords) and what it printed (recovery codes): wiped first. */
+static void *json_alloc(size_t n)
+{
+	return malloc(n);
+}
+
+static void json_wipe_free(void *p)
+{
+	if (p != NULL)
+		explicit_bzero(p, malloc_usable_size(p));
+	free(p);
+}
+
+static bool path_match(const struct http_route *r, const char *path, const char **rest_r)
+{
+	size_t n = strlen(r->path);
+
+	if (n > 0 && r->path[n - 1] == '/') {
+		if (strncmp(path, r->path, n) != 0 || path[n] == '\0')
+			return false;
+		*rest_r = path + n;
+		return true;
+	}
+	*rest_r = "";
+	return strcmp(path, r->path) == 0;
+}
+
+static const struct http_route *route_find(struct http_ctx *hc)
+{
+	const struct http_route *tables[] = {http_api_routes, http_forgot_routes};
+	const char *rest, *allow = NULL;
+
+	for (size_t t = 0; t < 2; t++)
+		for (const struct http_route *r = tables[t]; r->path != NULL; r++) {
+			if (!path_match(r, hc->path, &rest))
+				continue;
+			if (strcmp(r->method, hc->method) == 0) {
+				hc->path_rest = rest;
+				return r;
+			}
+			allow = r->method;
+		}
+	hc->allow = allow;
+	return NULL;
+}
+
+static bool serve_asset(struct http_ctx *hc)
+{
+	const char *path = strcmp(hc->path, "/") == 0 ? "/index.html" : hc->path;
+
+	if (strcmp(hc->method, "GET") != 0 && strcmp(hc->method, "HEAD") != 0)
+		return false;
+	for (const struct web_asset *a = web_assets; a->path != NULL; a++)
+		if (strcmp(a->path, path) == 0) {
+			http_reply_raw(hc, 200, a->type, a->data, a->len, false);
+			return true;
+		}
+	return false;
+}
+
+static const char *header(struct http_ctx *hc, const char *name)
+{
+	return MHD_lookup_connection_value(hc->conn, MHD_HEADER_KIND, name);
+}
+
+static bool is_json_type(const char *type)
+{
+	size_t n = strlen("application/json");
+
+	return type != NULL && strncasecmp(type, "application/json", n) == 0 &&
+	       (type[n] == '\0' || type[n] == ';' || type[n] == ' ');
+}
+
+/* Loads the cookie's session; false after answering 401 or 403. */
+static bool session_load(struct http_ctx *hc)
+{
+	const char *id = MHD_lookup_connection_value(hc->conn, MHD_COOKIE_KIND, "verdon_session");
+
+	if (id != NULL && strlen(id) == HTTP_SESSION_ID_LEN)
+		memcpy(hc->sid, id, HTTP_SESSION_ID_LEN + 1);
+	if (!(hc->route->flags & (HTTP_SESSION | HTTP_FULL)))
+		return true;
+	if (hc->sid[0] == '\0' ||
+	    http_session_get(hc->hs->sessions, hc->sid, time(NULL), &hc->session) < 0) {
+		if (hc->sid[0] != '\0')
+			http_set_cookie(hc, NULL);
+		http_reply_error(hc, 401, "unauthenticated", NULL);
+		return false;
+	}
+	hc->has_session = true;
+	if ((hc->route->flags & HTTP_FULL) && hc->session.stage != HTTP_STAGE_FULL) {
+		http_reply_error(hc, 403, "wrong_state", "enrollment first");
+		return false;
+	}
+	return true;
+}
+
+static bool has_body(struct http_ctx *hc)
+{
+	const char *cl = header(hc, "Content-Length");
+
+	return header(hc, "Transfer-Encoding") != NULL ||
+	       (cl != NULL && strtoull(cl, NULL, 10) > 0);
+}
+
+/* What can be refused from the headers alone; false after answering. */
+static bool admit(struct http_ctx *hc)
+{
+	const char *cl = header(hc, "Content-Length");
+	const char *csrf = header(hc, "X-Verdon-Request");
+	unsigned long long len = cl != NULL ? strtoull(cl, NULL, 10) : 0;
+
+	if ((hc->route = route_find(hc)) == NULL) {
+		if (hc->allow != NULL)
+			http_reply_error(hc, 405, "method_not_allowed", NULL);
+		else if (strncmp(hc->path, "/api/", 5) == 0 || !serve_asset(hc))
+			http_reply_error(hc, 404, "not_found", NULL);
+		return false;
+	}
+	if ((strcmp(hc->method, "POST") == 0 || strcmp(hc->method, "DELETE") == 0) &&
+	    (csrf == NULL || strcmp(csrf, "1") != 0)) {
+		http_reply_error(hc, 403, "csrf", NULL);
+		return false;
+	}
+	if (has_body(hc) && !is_json_type(header(hc, "Content-Type"))) {
+		http_reply_error(hc, 415, "unsupported_media_type", NULL);
+		return false;
+	}
+	if (len > hc->hs->set.body_max) {
+		http_reply_error(hc, 413, "too_large", NULL);
+		return false;
+	}
+	return session_load(hc);
+}
+
+/* Accumulates a piece of the body; past the limit, marks the request too large. */
+static void take_body(struct http_ctx *hc, const char *data, size_t len)
+{
+	size_t max = hc->hs->set.body_max, cap;
+	char *grown;
+
+	if (len > max - hc->body_len)
+		goto too_large;
+	if (hc->body_len + len > hc->body_cap) {
+		for (cap = hc->body_cap == 0 ? 1024 : hc->body_cap; cap < hc->body_len + len;)
+			cap *= 2;
+		if (cap > max)
+			cap = max;
+		if ((grown = malloc(cap)) == NULL)
+			goto too_large; /* out of memory: refused the same way */
+		if (hc->body != NULL)
+			memcpy(grown, hc->body, hc->body_len);
+		secret_wipe(hc->body, hc->body_cap);
+		free(hc->body);
+		hc->body = grown;
+		hc->body_cap = cap;
+	}
+	memcpy(hc->body + hc->body_len, data, len);
+	hc->body_len += len;
+	return;
+too_large:
+	hc->too_large = true;
+	secret_wipe(hc->body, hc->body_cap);
+	hc->body_len = 0;
+}
+
+/*
+ * The session's person may have changed meanwhile through another front end:
+ * suspended, deleted, given a new or a temporary password.
+ */
+static bool session_current(struct http_ctx *hc)
+{
+	struct proto_writer w;
+	struct proto_msg msg;
+	char *buf = NULL;
+	const char *state, *changed, *temporary;
+	bool ok = false;
+
+	proto_begin(&w, "USER_SHOW", "h");
+	proto_add(&w, "login", hc->session.identifiant);
+	if (http_call(hc, &w, &msg, &buf) < 0)
+		return false;
+	state = proto_get(&msg, "state");
+	changed = proto_get(&msg, "password_changed");
+	temporary = proto_get(&msg, "password_temporary");
+	ok = strcmp(msg.verb, "OK") == 0 && state != NULL && strcmp(state, "active") == 0 &&
+	     changed != NULL && strtoll(changed, NULL, 10) <= (long long)hc->session.since &&
+	     temporary != NULL && strcmp(temporary, "0") == 0;
+	http_answer_free(buf);
+	if (!ok) {
+		http_session_end(hc->hs->sessions, hc->sid);
+		hc->has_session = false;
+		http_set_cookie(hc, NULL);
+		http_reply_error(hc, 401, "unauthenticated", NULL);
+	}
+	return ok;
+}
+
+static void dispatch(struct http_ctx *hc)
+{
+	json_error_t err;
+
+	http_watch_phase(hc->hs->watch, hc->watched, HTTP_PHASE_BUSY);
+	if (hc->json == NULL && hc->body_len > 0) {
+		hc->json = json_loadb(hc->body, hc->body_len, JSON_REJECT_DUPLICATES, &err);
+		secret_wipe(hc->body, hc->body_cap);
+		secret_wipe(&err, sizeof(err)); /* its text may quote the body */
+		hc->body_len = 0;
+		if (!json_is_object(hc->json)) {
+			http_reply_error(hc, 400, "bad_json", NULL);
+			return;
+		}
+	}
+	if (hc->has_session && !session_current(hc))
+		return;
+	hc->route->handler(hc);
+	if (hc->held)
+		hc->held = false; /* parked: the handler runs again when its slot comes */
+	else if (!hc->answered)
+		http_reply_error(hc, 500, "tempfail", NULL);
+}
+
+static struct http_ctx *ctx_new(struct http_server *hs, struct MHD_Connection *conn,
+                                const char *url, const char *method)
+{
+	struct http_ctx *hc = calloc(1, sizeof(*hc));
+	const union MHD_ConnectionInfo *ci;
+
+	if (hc == NULL)
+		return NULL;
+	hc->hs = hs;
+	hc->conn = conn;
+	hc->path = url;
+	hc->method = method;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	hc->watched = ci != NULL ? ci->socket_context : NULL;
+	http_resolve_address(hc);
+	return hc;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *data,
+                                  size_t *data_len, void **req_ctx)
+{
+	struct http_ctx *hc = *req_ctx;
+
+	(void)version;
+	if (hc == NULL) {
+		if ((hc = ctx_new(cls, conn, url, method)) == NULL)
+			return MHD_NO;
+		*req_ctx = hc;
+		/* With a body, refused now: it is never read and libmicrohttpd closes after the
+		 * answer. Without, answered in the last call, which keeps the connection alive. */
+		if (has_body(hc))
+			hc->admitted = admit(hc);
+		return MHD_YES;
+	}
+	if (*data_len > 0) {
+		/* Over the limit, the rest is read and dropped: the watch cuts a body
+		 * that does not end within [http] timeout. */
+		if (!hc->answered && !hc->too_large)
+			take_body(hc, data, *data_len);
+		*data_len = 0;
+		return MHD_YES;
+	}
+	if (hc->answered)
+		return MHD_YES;
+	if (hc->too_large) {
+		http_reply_error(hc, 413, "too_large", NULL);
+		return MHD_YES;
+	}
+	if (!hc->admitted && !(hc->admitted = admit(hc)))
+		return MHD_YES;
+	dispatch(hc);
+	return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
+                         enum MHD_RequestTerminationCode why)
+{
+	struct http_server *hs = cls;
+	struct http_ctx *hc = *req_ctx;
+
+	(void)conn, (void)why;
+	if (hc == NULL)
+		return;
+	http_watch_phase(hs->watch, hc->watched, HTTP_PHASE_WAIT);
+	secret_wipe(hc->body, hc->body_cap);
+	free(hc->body);
+	json_decref(hc->json);
+	secret_wipe(hc, sizeof(*hc));
+	free(hc);
+	*req_ctx = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **sock_ctx,
+                          enum MHD_ConnectionNotificationCode what)
+{
+	struct http_server *hs = cls;
+
+	if (what == MHD_CONNECTION_NOTIFY_STARTED)
+		http_watch_opened(hs->watch, conn, sock_ctx);
+	else
+		http_watch_closed(hs->watch, sock_ctx);
+}
+
+__attribute__((format(printf, 2, 0))) static void on_log(void *cls, const char *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	(void)cls;
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	log_warn("http: %s", line);
+}
+
+/* "127.0.0.1:8080" or "[::1]:8080", numeric only. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6_r)
+{
+	char host[HTTP_ADDRESS_MAX];
+	const char *colon = strrchr(listen, ':');
+	size_t n = colon != NULL ? (size_t)(colon - listen) : 0;
+	char *end;
+	unsigned long port = colon != NULL ? strtoul(colon + 1, &end, 10) : 0;
+
+	memset(ss, 0, sizeof(*ss));
+	if (colon == NULL || *end != '\0' || colon[1] == '\0' || port == 0 || port > 65535)
+		return -1;
+	*v6_r = listen[0] == '[';
+	if (*v6_r && (n < 2 || listen[n - 1] != ']'))
+		return -1;
+	if (*v6_r)
+		listen++, n -= 2;
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, listen, n);
+	host[n] = '\0';
+	if (*v6_r) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
+}
+
+static int settings_load(struct http_server *hs, const struct config *c)
+{
+	hs->set.body_max = c->http_body_max;
+	hs->set.timeout = c->http_timeout;
+	hs->set.secure_cookie = c->http_secure_cookie;
+	hs->set.penalty_base_ms = c->penalty_base_ms;
+	hs->set.penalty_max_ms = c->penalty_max_ms;
+	if (http_settings_proxies(&hs->set, c->http_trusted_proxies) < 0) {
+		log_err("http: trusted_proxies: addresses separated by commas, at most %d",
+		        HTTP_PROXIES_MAX);
+		return -1;
+	}
+	return 0;
+}
+
+static struct MHD_Daemon *mhd_start(struct http_server *hs, const struct config *c,
+                                    struct sockaddr_storage *ss, bool v6)
+{
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ERROR_LOG |
+	                 MHD_ALLOW_SUSPEND_RESUME | (v6 ? MHD_USE_DUAL_STACK : 0);
+	unsigned limit =
+	    c->http_max_connections < c->http_threads ? c->http_threads : c->http_max_connections;
+	uint16_t port = ntohs(v6 ? ((struct sockaddr_in6 *)ss)->sin6_port
+	                         : ((struct sockaddr_in *)ss)->sin_port);
+
+	return MHD_start_daemon(
+	    flags, port, NULL, NULL, on_request, hs, MHD_OPTION_EXTERNAL_LOGGER, on_log, hs,
+	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
+	    (unsigned)c->http_threads, MHD_OPTION_CONNECTION_LIMIT, limit,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->http_per_ip_connections,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->http_timeout,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
+	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_NOTIFY_COMPLETED,
+	    on_completed, hs, MHD_OPTION_NOTIFY_CONNECTION, on_connection, hs, MHD_OPTION_END);
+}
+
+struct http_server *http_start(struct daemon *d)
+{
+	const struct config *c = d->config; /* the loop's thread: it alone swaps the config */
+	struct http_server *hs = calloc(1, sizeof(*hs));
+	struct sockaddr_storage ss;
+	bool v6;
+
+	if (hs == NULL)
+		goto fail;
+	hs->d = d;
+	json_set_alloc_funcs(json_alloc, json_wipe_free);
+	if (parse_listen(c->http_listen, &ss, &v6) < 0) {
+		log_err("http: listen = %s: give ADDRESS:PORT, [ADDRESS]:PORT for IPv6",
+		        c->http_listen);
+		goto fail;
+	}
+	if (settings_load(hs, c) < 0 ||
+	    (hs->sessions = http_sessions_new(HTTP_SESSIONS_MAX, c->session_idle,
+	                                      c->session_lifetime)) == NULL ||
+	    (hs->watch = http_watch_new(c->http_timeout)) == NULL)
+		goto fail;
+	if ((hs->mhd = mhd_start(hs, c, &ss, v6)) == NULL) {
+		log_err("http: cannot listen on %s", c->http_listen);
+		goto fail;
+	}
+	log_info("http: serving the self-service page on %s with %u threads", c->http_listen,
+	         c->http_threads);
+	return hs;
+fail:
+	http_stop(hs);
+	return NULL;
+}
+
+void http_stop(struct http_server *hs)
+{
+	if (hs == NULL)
+		return;
+	/* Parked requests must be resumed before libmicrohttpd may stop. */
+	http_watch_stop(hs->watch);
+	if (hs->mhd != NULL)
+		MHD_stop_daemon(hs->mhd);
+	http_watch_free(hs->watch);
+	http_sessions_free(hs->sessions);
+	free(hs);
+}

@@ -1,0 +1,497 @@
+/*
+ * RESET_ASK, RESET_CONFIRM and IDENT_ASK (reset.h). The answers and the work
+ * are the same whether the account exists or not: a code is drawn and
+ * hashed for every ask, one write commits every ask and every refused
+ * confirmation, an unknown login costs one Argon2 run as a known one does,
+ * and mail leaves from a thread of its own after the answer, so that its
+ * time shows nowhere. Every outcome is audited; every ask counts against the
+ * client's address, as a failed login does.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "account.h"
+#include "attempt.h"
+#include "config.h"
+#include "credential.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "fields.h"
+#include "log.h"
+#include "mailer.h"
+#include "otpcheck.h"
+#include "password.h"
+#include "penalty.h"
+#include "policy.h"
+#include "reason.h"
+#include "reset.h"
+#include "secret.h"
+#include "store.h"
+
+#define SUBJECT_CODE "Votre code pour choisir un nouveau mot de passe"
+#define SUBJECT_HELPDESK "Votre demande de nouveau mot de passe"
+#define SUBJECT_DONE "Votre mot de passe a été changé"
+#define SUBJECT_IDENT "Votre identifiant"
+#define DATE_MAX 32
+
+/* Where a message goes, copied out of the record before it is wiped. */
+struct recipient {
+	char identifiant[IDENT_MAX + 1];
+	char email[EMAIL_MAX + 1];
+	char to[EMAIL_MAX + 1];
+};
+
+static void recipient_of(struct recipient *rc, const struct account *a)
+{
+	snprintf(rc->identifiant, sizeof(rc->identifiant), "%s", a->identifiant);
+	snprintf(rc->email, sizeof(rc->email), "%s", a->email);
+	snprintf(rc->to, sizeof(rc->to), "%s", a->rescue_email);
+}
+
+/* Hands text (owned, wiped here) to the mailer; the answer never waits for it. */
+static void send_mail(const struct request *req, const char *to, const char *subject, char *text)
+{
+	struct mail m = {
+	    .from = req->config->mail_from, .to = to, .subject = subject, .body = text};
+
+	if (text == NULL)
+		log_err("mail dropped: out of memory");
+	else
+		(void)mailer_send(req->config->mail_sendmail, &m, req->now);
+	secret_free(text);
+}
+
+static void reply_ok(struct request *req)
+{
+	struct proto_writer w;
+
+	proto_begin(&w, "OK", req->msg.id);
+	reply_line(req, &w);
+}
+
+static void login_norm(struct attempt *at)
+{
+	at->norm_ok = ident_login(at->login, at->norm, sizeof(at->norm), &at->is_email) == 0;
+}
+
+/* RESET_ASK --------------------------------------------------------------- */
+
+enum ask_mail { ASK_NONE, ASK_CODE, ASK_HELPDESK };
+
+/* What this ask leads to, and why (for the audit). */
+static enum ask_mail ask_kind(const struct request *req, const struct account *a, int *reason_r,
+                              const char **why_r)
+{
+	unsigned wait;
+
+	*reason_r = REASON_NONE;
+	if (a->state != ACCOUNT_ACTIVE) {
+		*reason_r = REASON_DISABLED;
+		*why_r = "account not active";
+	} else if (a->rescue_email[0] == '\0') {
+		*reason_r = REASON_INVALID;
+		*why_r = "no rescue address";
+	} else if (policy_throttle(&req->config->throttle, a->failures, a->last_failure, req->now,
+	                           &wait) != THROTTLE_OPEN) {
+		*reason_r = REASON_LOCKED;
+		*why_r = "throttled: no mail";
+	} else if (!a->otp_active) {
+		*why_r = "no active authenticator: helpdesk notice mailed";
+		return ASK_HELPDESK;
+	} else {
+		*why_r = "code mailed";
+		return ASK_CODE;
+	}
+	return ASK_NONE;
+}
+
+/* One write for every ask, known or not: the lookup, the new code, the audit line. */
+static int ask_commit(struct worker *w, struct request *req, struct attempt *at, const char *hex,
+                      struct recipient *rc, enum ask_mail *kind_r)
+{
+	struct store_txn *txn;
+	const char *why = "unknown login";
+	int r = STORE_NOTFOUND, reason = REASON_INVALID;
+
+	*kind_r = ASK_NONE;
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
+		return STORE_ERROR;
+	if (at->norm_ok && (r = account_get(txn, at->norm, at->is_email, &at->a)) < 0)
+		goto fail;
+	at->found = r == STORE_OK;
+	if (at->found) {
+		*kind_r = ask_kind(req, &at->a, &reason, &why);
+		recipient_of(rc, &at->a);
+	}
+	if (*kind_r == ASK_CODE) {
+		reset_code_set(&at->a, hex, req->now);
+		if (account_put(txn, &at->a) != STORE_OK)
+			goto fail;
+	}
+	attempt_audit(txn, req, at, "reset.ask", *kind_r != ASK_NONE ? "ok" : "refused", reason,
+	              why);
+	return store_commit(txn);
+fail:
+	store_abort(txn);
+	return STORE_ERROR;
+}
+
+void reset_ask_handle(struct worker *w, struct request *req)
+{
+	char code[RESET_CODE_LEN + 1] = "", hex[2 * CRYPTO_HMAC_LEN + 1];
+	struct recipient rc = {0};
+	struct attempt at = {0};
+	enum ask_mail kind;
+	bool bad = false;
+
+	at.login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
+	at.address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	if (bad)
+		return;
+	login_norm(&at);
+	/* Drawn and hashed for every ask, whether or not it will be kept. */
+	if (reset_code_new(code) < 0) {
+		reply_tempfail(req);
+		goto out;
+	}
+	crypto_hmac_hex(&w->daemon->keys, "reset", code, RESET_CODE_LEN, hex);
+	if (ask_commit(w, req, &at, hex, &rc, &kind) != STORE_OK) {
+		reply_tempfail(req);
+		goto out;
+	}
+	reply_ok(req);
+	if (kind == ASK_CODE)
+		send_mail(req, rc.to, SUBJECT_CODE,
+		          reset_body_code(rc.identifiant, code, req->config->organisation));
+	else if (kind == ASK_HELPDESK)
+		send_mail(req, rc.to, SUBJECT_HELPDESK,
+		          reset_body_helpdesk(rc.identifiant, req->config->organisation));
+	/* Every ask counts: asking is how a mailbox gets flooded. */
+	penalty_record(w->daemon->penalty, at.address, true, NULL, penalty_now_ms());
+out:
+	secret_wipe(code, sizeof(code));
+	secret_wipe(hex, sizeof(hex));
+	account_wipe(&at.a);
+}
+
+/* RESET_CONFIRM ----------------------------------------------------------- */
+
+struct confirm {
+	struct attempt at;
+	const char *code, *second, *new;
+	bool succeeded;
+};
+
+static bool confirm_fields(struct worker *w, struct request *req, struct confirm *c)
+{
+	const char *otp, *recovery;
+	char both[2 * FIELD_CODE_MAX + 2];
+	bool bad = false;
+
+	c->at.login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
+	c->code = field_get(req, "code", FIELD_CODE_MAX, true, &bad);
+	otp = field_get(req, "otp", FIELD_CODE_MAX, false, &bad);
+	recovery = field_get(req, "recovery", FIELD_CODE_MAX, false, &bad);
+	c->new = field_get(req, "new", FIELD_SECRET_MAX, true, &bad);
+	c->at.address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	if (bad)
+		return false;
+	if (otp == NULL && recovery == NULL) {
+		reply_fail(req, REASON_BAD_REQUEST, "otp or recovery is required");
+		return false;
+	}
+	c->second = otp != NULL ? otp : recovery;
+	login_norm(&c->at);
+	/* What identifies this try for the address penalty: the same one again counts once. */
+	snprintf(both, sizeof(both), "%s\n%s", c->code, c->second);
+	cred_tag(&w->daemon->keys, "attempt", both, c->at.tag);
+	secret_wipe(both, sizeof(both));
+	return true;
+}
+
+/* The code, then the second factor, on a record: NULL when both hold, else why not. */
+static const char *confirm_check(struct worker *w, const struct request *req,
+                                 const struct account *a, const struct confirm *c,
+                                 struct code_result *cr)
+{
+	enum reset_check rc = reset_code_check(&w->daemon->keys, a, c->code, req->now);
+
+	*cr = (struct code_result){.code = POLICY_CODE_NONE, .recovery = -1};
+	if (rc == RESET_CODE_NONE)
+		return "no code outstanding";
+	if (rc == RESET_CODE_EXPIRED)
+		return "expired code";
+	if (rc != RESET_CODE_OK)
+		return "wrong code";
+	if (a->state != ACCOUNT_ACTIVE)
+		return "account not active";
+	/* Losing both the password and the phone is a helpdesk case. */
+	if (!a->otp_active)
+		return "no active authenticator: helpdesk case";
+	*cr = otpcheck(&w->daemon->keys, a, &a->otp, c->second, req->now, req->config->otp_window,
+	               true);
+	if (cr->code != POLICY_CODE_ACCEPT && cr->code != POLICY_CODE_RECOVERY)
+		return "wrong second factor";
+	return NULL;
+}
+
+/* A refusal spends one of the code's tries and counts as a failed login; unknown logins commit too.
+ */
+static void confirm_refuse(struct worker *w, struct request *req, struct confirm *c,
+                           const char *why)
+{
+	struct attempt *at = &c->at;
+	struct store_txn *txn;
+	struct account b;
+	int r = STORE_ERROR;
+
+	at->failed = true;
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
+		goto out;
+	if (at->found && account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
+		reset_code_miss(&b, req->now);
+		b.failures++;
+		b.last_failure = req->now;
+		r = account_put(txn, &b);
+		account_wipe(&b);
+		if (r != STORE_OK) {
+			store_abort(txn);
+			goto out;
+		}
+	}
+	attempt_audit(txn, req, at, "reset.confirm", "refused", REASON_INVALID, why);
+	r = store_commit(txn);
+out:
+	if (r != STORE_OK)
+		reply_tempfail(req);
+	else
+		reply_fail(req, REASON_INVALID, NULL);
+}
+
+static void confirm_broken(struct request *req, const struct account *a)
+{
+	log_err("%s: the OTP secret does not open", a->identifiant);
+	reply_tempfail(req);
+}
+
+static void apply_reset(struct account *b, const struct code_result *cr, const char *phc,
+                        int64_t now)
+{
+	otpcheck_consume(b, cr);
+	memcpy(b->password_hash, phc, PASSWORD_HASH_MAX);
+	b->password_temporary = false;
+	b->temporary_expires = 0;
+	b->password_changed = now;
+	b->failures = 0;
+	b->last_bad[0] = '\0';
+	reset_code_clear(b);
+	b->session_gen++; /* every session dies with the old password */
+}
+
+/* The checks again on a fresh read (a code or a step may have been spent meanwhile), then one
+ * commit. */
+static void confirm_commit(struct worker *w, struct request *req, struct confirm *c,
+                           const char *phc)
+{
+	struct attempt *at = &c->at;
+	struct code_result cr;
+	struct recipient rc;
+	struct store_txn *txn;
+	const char *why;
+	struct account b;
+	int r;
+
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
+		goto tempfail;
+	if (account_get(txn, at->a.identifiant, false, &b) != STORE_OK) {
+		store_abort(txn);
+		goto tempfail;
+	}
+	if ((why = confirm_check(w, req, &b, c, &cr)) != NULL || cr.broken) {
+		store_abort(txn);
+		if (cr.broken)
+			confirm_broken(req, &b);
+		else
+			confirm_refuse(w, req, c, why);
+		account_wipe(&b);
+		return;
+	}
+	apply_reset(&b, &cr, phc, req->now);
+	recipient_of(&rc, &b);
+	if (account_put(txn, &b) != STORE_OK) {
+		store_abort(txn);
+		account_wipe(&b);
+		goto tempfail;
+	}
+	attempt_audit(txn, req, at, "reset.confirm", "ok", REASON_NONE,
+	              cr.code == POLICY_CODE_RECOVERY ? "recovery code used" : NULL);
+	r = store_commit(txn);
+	account_wipe(&b);
+	if (r != STORE_OK)
+		goto tempfail;
+	c->succeeded = true;
+	reply_ok_ident(req, rc.identifiant);
+	send_mail(req, rc.to, SUBJECT_DONE,
+	          reset_body_done(rc.identifiant, req->config->organisation));
+	return;
+tempfail:
+	reply_tempfail(req);
+}
+
+/* The policy as PASSWD applies it, with the account's own words to avoid. */
+static enum proto_reason confirm_policy(const struct request *req, const struct account *a,
+                                        const char *new, char *detail, size_t dlen)
+{
+	struct password_context ctx = {
+	    .identifiant = a->identifiant,
+	    .first = a->first,
+	    .last = a->last,
+	    .birth = a->birth,
+	    .organisation = req->config->organisation,
+	};
+
+	return password_check_policy(&req->config->policy, &ctx, new, strlen(new), NULL, detail,
+	                             dlen);
+}
+
+/* A refusal the person can act on: code and second factor were right, the password is not. */
+static void confirm_weak(struct worker *w, struct request *req, struct confirm *c, int reason,
+                         const char *detail)
+{
+	attempt_audit_later(w, req, &c->at, "reset.confirm", "refused", reason, NULL);
+	reply_fail(req, reason, detail);
+}
+
+static void confirm_run(struct worker *w, struct request *req, struct confirm *c)
+{
+	char phc[PASSWORD_HASH_MAX], detail[256] = "";
+	struct attempt *at = &c->at;
+	struct code_result cr = {.code = POLICY_CODE_NONE};
+	enum proto_reason reason;
+	const char *why;
+
+	if (!attempt_load(w, req, at))
+		return;
+	if (at->found && attempt_throttled(w, req, at, "reset.confirm", &at->a))
+		return;
+	why = at->found ? confirm_check(w, req, &at->a, c, &cr) : "unknown login";
+	if (at->found && cr.broken) {
+		confirm_broken(req, &at->a);
+		return;
+	}
+	atomic_fetch_add(&w->daemon->hashes, 1);
+	if (why != NULL) {
+		/* What a right code would cost: an unknown login does not answer sooner. */
+		password_dummy(w->hasher, &w->daemon->keys, c->new, strlen(c->new));
+		confirm_refuse(w, req, c, why);
+		return;
+	}
+	reason = confirm_policy(req, &at->a, c->new, detail, sizeof(detail));
+	if (reason == REASON_TEMPFAIL) {
+		reply_tempfail(req);
+	} else if (reason != REASON_NONE) {
+		confirm_weak(w, req, c, reason, detail);
+	} else if (password_hash(w->hasher, &w->daemon->keys, c->new, strlen(c->new), phc) < 0) {
+		reply_tempfail(req);
+	} else {
+		confirm_commit(w, req, c, phc);
+	}
+	secret_wipe(phc, sizeof(phc));
+}
+
+void reset_confirm_handle(struct worker *w, struct request *req)
+{
+	struct confirm c = {0};
+
+	if (!confirm_fields(w, req, &c))
+		return;
+	confirm_run(w, req, &c);
+	/* A success forgives the address, a refusal counts; a throttled try is neither. */
+	if (c.at.failed || c.succeeded)
+		penalty_record(w->daemon->penalty, c.at.address, c.at.failed, c.at.tag,
+		               penalty_now_ms());
+	account_wipe(&c.at.a);
+}
+
+/* IDENT_ASK --------------------------------------------------------------- */
+
+struct ident_ask {
+	const char *numen, *birth, *last;
+	struct attempt at; /* for the audit: no login, the account when the NUMEN names one */
+};
+
+/* The NUMEN's account, or a lookup of the same cost that finds nothing. */
+static int ident_lookup(struct worker *w, const char *numen, struct attempt *at)
+{
+	char canon[NUMEN_LEN + 1], hex[2 * CRYPTO_HMAC_LEN + 1], ident[IDENT_MAX + 1] = "-";
+	struct store_txn *txn;
+	bool valid;
+	int r;
+
+	valid = ident_numen_canonical(numen, canon) == 0;
+	if (!valid)
+		snprintf(canon, sizeof(canon), "0000000000000");
+	crypto_hmac_hex(&w->daemon->keys, "numen", canon, NUMEN_LEN, hex);
+	secret_wipe(canon, sizeof(canon));
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
+		return STORE_ERROR;
+	r = account_by_numen(txn, hex, ident);
+	if (r == STORE_OK || r == STORE_NOTFOUND)
+		r = account_get(txn, valid && r == STORE_OK ? ident : "-", false, &at->a);
+	store_abort(txn);
+	at->found = r == STORE_OK;
+	return r < 0 ? STORE_ERROR : STORE_OK;
+}
+
+/* Birth date and folded surname, both compared whatever the first gave. */
+static bool ident_matches(const struct ident_ask *ia)
+{
+	char typed[NAME_MAX_BYTES + 1], stored[NAME_MAX_BYTES + 1];
+	const struct account *a = &ia->at.a;
+	bool birth, last;
+
+	birth = secret_equal_str(ia->birth, a->birth, DATE_MAX);
+	last = ident_fold(ia->last, false, typed, sizeof(typed)) == 0 &&
+	       ident_fold(ia->at.found ? a->last : ia->last, false, stored, sizeof(stored)) == 0 &&
+	       secret_equal_str(typed, stored, sizeof(typed));
+	return ia->at.found && birth && last && a->state == ACCOUNT_ACTIVE &&
+	       a->rescue_email[0] != '\0';
+}
+
+void ident_ask_handle(struct worker *w, struct request *req)
+{
+	struct ident_ask ia = {0};
+	struct recipient rc;
+	bool bad = false, match;
+
+	ia.numen = field_get(req, "numen", FIELD_CODE_MAX, true, &bad);
+	ia.birth = field_get(req, "birth", DATE_MAX, true, &bad);
+	ia.last = field_get(req, "last", NAME_MAX_BYTES, true, &bad);
+	ia.at.address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	if (bad)
+		return;
+	if (ident_lookup(w, ia.numen, &ia.at) != STORE_OK) {
+		reply_tempfail(req);
+		goto out;
+	}
+	match = ident_matches(&ia);
+	recipient_of(&rc, &ia.at.a);
+	/* Nothing changes: queued, the same for every answer. */
+	attempt_audit_later(w, req, &ia.at, "ident.ask", match ? "ok" : "refused",
+	                    match ? REASON_NONE : REASON_INVALID,
+	                    match ? "identifiant mailed" : "no match");
+	reply_ok(req);
+	if (match)
+		send_mail(req, rc.to, SUBJECT_IDENT,
+		          reset_body_ident(rc.identifiant, rc.email, req->config->organisation));
+	penalty_record(w->daemon->penalty, ia.at.address, true, NULL, penalty_now_ms());
+out:
+	account_wipe(&ia.at.a);
+}
+
+const struct verb reset_verbs[] = {
+    {"RESET_ASK", reset_ask_handle, VERB_PENALIZED},
+    {"RESET_CONFIRM", reset_confirm_handle, VERB_PENALIZED},
+    {"IDENT_ASK", ident_ask_handle, VERB_PENALIZED},
+    {NULL, NULL, 0},
+};

@@ -1,0 +1,197 @@
+#!/usr/bin/env bash
+# Does the HTTP API's answer to a forgotten password or identifiant take longer when the account
+# exists (issue 4: "no measurable difference in time")? Starts its own verdond (HTTP on a free
+# loopback port, [penalty] base_ms = 0 so the per-address penalty does not dominate, a sendmail
+# script of ours writing each mail to a file), creates one account, then alternates known and
+# unknown asks, with GET /api/health in each round as the reference. Prints per group the count,
+# median, p90 and mean, the difference of the medians, and whether status and body were
+# byte-identical. Prints figures; asserts nothing about time. The daemon is stopped by its PID.
+# Knobs: FORGOT_N (requests a group, default 200), FORGOT_SECONDS (each phase's limit, default 30,
+# so 60 s in all), KEEP=1.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+VERDOND="$BUILD/verdond"
+VERDONCTL="$BUILD/verdonctl"
+FORGOT_N=${FORGOT_N:-200}
+FORGOT_SECONDS=${FORGOT_SECONDS:-30}
+DAEMON_PID=""
+
+for bin in "$VERDOND" "$VERDONCTL"; do
+	[ -x "$bin" ] || { echo "forgot_timing: $bin is missing: build it first" >&2; exit 2; }
+done
+command -v python3 >/dev/null || { echo "forgot_timing: python3 is needed" >&2; exit 2; }
+
+T=$(mktemp -d /tmp/verdon-forgot.XXXXXX)
+chmod 755 "$T"
+CONF="$T/verdon.conf"
+
+cleanup() {
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		for _ in $(seq 1 100); do
+			kill -0 "$DAEMON_PID" 2>/dev/null || break
+			sleep 0.1
+		done
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	if [ -n "${KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Run without a shell, split on spaces: each message is written whole, then renamed into place.
+mkdir -p "$T/mail"
+cat >"$T/fake-sendmail.sh" <<SH
+umask 077
+f="$T/mail/\$(date +%s%N).\$\$"
+cat >"\$f.tmp" && mv "\$f.tmp" "\$f"
+SH
+
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+cat >"$CONF" <<CONF
+[verdon]
+state_dir = $T/state
+auth_socket = $T/auth.sock
+admin_socket = $T/admin.sock
+mail_domain = example.org
+issuer = Académie de Test
+workers = 2
+
+[password]
+; the SPEC's floor: account creation is not what is measured
+argon2_memory_kib = 19456
+argon2_time = 2
+
+[throttle]
+base_delay = 0
+
+[penalty]
+; no per-address delay: it would dominate every figure
+base_ms = 0
+
+[mail]
+sendmail = /bin/sh $T/fake-sendmail.sh
+from = verdon@example.org
+
+[http]
+listen = 127.0.0.1:$PORT
+CONF
+
+"$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
+DAEMON_PID=$!
+for _ in $(seq 1 100); do
+	[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && break
+	kill -0 "$DAEMON_PID" 2>/dev/null || break
+	sleep 0.1
+done
+if ! [ -S "$T/admin.sock" ]; then
+	echo "forgot_timing: verdond did not start:" >&2
+	sed 's/^/# /' "$T/verdond.log" >&2
+	exit 1
+fi
+
+NUMEN=0000000001XYZ BIRTH=1980-01-01 LAST=Dupont
+IDENT=$("$VERDONCTL" -c "$CONF" --json user add --first Jeanne --last "$LAST" --birth "$BIRTH" \
+	--numen "$NUMEN" --rescue-email rescue@example.net |
+	python3 -c 'import json,sys; print(json.load(sys.stdin).get("identifiant",""))')
+[ -n "$IDENT" ] || { echo "forgot_timing: user add failed" >&2; exit 1; }
+
+echo "forgot_timing: verdond $VERDOND, HTTP 127.0.0.1:$PORT, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "  N=$FORGOT_N a group, at most $FORGOT_SECONDS s a phase; times from request to body read, in µs"
+
+PORT=$PORT IDENT=$IDENT NUMEN=$NUMEN BIRTH=$BIRTH LAST=$LAST N=$FORGOT_N LIMIT=$FORGOT_SECONDS \
+	MAILDIR="$T/mail" timeout $((2 * FORGOT_SECONDS + 60)) python3 - <<'PY'
+import http.client
+import json
+import os
+import statistics
+import time
+
+PORT = int(os.environ["PORT"])
+N = int(os.environ["N"])
+LIMIT = float(os.environ["LIMIT"])
+HDR = {"Content-Type": "application/json", "X-Verdon-Request": "1"}
+
+
+class Conn:
+    """One keep-alive connection, reopened if the daemon closes it (the reopening is not timed)."""
+
+    def __init__(self):
+        self.c = None
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        for attempt in (0, 1):
+            if self.c is None:
+                self.c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=30)
+                self.c.connect()
+            try:
+                t0 = time.perf_counter_ns()
+                self.c.request(method, path, body=data, headers=HDR if data else {})
+                r = self.c.getresponse()
+                raw = r.read()
+                t1 = time.perf_counter_ns()
+                if r.getheader("Connection", "").lower() == "close":
+                    self.c.close()
+                    self.c = None
+                return (t1 - t0) / 1000.0, r.status, raw
+            except (http.client.HTTPException, OSError):
+                self.c.close()
+                self.c = None
+                if attempt:
+                    raise
+
+
+def stats(xs):
+    s = sorted(xs)
+    return statistics.median(s), s[min(len(s) - 1, int(0.9 * len(s)))], statistics.fmean(s)
+
+
+def phase(title, path, known, unknown):
+    conn = Conn()
+    t = {"known": [], "unknown": [], "health": []}
+    answers = {"known": set(), "unknown": set()}
+    deadline = time.monotonic() + LIMIT
+    for i in range(N):
+        if time.monotonic() > deadline:
+            break
+        # Alternate which goes first, so neither always follows the health request.
+        order = ("known", "unknown") if i % 2 == 0 else ("unknown", "known")
+        for k in order:
+            us, st, raw = conn.call("POST", path, known if k == "known" else unknown)
+            t[k].append(us)
+            answers[k].add((st, raw))
+        us, st, raw = conn.call("GET", "/api/health")
+        t["health"].append(us)
+    print("%s (%s)" % (title, path))
+    print("  %-22s %6s %10s %10s %10s" % ("group", "count", "median", "p90", "mean"))
+    for k, label in (("known", "known account"), ("unknown", "unknown account"),
+                     ("health", "GET /api/health (ref)")):
+        med, p90, mean = stats(t[k])
+        print("  %-22s %6d %10.0f %10.0f %10.0f" % (label, len(t[k]), med, p90, mean))
+    d = statistics.median(t["known"]) - statistics.median(t["unknown"])
+    print("  median known - unknown: %+.0f µs (health median %.0f µs)"
+          % (d, statistics.median(t["health"])))
+    same = len(answers["known"]) == 1 and answers["known"] == answers["unknown"]
+    shown = sorted("%d %s" % (st, raw.decode(errors="replace")) for st, raw in
+                   answers["known"] | answers["unknown"])
+    print("  status and body byte-identical, known vs unknown: %s (%s)"
+          % ("yes" if same else "NO", " | ".join(shown)))
+    return d
+
+
+ident = os.environ["IDENT"]
+who = {"numen": os.environ["NUMEN"], "birth": os.environ["BIRTH"], "last": os.environ["LAST"]}
+before = len(os.listdir(os.environ["MAILDIR"]))
+phase("forgot-password", "/api/forgot-password", {"login": ident}, {"login": "personne.inconnue"})
+phase("forgot-identifiant", "/api/forgot-identifiant", who, dict(who, birth="1999-09-09"))
+time.sleep(1)
+print("mails written by the fake sendmail: %d" % (len(os.listdir(os.environ["MAILDIR"])) - before))
+PY
+rc=$?
+[ $rc -eq 0 ] || echo "forgot_timing: the measuring loop exited $rc (124: timed out)"
+kill -0 "$DAEMON_PID" 2>/dev/null || echo "forgot_timing: verdond died during the run"
+exit $rc

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Issue 4 in a real browser: the self-service page of the real verdond, driven in Debian's
+# headless Chromium by tests/browser/selfservice.mjs (playwright-core), through first login,
+# enrollment, recovery codes, login with a code, password change, app password, forgotten
+# password and forgotten identifiant. The mails go to a sendmail script of ours that writes
+# each message to a file. Screenshots are kept in $BUILD/test-artifacts/.
+. "$(dirname "$0")/lib.sh"
+BROWSER_DIR="$ROOT/tests/browser"
+ARTIFACTS="$BUILD/test-artifacts"
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+
+# scripts/deps.sh installs all three: a missing one is a failure, not a skip.
+for need in "$CHROMIUM" "$(command -v node)" "$BROWSER_DIR/node_modules/playwright-core/package.json"; do
+	if [ ! -e "$need" ]; then
+		not_ok "the browser tests' tools are installed (missing: ${need:-node}; run scripts/deps.sh)"
+		exit 1
+	fi
+done
+
+PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$T/mail" "$ARTIFACTS"
+rm -f "$ARTIFACTS"/selfservice-*.png # only this run's screenshots
+# The daemon runs the command without a shell: a script that writes what it is given, under a
+# name the test reads only once the message is whole.
+cat >"$T/sendmail" <<SH
+#!/bin/sh
+f="$T/mail/\$(date +%s%N).\$\$"
+cat >"\$f.part" && mv "\$f.part" "\$f.eml"
+SH
+chmod 755 "$T/sendmail"
+
+write_config
+cat >>"$CONF" <<CONF
+
+[http]
+listen = 127.0.0.1:$PORT
+
+[mail]
+sendmail = $T/sendmail -t -i
+
+[penalty]
+; the refusals under test must not slow the steps after them past the browser's waits
+base_ms = 0
+CONF
+start_daemon || exit 1
+
+up=""
+for _ in $(seq 1 100); do
+	if curl -fsS -m 2 "http://127.0.0.1:$PORT/api/health" >/dev/null 2>&1; then
+		up=1
+		break
+	fi
+	sleep 0.1
+done
+if [ -z "$up" ]; then
+	not_ok "verdond answers on http://127.0.0.1:$PORT/api/health"
+	sed 's/^/# /' "$T/verdond.log" | tail -20
+	exit 1
+fi
+ok "verdond answers on http://127.0.0.1:$PORT/api/health"
+
+out=$(jctl user add --first Jean --last Dupont --birth 1980-04-12 --numen 12A3456789XYZ \
+	--rescue-email jean@example.org)
+TEMP=$(jq -r .temporary_password <<<"$out")
+expect "the account jdupont is created" jdupont "$(jq -r .identifiant <<<"$out")"
+
+VERDON_URL="http://127.0.0.1:$PORT/" VERDON_LOGIN=jdupont VERDON_TEMP_PASSWORD="$TEMP" \
+	VERDON_PASSWORD1="$CANARY_PW" VERDON_MAIL_DIR="$T/mail" VERDON_ARTIFACTS="$ARTIFACTS" \
+	VERDONCTL="$VERDONCTL" VERDON_CONF="$CONF" VERDON_NUMEN=12A3456789XYZ VERDON_BIRTH=1980-04-12 \
+	VERDON_LAST=Dupont VERDON_RESCUE=jean@example.org CHROMIUM="$CHROMIUM" \
+	timeout 300 node "$BROWSER_DIR/selfservice.mjs" </dev/null
+rc=$?
+[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "the browser test program ends by itself (exit $rc)"
+
+# The passwords typed into the page never reach the daemon's log.
+if grep -qF "$CANARY_PW" "$T/verdond.log" || grep -qF "$TEMP" "$T/verdond.log"; then
+	not_ok "no password typed into the page is in verdond's log"
+else
+	ok "no password typed into the page is in verdond's log"
+fi
+ls "$ARTIFACTS"/selfservice-*.png >/dev/null 2>&1 &&
+	echo "# screenshots: $(cd "$ARTIFACTS" && echo selfservice-*.png) in $ARTIFACTS"
+stop_daemon
