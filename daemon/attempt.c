@@ -12,6 +12,7 @@
 #include "log.h"
 #include "policy.h"
 #include "reason.h"
+#include "secret.h"
 #include "store.h"
 
 static void fill_event(struct audit_event *ev, struct request *req, const struct attempt *at,
@@ -118,4 +119,41 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 	at->policy = config_service(req->config, at->service);
 	at->norm_ok = ident_login(at->login, at->norm, sizeof(at->norm), &at->is_email) == 0;
 	return true;
+}
+
+void attempt_refuse(struct worker *w, struct request *req, struct attempt *at,
+                    const struct refusal *rf)
+{
+	struct store_txn *txn;
+	struct account b;
+	int r = STORE_ERROR;
+
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
+		goto out;
+	if (rf->count && at->found && account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
+		if (rf->also != NULL)
+			rf->also(&b, req->now);
+		/* The same wrong secret sent again (a client that caches it) counts once. */
+		if (!rf->once || at->tag[0] == '\0' || b.last_bad[0] == '\0' ||
+		    !secret_equal(b.last_bad, at->tag, sizeof(b.last_bad) - 1)) {
+			b.failures++;
+			b.last_failure = req->now;
+			memcpy(b.last_bad, at->tag, sizeof(b.last_bad) - 1);
+			b.last_bad[sizeof(b.last_bad) - 1] = '\0';
+		}
+		r = account_put(txn, &b);
+		account_wipe(&b);
+		if (r != STORE_OK) {
+			store_abort(txn);
+			goto out;
+		}
+	}
+	attempt_audit(txn, req, at, rf->action, "refused", rf->reason, rf->audit_detail);
+	r = store_commit(txn);
+out:
+	/* A refusal that could not count must not read as an ordinary one: try later. */
+	if (r != STORE_OK && rf->count)
+		reply_tempfail(req);
+	else
+		reply_fail(req, rf->reason, rf->reply_detail);
 }

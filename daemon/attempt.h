@@ -3,6 +3,7 @@
 #define VERDON_ATTEMPT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "account.h"
 #include "credential.h"
@@ -40,6 +41,20 @@ void attempt_audit(struct store_txn *txn, struct request *req, const struct atte
                    const char *action, const char *result, int reason, const char *detail);
 
 #endif
+
+struct refusal {
+	const char *action; /* "auth", "passwd", "reset.confirm" */
+	int reason;
+	bool count;               /* one more failure for the account (a wrong secret) */
+	bool once;                /* …unless it is the same wrong secret as last time */
+	const char *audit_detail; /* for the audit line; may be NULL */
+	const char *reply_detail; /* for the person (a policy sentence); may be NULL */
+	void (*also)(struct account *b, int64_t now); /* another change to commit with it */
+};
+
+/* Answers a refusal after committing its audit line, and the failure when it counts. */
+void attempt_refuse(struct worker *w, struct request *req, struct attempt *at,
+                    const struct refusal *rf);
 
 /* The same, queued: for decisions that change no state (auditq.h). */
 void attempt_audit_later(struct worker *w, struct request *req, const struct attempt *at,

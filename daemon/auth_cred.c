@@ -34,37 +34,6 @@ static void ok_line(struct request *req, const char *ident, const char *credenti
 	reply_line(req, &ok);
 }
 
-/* A refusal that counts against the account (wrong app password), audited in its commit. */
-static void refuse_counted(struct worker *w, struct request *req, struct attempt *at,
-                           const char *detail)
-{
-	struct store_txn *txn;
-	struct account b;
-	int r = STORE_ERROR;
-
-	at->failed = true;
-	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
-		goto out;
-	if (account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
-		if (!(b.last_bad[0] != '\0' && secret_equal(b.last_bad, at->tag, 32))) {
-			b.failures++;
-			b.last_failure = req->now;
-			memcpy(b.last_bad, at->tag, 32);
-			b.last_bad[32] = '\0';
-		}
-		r = account_put(txn, &b);
-		account_wipe(&b);
-	}
-	if (r == STORE_OK)
-		attempt_audit(txn, req, at, "auth", "refused", REASON_INVALID, detail);
-	r = r == STORE_OK ? store_commit(txn) : (store_abort(txn), r);
-out:
-	if (r != STORE_OK)
-		reply_tempfail(req);
-	else
-		reply_fail(req, REASON_INVALID, NULL);
-}
-
 static int find_app(struct worker *w, const struct attempt *at)
 {
 	char tag[CRED_TAG_LEN + 1];
@@ -130,7 +99,14 @@ void auth_app(struct worker *w, struct request *req, struct attempt *at)
 	if (attempt_throttled(w, req, at, "auth", &at->a))
 		return;
 	if ((i = find_app(w, at)) < 0) {
-		refuse_counted(w, req, at, "app password");
+		struct refusal rf = {.action = "auth",
+		                     .reason = REASON_INVALID,
+		                     .count = true,
+		                     .once = true,
+		                     .audit_detail = "app password"};
+
+		at->failed = true;
+		attempt_refuse(w, req, at, &rf);
 		return;
 	}
 	if (at->a.state != ACCOUNT_ACTIVE) {

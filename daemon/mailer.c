@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -214,25 +215,34 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Only async-signal-safe calls between fork and execv: the daemon has threads. */
-static void child_exec(int in, char *const argv[])
+/*
+ * posix_spawn, not fork: glibc spawns with CLONE_VM|CLONE_VFORK, so a daemon holding
+ * hundreds of MiB of Argon2 and LMDB mappings copies no page tables and stalls no other
+ * thread (a fork made the answers that send mail measurably slower than the others).
+ */
+static int spawn(int in, char *const argv[], pid_t *pid_r)
 {
-	sigset_t none;
-	int devnull;
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t none, dfl;
+	int r;
 
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
-	if (in == STDIN_FILENO)
-		fcntl(in, F_SETFD, 0);
-	else if (dup2(in, STDIN_FILENO) < 0)
-		_exit(127);
-	if ((devnull = open("/dev/null", O_WRONLY)) < 0 || dup2(devnull, STDOUT_FILENO) < 0)
-		_exit(127);
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&attr);
+	posix_spawn_file_actions_adddup2(&fa, in, STDIN_FILENO);
+	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
 	/* the store, the sockets and the key stay with the daemon */
-	closefrom(STDERR_FILENO + 1);
-	execv(argv[0], argv);
-	_exit(127);
+	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
+	posix_spawnattr_setsigmask(&attr, &none);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	r = posix_spawn(pid_r, argv[0], &fa, &attr, argv, environ);
+	posix_spawnattr_destroy(&attr);
+	posix_spawn_file_actions_destroy(&fa);
+	return r;
 }
 
 /* Writes everything before the deadline; -1 when the child stopped reading or time ran out. */
@@ -290,12 +300,14 @@ int mailer_run(const char *command, const char *msg, size_t len, unsigned timeou
 		        MAILER_ARGS_MAX - 1);
 		return -1;
 	}
-	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+	if (pipe2(p, O_CLOEXEC) < 0) {
 		log_err("sendmail: cannot start: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0)
-		child_exec(p[0], argv);
+	if ((errno = spawn(p[0], argv, &pid)) != 0) {
+		log_err("sendmail: cannot start %s: %s", argv[0], strerror(errno));
+		goto out;
+	}
 	close(p[0]);
 	p[0] = -1;
 	fed = fcntl(p[1], F_SETFL, O_NONBLOCK) == 0 && feed(p[1], msg, len, deadline) == 0;

@@ -69,29 +69,10 @@ static enum proto_reason check_new(struct worker *w, struct request *req, const 
 static void refuse(struct worker *w, struct request *req, struct attempt *at, int reason,
                    bool count, const char *detail)
 {
-	struct store_txn *txn;
-	struct account b;
-	int r = STORE_ERROR;
+	struct refusal rf = {
+	    .action = "passwd", .reason = reason, .count = count, .reply_detail = detail};
 
-	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
-		goto out;
-	if (count && account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
-		b.failures++;
-		b.last_failure = req->now;
-		r = account_put(txn, &b);
-		account_wipe(&b);
-		if (r != STORE_OK) {
-			store_abort(txn);
-			goto out;
-		}
-	}
-	attempt_audit(txn, req, at, "passwd", "refused", reason, NULL);
-	r = store_commit(txn);
-out:
-	if (r != STORE_OK && count)
-		reply_tempfail(req);
-	else
-		reply_fail(req, reason, detail);
+	attempt_refuse(w, req, at, &rf);
 }
 
 static enum step passwd_commit(struct worker *w, struct request *req, struct attempt *at,

@@ -240,32 +240,14 @@ static const char *confirm_check(struct worker *w, const struct request *req,
 static void confirm_refuse(struct worker *w, struct request *req, struct confirm *c,
                            const char *why)
 {
-	struct attempt *at = &c->at;
-	struct store_txn *txn;
-	struct account b;
-	int r = STORE_ERROR;
+	struct refusal rf = {.action = "reset.confirm",
+	                     .reason = REASON_INVALID,
+	                     .count = true,
+	                     .audit_detail = why,
+	                     .also = reset_code_miss};
 
-	at->failed = true;
-	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
-		goto out;
-	if (at->found && account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
-		reset_code_miss(&b, req->now);
-		b.failures++;
-		b.last_failure = req->now;
-		r = account_put(txn, &b);
-		account_wipe(&b);
-		if (r != STORE_OK) {
-			store_abort(txn);
-			goto out;
-		}
-	}
-	attempt_audit(txn, req, at, "reset.confirm", "refused", REASON_INVALID, why);
-	r = store_commit(txn);
-out:
-	if (r != STORE_OK)
-		reply_tempfail(req);
-	else
-		reply_fail(req, REASON_INVALID, NULL);
+	c->at.failed = true;
+	attempt_refuse(w, req, &c->at, &rf);
 }
 
 static void confirm_broken(struct request *req, const struct account *a)
