@@ -216,8 +216,10 @@ def run(tap):
     if old != new:
         a = auth.call("RESET_CONFIRM", dict(base, code=old, recovery=recovery[0], new=PW3))
         tap.eq("FAIL invalid", a.short(), "a new ask replaces the old code")
+    notice_before = mails()
     a = auth.call("RESET_CONFIRM", dict(base, code=new, recovery=recovery[1], new=PW3))
     tap.eq("OK", a.short(), "code + a recovery code → OK")
+    wait_mail(notice_before)  # the change notice, sent after the answer, before anything is counted
     st = admin.call("OTP_STATUS", {"login": ident})
     tap.eq(str(OTP_RECOVERY_COUNT - 1), st.get("recovery_left"), "… and that recovery code is spent")
     tap.eq("FAIL otp_required", auth.call("AUTH", {"login": ident, "password": PW3, "service": "test"}).short(),
@@ -346,8 +348,11 @@ def http_part(tap, admin, auth, port, ident, secret, used):
                                                      "new_password": PW4})
     tap.eq(400, st, "… and without any second factor → 400")
     next_step(used)
+    notice_before = mails()
     st, body, _ = post(port, "/api/reset-password", {"login": ident, "code": code,
                                                      "otp": totp(secret), "new_password": PW4})
+    # The "password changed" notice goes out after the answer: let it land before counting mails.
+    wait_mail(notice_before)
     tap.eq((200, {}), (st, json.loads(body or "null")), "HTTP reset-password with code + TOTP → 200 {}")
     tap.eq("FAIL otp_required", auth.call("AUTH", {"login": ident, "password": PW4, "service": "test"}).short(),
            "… and the new password works")
