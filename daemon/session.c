@@ -43,11 +43,17 @@ out:
 int session_get(struct store_txn *txn, const char *key, struct session *s_r)
 {
 	struct store_val v = {0};
-	int r = store_get(txn, STORE_SESSIONS, key, strlen(key), &v);
+	char k[CRED_TAG_LEN + 1];
+	int r;
 
+	/* key may live inside *s_r (ss.key), which decode() clears first: copy it. */
+	if (strlen(key) > CRED_TAG_LEN)
+		return STORE_NOTFOUND;
+	memcpy(k, key, strlen(key) + 1);
+	r = store_get(txn, STORE_SESSIONS, k, strlen(k), &v);
 	if (r != STORE_OK)
 		return r;
-	r = decode(key, v.data, v.len, s_r) < 0 ? STORE_ERROR : STORE_OK;
+	r = decode(k, v.data, v.len, s_r) < 0 ? STORE_ERROR : STORE_OK;
 	store_val_free(&v);
 	return r;
 }
