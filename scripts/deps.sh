@@ -48,6 +48,7 @@ export DEBIAN_FRONTEND=noninteractive
 # Postfix must not ask how to deliver mail: the tests run private instances of their own.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string localhost" | debconf-set-selections
-apt-get update -qq >/dev/null
+# Parallel runs (several checkouts on one machine) wait for the package lock rather than fail.
+apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
 # shellcheck disable=SC2086
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+apt-get -o DPkg::Lock::Timeout=900 install -y -qq --no-install-recommends $missing >/dev/null
