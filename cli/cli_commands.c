@@ -67,6 +67,11 @@ static const struct cli_opt auth_passwd_opts[] = {
     {.name = NULL},
 };
 
+static const struct cli_opt store_copy_opts[] = {
+    {.name = "to", .key = NULL, .check = CLI_V_CHOICE, .choices = "lmdb|postgresql", .required = true},
+    {.name = NULL},
+};
+
 static const struct cli_opt app_add_opts[] = {
     {.name = "label", .key = "label", .check = CLI_V_TEXT, .required = true},
     {.name = "services", .key = "services", .check = CLI_V_TEXT, .required = true},
@@ -121,6 +126,8 @@ const struct cli_command cli_commands[] = {
 	 "audit [LOGIN] [--limit N]"},
 	{NULL, "backup", cmd_backup, CLI_SOCKET_ADMIN, 1, 1, "BACKUP", {NULL, NULL}, NULL, NULL,
 	 "backup PATH"},
+	{"store", "copy", cmd_store_copy, CLI_SOCKET_ADMIN, 1, 1, NULL, {NULL, NULL}, store_copy_opts, NULL,
+	 "store copy --to lmdb|postgresql TARGET   (verdond stopped; TARGET: a new state directory or a connection string)"},
 	{NULL, "status", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "STATUS", {NULL, NULL}, NULL, NULL,
 	 "status"},
 	{NULL, "help", cmd_help, CLI_SOCKET_NONE, 0, 0, NULL, {NULL, NULL}, NULL, NULL,

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "config.h"
 
@@ -22,75 +23,77 @@ struct config_key {
 #define OFF(field) offsetof(struct config, field)
 
 static const struct config_key config_keys[] = {
-	{"verdon", "state_dir", KEY_STRING, OFF(state_dir), 0, 0},
-	{"verdon", "auth_socket", KEY_STRING, OFF(auth_socket), 0, 0},
-	{"verdon", "admin_socket", KEY_STRING, OFF(admin_socket), 0, 0},
-	{"verdon", "mail_domain", KEY_STRING, OFF(mail_domain), 0, 0},
-	{"verdon", "issuer", KEY_STRING, OFF(issuer), 0, 0},
-	{"verdon", "organisation", KEY_STRING, OFF(organisation), 0, 0},
-	{"verdon", "admin_group", KEY_STRING, OFF(admin_group), 0, 0},
-	{"verdon", "auth_group", KEY_STRING, OFF(auth_group), 0, 0},
-	{"verdon", "auth_socket_mode", KEY_OCTAL, OFF(auth_socket_mode), 0, 0777},
-	{"verdon", "admin_socket_mode", KEY_OCTAL, OFF(admin_socket_mode), 0, 0777},
-	{"verdon", "store", KEY_STRING, OFF(store_backend), 0, 0},
-	{"verdon", "map_size_mb", KEY_UINT, OFF(map_size_mb), 1, 1024 * 1024},
-	{"verdon", "workers", KEY_UINT, OFF(workers), 0, 256},
-	{"verdon", "queue_max", KEY_UINT, OFF(queue_max), 1, 100000},
-	{"verdon", "max_connections", KEY_UINT, OFF(max_connections), 1, 100000},
-	{"verdon", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400},
-	{"verdon", "max_pending", KEY_UINT, OFF(max_pending), 1, 1024},
-	{"verdon", "debug", KEY_BOOL, OFF(debug), 0, 0},
-	{"verdon", "delete_grace_days", KEY_UINT, OFF(delete_grace_days), 0, 3650},
-	{"verdon", "temporary_password", KEY_TEMP_KIND, OFF(temporary_password), 0, 0},
-	{"verdon", "temporary_password_days", KEY_UINT, OFF(temporary_password_days), 1, 90},
-	/* SPEC: never below m=19 MiB, t=2. */
-	{"password", "argon2_memory_kib", KEY_UINT, OFF(argon2.m_kib), 19456, 4u << 20},
-	{"password", "argon2_time", KEY_UINT, OFF(argon2.t), 2, 100},
-	{"password", "argon2_parallelism", KEY_UINT, OFF(argon2.p), 1, 16},
-	{"password", "min_length", KEY_UINT, OFF(policy.min_chars), 8, 1024},
-	{"password", "max_bytes", KEY_UINT, OFF(policy.max_bytes), 64, 4096},
-	{"password", "character_classes", KEY_BOOL, OFF(policy.classes), 0, 0},
-	{"password", "dictionary", KEY_BOOL, OFF(policy.dictionary), 0, 0},
-	{"password", "dictionary_path", KEY_STRING, OFF(dictionary_path), 0, 0},
-	{"otp", "required", KEY_BOOL, OFF(otp_required), 0, 0},
-	{"otp", "window", KEY_UINT, OFF(otp_window), 0, 10},
-	{"otp", "digits", KEY_UINT, OFF(otp_digits), 6, 8},
-	{"otp", "algorithm", KEY_ALGO, OFF(otp_algorithm), 0, 0},
-	{"otp", "period", KEY_UINT, OFF(otp_period), 15, 120},
-	{"throttle", "delay_after", KEY_UINT, OFF(throttle.delay_after), 1, 1000},
-	{"throttle", "base_delay", KEY_UINT, OFF(throttle.base_delay), 0, 86400},
-	{"throttle", "max_delay", KEY_UINT, OFF(throttle.max_delay), 0, 86400},
-	{"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 100000},
-	{"session", "idle_timeout", KEY_UINT, OFF(session_idle), 10, 86400},
-	{"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
-	{"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
-	{"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
-	{"http", "listen", KEY_STRING, OFF(http_listen), 0, 0},
-	{"http", "trusted_proxies", KEY_STRING, OFF(http_trusted_proxies), 0, 0},
-	{"http", "max_connections", KEY_UINT, OFF(http_max_connections), 1, 100000},
-	{"http", "per_ip_connections", KEY_UINT, OFF(http_per_ip_connections), 1, 10000},
-	{"http", "timeout", KEY_UINT, OFF(http_timeout), 1, 3600},
-	{"http", "body_max", KEY_UINT, OFF(http_body_max), 1024, 1 << 20},
-	{"http", "threads", KEY_UINT, OFF(http_threads), 1, 64},
-	{"http", "secure_cookie", KEY_BOOL, OFF(http_secure_cookie), 0, 0},
-	{"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
-	{"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
+    {"verdon", "state_dir", KEY_STRING, OFF(state_dir), 0, 0},
+    {"verdon", "auth_socket", KEY_STRING, OFF(auth_socket), 0, 0},
+    {"verdon", "admin_socket", KEY_STRING, OFF(admin_socket), 0, 0},
+    {"verdon", "mail_domain", KEY_STRING, OFF(mail_domain), 0, 0},
+    {"verdon", "issuer", KEY_STRING, OFF(issuer), 0, 0},
+    {"verdon", "organisation", KEY_STRING, OFF(organisation), 0, 0},
+    {"verdon", "admin_group", KEY_STRING, OFF(admin_group), 0, 0},
+    {"verdon", "auth_group", KEY_STRING, OFF(auth_group), 0, 0},
+    {"verdon", "auth_socket_mode", KEY_OCTAL, OFF(auth_socket_mode), 0, 0777},
+    {"verdon", "admin_socket_mode", KEY_OCTAL, OFF(admin_socket_mode), 0, 0777},
+    {"verdon", "map_size_mb", KEY_UINT, OFF(map_size_mb), 1, 1024 * 1024},
+    {"verdon", "workers", KEY_UINT, OFF(workers), 0, 256},
+    {"verdon", "queue_max", KEY_UINT, OFF(queue_max), 1, 100000},
+    {"verdon", "max_connections", KEY_UINT, OFF(max_connections), 1, 100000},
+    {"verdon", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400},
+    {"verdon", "max_pending", KEY_UINT, OFF(max_pending), 1, 1024},
+    {"verdon", "debug", KEY_BOOL, OFF(debug), 0, 0},
+    {"verdon", "delete_grace_days", KEY_UINT, OFF(delete_grace_days), 0, 3650},
+    {"verdon", "temporary_password", KEY_TEMP_KIND, OFF(temporary_password), 0, 0},
+    {"verdon", "temporary_password_days", KEY_UINT, OFF(temporary_password_days), 1, 90},
+    /* SPEC: never below m=19 MiB, t=2. */
+    {"store", "backend", KEY_STRING, OFF(store_backend), 0, 0},
+    {"store", "conninfo", KEY_STRING, OFF(store_conninfo), 0, 0},
+    {"store", "password_file", KEY_STRING, OFF(store_password_file), 0, 0},
+    {"password", "argon2_memory_kib", KEY_UINT, OFF(argon2.m_kib), 19456, 4u << 20},
+    {"password", "argon2_time", KEY_UINT, OFF(argon2.t), 2, 100},
+    {"password", "argon2_parallelism", KEY_UINT, OFF(argon2.p), 1, 16},
+    {"password", "min_length", KEY_UINT, OFF(policy.min_chars), 8, 1024},
+    {"password", "max_bytes", KEY_UINT, OFF(policy.max_bytes), 64, 4096},
+    {"password", "character_classes", KEY_BOOL, OFF(policy.classes), 0, 0},
+    {"password", "dictionary", KEY_BOOL, OFF(policy.dictionary), 0, 0},
+    {"password", "dictionary_path", KEY_STRING, OFF(dictionary_path), 0, 0},
+    {"otp", "required", KEY_BOOL, OFF(otp_required), 0, 0},
+    {"otp", "window", KEY_UINT, OFF(otp_window), 0, 10},
+    {"otp", "digits", KEY_UINT, OFF(otp_digits), 6, 8},
+    {"otp", "algorithm", KEY_ALGO, OFF(otp_algorithm), 0, 0},
+    {"otp", "period", KEY_UINT, OFF(otp_period), 15, 120},
+    {"throttle", "delay_after", KEY_UINT, OFF(throttle.delay_after), 1, 1000},
+    {"throttle", "base_delay", KEY_UINT, OFF(throttle.base_delay), 0, 86400},
+    {"throttle", "max_delay", KEY_UINT, OFF(throttle.max_delay), 0, 86400},
+    {"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 100000},
+    {"session", "idle_timeout", KEY_UINT, OFF(session_idle), 10, 86400},
+    {"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
+    {"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
+    {"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
+    {"http", "listen", KEY_STRING, OFF(http_listen), 0, 0},
+    {"http", "trusted_proxies", KEY_STRING, OFF(http_trusted_proxies), 0, 0},
+    {"http", "max_connections", KEY_UINT, OFF(http_max_connections), 1, 100000},
+    {"http", "per_ip_connections", KEY_UINT, OFF(http_per_ip_connections), 1, 10000},
+    {"http", "timeout", KEY_UINT, OFF(http_timeout), 1, 3600},
+    {"http", "body_max", KEY_UINT, OFF(http_body_max), 1024, 1 << 20},
+    {"http", "threads", KEY_UINT, OFF(http_threads), 1, 64},
+    {"http", "secure_cookie", KEY_BOOL, OFF(http_secure_cookie), 0, 0},
+    {"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
+    {"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
 };
 
 static const struct {
 	const char *name;
 	unsigned bit;
 } credential_names[] = {
-	{"password_otp", CRED_PASSWORD_OTP}, {"appended_otp", CRED_APPENDED_OTP},
-	{"app_password", CRED_APP_PASSWORD}, {"session_token", CRED_SESSION_TOKEN},
-	{"password", CRED_PASSWORD},
+    {"password_otp", CRED_PASSWORD_OTP}, {"appended_otp", CRED_APPENDED_OTP},
+    {"app_password", CRED_APP_PASSWORD}, {"session_token", CRED_SESSION_TOKEN},
+    {"password", CRED_PASSWORD},
 };
 
 /* SPEC's defaults: mail clients keep one password, so codes travel appended or not at all. */
 static const struct service_policy builtin_services[] = {
-	{"imap", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
-	{"smtp", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
-	{"webmail", CRED_PASSWORD_OTP, true},
+    {"imap", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
+    {"smtp", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
+    {"webmail", CRED_PASSWORD_OTP, true},
 };
 static const struct service_policy safe_default = {"default", CRED_PASSWORD_OTP, false};
 
@@ -119,14 +122,15 @@ static void config_defaults(struct config *c)
 	c->temporary_password = TEMP_PASSWORD_RANDOM;
 	c->temporary_password_days = 7;
 	c->argon2 = (struct argon2_params){.m_kib = 65536, .t = 3, .p = 1};
-	c->policy = (struct password_policy){.min_chars = 12, .max_bytes = 1024, .dictionary = true};
+	c->policy =
+	    (struct password_policy){.min_chars = 12, .max_bytes = 1024, .dictionary = true};
 	c->otp_required = true;
 	c->otp_window = 1;
 	c->otp_digits = 6;
 	c->otp_algorithm = OTP_SHA1;
 	c->otp_period = 30;
 	c->throttle = (struct throttle_conf){
-		.delay_after = 5, .base_delay = 30, .max_delay = 3600, .lock_after = 50};
+	    .delay_after = 5, .base_delay = 30, .max_delay = 3600, .lock_after = 50};
 	c->session_idle = 1800;
 	c->session_lifetime = 43200;
 	c->penalty_base_ms = 2000;
@@ -165,7 +169,7 @@ int config_credentials_parse(const char *list, unsigned *bits_r)
 }
 
 static const struct service_policy *find_service(const struct service_policy *list, unsigned n,
-						 const char *name)
+                                                 const char *name)
 {
 	for (unsigned i = 0; i < n; i++)
 		if (strcmp(list[i].name, name) == 0)
@@ -189,27 +193,28 @@ const struct service_policy *config_service(const struct config *c, const char *
 
 /* [service NAME] sections: credentials = …, issue_tokens = yes|no. */
 static int service_key(struct parse_state *ps, const char *section, const char *name,
-		       const char *value)
+                       const char *value)
 {
 	struct config *c = ps->config;
 	const char *sname = section + strlen("service ");
-	struct service_policy *p = (struct service_policy *)find_service(c->services, c->nservices,
-									  sname);
+	struct service_policy *p =
+	    (struct service_policy *)find_service(c->services, c->nservices, sname);
 
 	/* inih cuts section names to 49 bytes: a longer one would name another service */
 	if (strlen(section) >= INIH_SECTION_MAX - 1) {
 		snprintf(ps->msg, sizeof(ps->msg),
-			 "[%.40s...]: section name too long (at most %d bytes)", section,
-			 INIH_SECTION_MAX - 2);
+		         "[%.40s...]: section name too long (at most %d bytes)", section,
+		         INIH_SECTION_MAX - 2);
 		return 0;
 	}
 	if (p == NULL) {
 		if (c->nservices == SERVICES_MAX || strlen(sname) == 0 ||
 		    strlen(sname) > SERVICE_NAME_MAX ||
 		    strspn(sname, "abcdefghijklmnopqrstuvwxyz0123456789._-") != strlen(sname)) {
-			snprintf(ps->msg, sizeof(ps->msg),
-				 "[%.40s]: a service name is [a-z0-9._-]{1,64}, at most %d sections",
-				 section, SERVICES_MAX);
+			snprintf(
+			    ps->msg, sizeof(ps->msg),
+			    "[%.40s]: a service name is [a-z0-9._-]{1,64}, at most %d sections",
+			    section, SERVICES_MAX);
 			return 0;
 		}
 		p = &c->services[c->nservices++];
@@ -219,8 +224,8 @@ static int service_key(struct parse_state *ps, const char *section, const char *
 	if (strcmp(name, "credentials") == 0) {
 		if (config_credentials_parse(value, &p->credentials) < 0) {
 			snprintf(ps->msg, sizeof(ps->msg),
-				 "credentials: a list of password_otp, appended_otp, app_password, "
-				 "session_token, password");
+			         "credentials: a list of password_otp, appended_otp, app_password, "
+			         "session_token, password");
 			return 0;
 		}
 		return 1;
@@ -280,11 +285,11 @@ static int set_key(struct parse_state *ps, const struct config_key *k, const cha
 		    n > k->max) {
 			if (k->type == KEY_UINT)
 				snprintf(ps->msg, sizeof(ps->msg),
-					 "%s: expected a number from %lu to %lu", k->name, k->min,
-					 k->max);
+				         "%s: expected a number from %lu to %lu", k->name, k->min,
+				         k->max);
 			else
 				snprintf(ps->msg, sizeof(ps->msg),
-					 "%s: expected an octal mode from 0 to 0777", k->name);
+				         "%s: expected an octal mode from 0 to 0777", k->name);
 			return -1;
 		}
 		*(unsigned *)field = (unsigned)n;
@@ -308,7 +313,7 @@ static int set_key(struct parse_state *ps, const struct config_key *k, const cha
 	case KEY_ALGO:
 		if (otp_algo_parse(value, (enum otp_algo *)field) < 0) {
 			snprintf(ps->msg, sizeof(ps->msg), "%s: expected SHA1, SHA256 or SHA512",
-				 k->name);
+			         k->name);
 			return -1;
 		}
 		return 0;
@@ -333,9 +338,45 @@ static int config_handler(void *user, const char *section, const char *name, con
 		if (strcmp(k->section, section) == 0 && strcmp(k->name, name) == 0)
 			return set_key(ps, k, value) == 0;
 	}
-	snprintf(ps->msg, sizeof(ps->msg), "unknown key '%.64s' in section [%.32s]", name,
-		 section);
+	snprintf(ps->msg, sizeof(ps->msg), "unknown key '%.64s' in section [%.32s]", name, section);
 	return 0;
+}
+
+/* The password never sits in the config: a 0600 file that libpq reads (passfile=). */
+static const char *store_config_check(const struct config *c)
+{
+	static char msg[512];
+	struct stat st;
+
+	if (c->store_backend == NULL || strcmp(c->store_backend, "lmdb") == 0) {
+		if (c->store_conninfo != NULL || c->store_password_file != NULL)
+			return "[store] conninfo and password_file go with backend = postgresql";
+		return NULL;
+	}
+	if (strcmp(c->store_backend, "postgresql") != 0)
+		return "[store] backend must be lmdb or postgresql";
+	if (c->store_conninfo == NULL)
+		return "[store] backend = postgresql needs conninfo";
+	if (strstr(c->store_conninfo, "password") != NULL)
+		return "[store] conninfo must not hold a password: use password_file (0600) or "
+		       "peer "
+		       "authentication";
+	if (c->store_password_file != NULL) {
+		if (stat(c->store_password_file, &st) < 0) {
+			snprintf(msg, sizeof(msg), "[store] password_file %s: %s",
+			         c->store_password_file, strerror(errno));
+			return msg;
+		}
+		if (!S_ISREG(st.st_mode) || (st.st_mode & 077) != 0) {
+			snprintf(msg, sizeof(msg),
+			         "[store] password_file %s: must be a regular file readable by its "
+			         "owner "
+			         "only (chmod 600)",
+			         c->store_password_file);
+			return msg;
+		}
+	}
+	return NULL;
 }
 
 static const char *config_check(struct config *c)
@@ -344,11 +385,14 @@ static const char *config_check(struct config *c)
 		size_t offset;
 		const char *name;
 	} required[] = {
-		{OFF(state_dir), "state_dir"},     {OFF(auth_socket), "auth_socket"},
-		{OFF(admin_socket), "admin_socket"}, {OFF(mail_domain), "mail_domain"},
-		{OFF(issuer), "issuer"},
+	    {OFF(state_dir), "state_dir"},
+	    {OFF(auth_socket), "auth_socket"},
+	    {OFF(admin_socket), "admin_socket"},
+	    {OFF(mail_domain), "mail_domain"},
+	    {OFF(issuer), "issuer"},
 	};
 	static char msg[512];
+	const char *msg_r;
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (*(char **)((char *)c + required[i].offset) == NULL) {
@@ -362,12 +406,12 @@ static const char *config_check(struct config *c)
 	/* otp_params_ok would refuse every enrollment with 7 */
 	if (c->otp_digits != 6 && c->otp_digits != 8)
 		return "[otp] digits must be 6 or 8";
-	if (c->store_backend != NULL && strcmp(c->store_backend, "lmdb") != 0)
-		return "[verdon] store: the only backend is lmdb";
-	if (c->mail_sendmail == NULL && (c->mail_sendmail = strdup("/usr/sbin/sendmail -t -i")) == NULL)
+	if ((msg_r = store_config_check(c)) != NULL)
+		return msg_r;
+	if (c->mail_sendmail == NULL &&
+	    (c->mail_sendmail = strdup("/usr/sbin/sendmail -t -i")) == NULL)
 		return "out of memory";
-	if (c->mail_from == NULL &&
-	    asprintf(&c->mail_from, "verdon@%s", c->mail_domain) < 0) {
+	if (c->mail_from == NULL && asprintf(&c->mail_from, "verdon@%s", c->mail_domain) < 0) {
 		c->mail_from = NULL;
 		return "out of memory";
 	}

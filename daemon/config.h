@@ -57,8 +57,11 @@ struct config {
 	gid_t admin_gid;
 	unsigned auth_socket_mode;
 	unsigned admin_socket_mode;
-	char *store_backend;
 	unsigned map_size_mb;
+	/* [store] */
+	char *store_backend;       /* "lmdb" (NULL) or "postgresql" */
+	char *store_conninfo;      /* libpq connection string, never with a password */
+	char *store_password_file; /* a 0600 libpq password file */
 	unsigned workers; /* 0: one per core */
 	unsigned queue_max;
 	unsigned max_connections;

@@ -11,7 +11,21 @@
 
 static const struct store_backend *const store_backends[] = {
     &store_lmdb_backend,
+    &store_pg_backend,
 };
+
+static const char *const store_table_names[] = {
+    [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
+    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",   [STORE_SESSIONS] = "sessions",
+};
+/* A table added to the enum needs its name here, which backends use for their own. */
+_Static_assert(sizeof(store_table_names) / sizeof(store_table_names[0]) == STORE_TABLE_COUNT,
+               "every store table has a name");
+
+const char *store_table_name(enum store_table table)
+{
+	return (unsigned)table < STORE_TABLE_COUNT ? store_table_names[table] : "?";
+}
 
 /* Both struct store and struct store_txn begin with the backend pointer. */
 static const struct store_backend *store_be(const void *obj)

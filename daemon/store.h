@@ -84,6 +84,10 @@ struct store_backend {
 };
 
 extern const struct store_backend store_lmdb_backend;
+extern const struct store_backend store_pg_backend;
+
+/* The table's name in every backend ("accounts", "email" …). */
+const char *store_table_name(enum store_table table);
 
 /*
  * The backend-independent calls everybody uses; they dispatch through the
@@ -109,5 +113,11 @@ int store_append(struct store_txn *txn, enum store_table table, const void *val,
 int store_backup(struct store *store, const char *path, char *err, size_t errlen);
 int store_check_readers(struct store *store, int *cleared_r);
 int store_usage(struct store *store, struct store_usage *usage_r);
+
+struct config;
+/* The backend and place the configuration names ([store], docs/configuration.md). */
+int store_open_configured(const struct config *c, struct store **store_r, char *err,
+                          size_t errlen);
+bool store_config_shared(const struct config *c);
 
 #endif

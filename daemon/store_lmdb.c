@@ -22,11 +22,6 @@
 #define LMDB_SCHEMA 1
 #define LMDB_SCHEMA_KEY "schema"
 
-static const char *const lmdb_table_names[STORE_TABLE_COUNT] = {
-    [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
-    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",   [STORE_SESSIONS] = "sessions",
-};
-
 struct store {
 	const struct store_backend *be;
 	MDB_env *env;
@@ -162,9 +157,9 @@ static int lmdb_setup(struct store *s, char *err, size_t errlen)
 	if ((rc = mdb_txn_begin(s->env, NULL, 0, &txn)) != 0)
 		return lmdb_error(err, errlen, "setup", rc);
 	for (i = 0; i < STORE_TABLE_COUNT; i++) {
-		rc = mdb_dbi_open(txn, lmdb_table_names[i], MDB_CREATE, &s->dbi[i]);
+		rc = mdb_dbi_open(txn, store_table_name((enum store_table)i), MDB_CREATE, &s->dbi[i]);
 		if (rc != 0) {
-			r = lmdb_error(err, errlen, lmdb_table_names[i], rc);
+			r = lmdb_error(err, errlen, store_table_name((enum store_table)i), rc);
 			goto out;
 		}
 	}

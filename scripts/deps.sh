@@ -17,6 +17,7 @@ libqrencode-dev libpng-dev zbar-tools
 libssl-dev libcrypt-dev
 libpam0g-dev
 libmicrohttpd-dev
+libpq-dev postgresql
 util-linux whois jq curl
 pamtester dovecot-imapd postfix swaks
 chromium fonts-dejavu-core

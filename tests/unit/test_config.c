@@ -152,7 +152,7 @@ static void test_full(void **state)
 	                           "admin_group = root\n"
 	                           "auth_socket_mode = 0640\n"
 	                           "admin_socket_mode = 600\n"
-	                           "store = lmdb\n"
+	                           "[store]\nbackend = lmdb\n[verdon]\n"
 	                           "map_size_mb = 4096\n"
 	                           "workers = 4\n"
 	                           "queue_max = 100000\n"
@@ -322,7 +322,14 @@ static const struct error_row error_rows[] = {
     {"[otp]\nalgorithm = MD5\n", ":8: algorithm: expected SHA1, SHA256 or SHA512"},
     /* strings */
     {"organisation =\n", ":7: organisation: empty or invalid value"},
-    {"store = bdb\n", ": [verdon] store: the only backend is lmdb"},
+    {"[store]\nbackend = bdb\n", ": [store] backend must be lmdb or postgresql"},
+    {"[store]\nbackend = postgresql\n", ": [store] backend = postgresql needs conninfo"},
+    {"[store]\nconninfo = host=db\n", ": [store] conninfo and password_file go with backend = postgresql"},
+    {"[store]\nbackend = postgresql\nconninfo = host=db password=x\n",
+     ": [store] conninfo must not hold a password: use password_file (0600) or peer authentication"},
+    {"[store]\nbackend = postgresql\nconninfo = host=db\npassword_file = /nonexistent/pgpass\n",
+     ": [store] password_file /nonexistent/pgpass: No such file or directory"},
+    {"[verdon]\nstore = lmdb\n", ":8: unknown key 'store' in section [verdon]"},
     /* paths must be absolute */
     {"!"
      "[verdon]\nstate_dir = var/lib/verdon\nauth_socket = /a\nadmin_socket = /b\n"

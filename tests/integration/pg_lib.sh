@@ -1,0 +1,69 @@
+# Private PostgreSQL instances for the cluster scenarios (sourced after lib.sh): each in
+# $T/pg-NAME, owned by the postgres user (the server refuses root), listening on a unix
+# socket in that directory only, stopped by its PID at exit.
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+PG_NAMES=""
+
+pg_dir() { echo "$T/pg-$1"; }
+pg_pid() { head -n1 "$(pg_dir "$1")/data/postmaster.pid" 2>/dev/null; }
+pg_port() { cat "$(pg_dir "$1")/port"; }
+# A libpq connection string for instance NAME (database verdon).
+pg_conninfo() { echo "host=$(pg_dir "$1") port=$(pg_port "$1") dbname=verdon user=postgres"; }
+pg_psql() { # NAME SQL
+	runuser -u postgres -- "$PG_BIN/psql" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres \
+		-d verdon -XAtq -c "$2"
+}
+
+pg_free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# pg_start NAME [initdb|standby-of:PRIMARY]: a new instance (or a streaming standby of PRIMARY).
+pg_start() {
+	local name=$1 how=${2:-initdb} dir port
+	dir=$(pg_dir "$name")
+	port=$(pg_free_port)
+	[ -n "$PG_BIN" ] || { echo "# no PostgreSQL server installed"; return 1; }
+	mkdir -p "$dir" && chown postgres:postgres "$dir" && chmod 700 "$dir"
+	echo "$port" >"$dir/port"
+	case "$how" in
+	initdb)
+		runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres \
+			>"$dir/initdb.log" 2>&1 || { sed 's/^/# /' "$dir/initdb.log"; return 1; }
+		;;
+	standby-of:*)
+		local primary=${how#standby-of:}
+		runuser -u postgres -- "$PG_BIN/pg_basebackup" -h "$(pg_dir "$primary")" \
+			-p "$(pg_port "$primary")" -U postgres -D "$dir/data" -R -X stream \
+			>"$dir/basebackup.log" 2>&1 || { sed 's/^/# /' "$dir/basebackup.log"; return 1; }
+		# the primary waits for this standby's flush before a commit returns
+		echo "primary_conninfo = 'host=$(pg_dir "$primary") port=$(pg_port "$primary") user=postgres application_name=$name'" \
+			>>"$dir/data/postgresql.auto.conf"
+		;;
+	esac
+	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+		-o "-k $dir -p $port -c listen_addresses='' -c fsync=on ${PG_OPTS:-}" -w -t 60 start \
+		>/dev/null 2>&1 || { echo "# PostgreSQL $name did not start:"; tail -n 20 "$dir/server.log" | sed 's/^/# /'; return 1; }
+	PG_NAMES="$PG_NAMES $name"
+	if [ "$how" = initdb ]; then
+		runuser -u postgres -- "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres verdon || return 1
+	fi
+}
+
+# pg_stop NAME [KILL]: fast shutdown (or SIGKILL) of the instance, by its PID.
+pg_stop() {
+	local pid
+	pid=$(pg_pid "$1")
+	[ -n "$pid" ] || return 0
+	kill -"${2:-INT}" "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+}
+
+pg_cleanup() {
+	local name
+	for name in $PG_NAMES; do pg_stop "$name"; done
+}
