@@ -120,3 +120,20 @@ fresh_step() {
 	local left=$((30 - $(date +%s) % 30))
 	[ "$left" -ge "${1:-5}" ] || sleep "$left"
 }
+
+# pytap [PREFIX…] <<'PY' … PY: runs a python scenario (lib_proto importable), after an optional
+# command prefix (e.g. setpriv), numbering its "ok - " / "not ok - " lines.
+pytap() {
+	local line rc
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" ;;
+		"not ok - "*) not_ok "${line#not ok - }" ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$@" env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
+		CANARY_PW="$CANARY_PW" DAEMON_PID="$DAEMON_PID" timeout "${PYTAP_TIMEOUT:-600}" python3 -)
+	wait $!
+	rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "python scenario exited $rc (124: timed out)"
+}

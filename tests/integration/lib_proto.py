@@ -331,6 +331,32 @@ def active_user(admin, auth, n, password):
     return ident, secret, confirmed
 
 
+def race(paths, ident, password, code, racers=50, service="race"):
+    """racers connections (spread over the socket paths) send one AUTH at once; their answers."""
+    import threading
+
+    conns = [Client(paths[i % len(paths)], timeout=60) for i in range(racers)]
+    barrier = threading.Barrier(racers)
+    results = [None] * racers
+
+    def go(i):
+        barrier.wait()
+        try:
+            results[i] = conns[i].call("AUTH", {"login": ident, "password": password, "otp": code,
+                                                "service": service}, rid="race%d" % i).short()
+        except Exception as e:  # noqa: BLE001 - reported as the racer's result
+            results[i] = repr(e)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for c in conns:
+        c.close()
+    return results
+
+
 def main_run(fn):
     """Runs a scenario function; a crash is one more failed test, and exit 1."""
     tap = Tap()

@@ -67,3 +67,71 @@ pg_cleanup() {
 	local name
 	for name in $PG_NAMES; do pg_stop "$name"; done
 }
+
+NODE_PIDS=""
+
+# node_config NAME CONNINFO: a verdond node on that database, with its own state directory (for
+# the shared key file) and sockets; EXTRA_NODE_CONF is appended.
+node_config() {
+	local dir="$T/$1"
+	mkdir -p "$dir/state" && chmod 700 "$dir/state"
+	cat >"$dir/verdon.conf" <<CONF
+[verdon]
+state_dir = $dir/state
+auth_socket = $dir/auth.sock
+admin_socket = $dir/admin.sock
+mail_domain = example.org
+issuer = Académie de Test
+admin_socket_mode = 0666
+auth_socket_mode = 0666
+workers = 2
+
+[store]
+backend = postgresql
+conninfo = $2
+
+[password]
+argon2_memory_kib = 19456
+argon2_time = 2
+
+[throttle]
+delay_after = 4
+base_delay = 60
+max_delay = 120
+
+[penalty]
+base_ms = 0
+${EXTRA_NODE_CONF:-}
+CONF
+}
+
+# node_start NAME: starts it and waits for both sockets.
+node_start() {
+	local dir="$T/$1" pid
+	"$VERDOND" -c "$dir/verdon.conf" >>"$dir/verdond.log" 2>&1 &
+	pid=$!
+	echo "$pid" >"$dir/pid"
+	NODE_PIDS="$NODE_PIDS $pid"
+	for _ in $(seq 1 100); do
+		[ -S "$dir/admin.sock" ] && [ -S "$dir/auth.sock" ] && return 0
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	echo "# node $1 did not start:"
+	sed 's/^/# /' "$dir/verdond.log"
+	return 1
+}
+
+node_stop() {
+	local pid
+	pid=$(cat "$T/$1/pid" 2>/dev/null) || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for _ in $(seq 1 100); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -f "$T/$1/pid"
+}
+
