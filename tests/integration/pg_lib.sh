@@ -10,7 +10,7 @@ pg_port() { cat "$(pg_dir "$1")/port"; }
 # A libpq connection string for instance NAME (database verdon).
 pg_conninfo() { echo "host=$(pg_dir "$1") port=$(pg_port "$1") dbname=verdon user=postgres"; }
 pg_psql() { # NAME SQL
-	runuser -u postgres -- "$PG_BIN/psql" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres \
+	timeout 60 runuser -u postgres -- "$PG_BIN/psql" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres \
 		-d verdon -XAtq -c "$2"
 }
 
@@ -46,7 +46,7 @@ pg_start() {
 		>/dev/null 2>&1 || { echo "# PostgreSQL $name did not start:"; tail -n 20 "$dir/server.log" | sed 's/^/# /'; return 1; }
 	PG_NAMES="$PG_NAMES $name"
 	if [ "$how" = initdb ]; then
-		runuser -u postgres -- "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres verdon || return 1
+		timeout 60 runuser -u postgres -- "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres verdon || return 1
 	fi
 }
 
