@@ -48,6 +48,7 @@
 
 struct bc_opts {
 	const char *socket;
+	const char *socket2; /* a second node: every other client goes there */
 	const char *echo_socket;
 	const char *login;
 	const char *token_login; /* the token's owner; --login when absent */
@@ -63,10 +64,12 @@ struct bc_opts {
 struct bc_phase {
 	const struct bc_opts *opts;
 	const char *socket;
+	const char *socket2; /* NULL: every client on socket */
 	const char *login;
 	const char *secret; /* sent as password= */
 	bool echo;          /* the answer is the request itself */
 	double deadline;
+	atomic_uint started; /* clients connected so far: picks their socket */
 	atomic_ulong claimed;
 	atomic_ulong done;
 	atomic_ulong errors;
@@ -320,7 +323,11 @@ static void *bc_client_thread(void *arg)
 	char err[256];
 	unsigned long slot;
 
-	if (proto_client_connect(ph->socket, BC_TIMEOUT_MS, &c, err, sizeof(err)) < 0) {
+	const char *path = ph->socket;
+
+	if (ph->socket2 != NULL && atomic_fetch_add(&ph->started, 1) % 2 == 1)
+		path = ph->socket2;
+	if (proto_client_connect(path, BC_TIMEOUT_MS, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench_creds: %s\n", err);
 		bc_error(ph, "connect failed");
 		return NULL;
@@ -460,7 +467,8 @@ static int bc_echo_phase(const struct bc_opts *o, const char *secret, struct bc_
 static int bc_auth_phase(const struct bc_opts *o, const char *what, const char *login,
                          const char *secret, struct bc_figures *f)
 {
-	struct bc_phase ph = {.opts = o, .socket = o->socket, .login = login, .secret = secret};
+	struct bc_phase ph = {
+	    .opts = o, .socket = o->socket, .socket2 = o->socket2, .login = login, .secret = secret};
 
 	return bc_phase_run(what, &ph, f);
 }
@@ -470,7 +478,8 @@ static int bc_auth_phase(const struct bc_opts *o, const char *what, const char *
 static void bc_usage(void)
 {
 	fprintf(stderr,
-	        "usage: bench_creds --socket PATH --echo-socket PATH --login L [--token-login L]\n"
+	        "usage: bench_creds --socket PATH [--socket2 PATH] --echo-socket PATH --login L\n"
+	        "                   [--token-login L]\n"
 	        "                   [--app-password-file F] [--token-file F] [--service S]\n"
 	        "                   [--clients N] [--seconds S] [--max M]\n");
 }
@@ -493,11 +502,11 @@ static int bc_number(const char *name, const char *s, unsigned long lo, unsigned
 
 static int bc_option(struct bc_opts *o, const char *name, const char *arg)
 {
-	const char **strings[] = {&o->socket,   &o->echo_socket, &o->login,  &o->token_login,
-	                          &o->app_file, &o->token_file,  &o->service};
-	static const char *const string_names[] = {"socket",      "echo-socket",       "login",
-	                                           "token-login", "app-password-file", "token-file",
-	                                           "service"};
+	const char **strings[] = {&o->socket,   &o->echo_socket, &o->login,   &o->token_login,
+	                          &o->app_file, &o->token_file,  &o->service, &o->socket2};
+	static const char *const string_names[] = {
+	    "socket",     "echo-socket", "login",   "token-login", "app-password-file",
+	    "token-file", "service",     "socket2"};
 	unsigned long v = 0;
 
 	for (size_t i = 0; i < sizeof(string_names) / sizeof(string_names[0]); i++)
@@ -525,6 +534,7 @@ static int bc_parse(int argc, char **argv, struct bc_opts *o)
 	static const struct option longopts[] = {
 	    {"socket", required_argument, NULL, 0},
 	    {"echo-socket", required_argument, NULL, 0},
+	    {"socket2", required_argument, NULL, 0},
 	    {"login", required_argument, NULL, 0},
 	    {"token-login", required_argument, NULL, 0},
 	    {"app-password-file", required_argument, NULL, 0},

@@ -44,6 +44,7 @@
 
 struct bench_opts {
 	const char *socket;
+	const char *socket2; /* a second node: every other client goes there */
 	const char *login;
 	const char *password_file;
 	unsigned clients;
@@ -57,6 +58,7 @@ struct bench_run {
 	const struct bench_opts *opts;
 	const char *password;
 	double deadline;
+	atomic_uint started; /* clients connected so far: picks their socket */
 	atomic_ulong claimed;
 	atomic_ulong done;
 	atomic_ulong errors;
@@ -266,7 +268,11 @@ static void *bench_auth_thread(void *arg)
 	char err[256];
 	unsigned long slot;
 
-	if (proto_client_connect(run->opts->socket, BENCH_TIMEOUT_MS, &c, err, sizeof(err)) < 0) {
+	const char *path = run->opts->socket;
+
+	if (run->opts->socket2 != NULL && atomic_fetch_add(&run->started, 1) % 2 == 1)
+		path = run->opts->socket2;
+	if (proto_client_connect(path, BENCH_TIMEOUT_MS, &c, err, sizeof(err)) < 0) {
 		fprintf(stderr, "bench_login: %s\n", err);
 		bench_error(run, "connect failed");
 		return NULL;
@@ -443,7 +449,7 @@ static void bench_usage(void)
 	fprintf(stderr,
 	        "usage: bench_login --socket PATH --login L --password-file F [--clients N]\n"
 	        "                   [--seconds S] [--max M] [--argon2-m KIB] [--argon2-t T]\n"
-	        "                   [--argon2-p P]\n");
+	        "                   [--argon2-p P] [--socket2 PATH]\n");
 }
 
 /* An unsigned option within [lo, hi]; -1 otherwise. */
@@ -470,6 +476,8 @@ static int bench_option(struct bench_opts *o, const char *name, const char *arg)
 
 	if (strcmp(name, "socket") == 0)
 		o->socket = arg;
+	else if (strcmp(name, "socket2") == 0)
+		o->socket2 = arg;
 	else if (strcmp(name, "login") == 0)
 		o->login = arg;
 	else if (strcmp(name, "password-file") == 0)
@@ -500,7 +508,8 @@ static int bench_parse(int argc, char **argv, struct bench_opts *o)
 	    {"password-file", required_argument, NULL, 0}, {"clients", required_argument, NULL, 0},
 	    {"seconds", required_argument, NULL, 0},       {"max", required_argument, NULL, 0},
 	    {"argon2-m", required_argument, NULL, 0},      {"argon2-t", required_argument, NULL, 0},
-	    {"argon2-p", required_argument, NULL, 0},      {NULL, 0, NULL, 0},
+	    {"argon2-p", required_argument, NULL, 0},      {"socket2", required_argument, NULL, 0},
+	    {NULL, 0, NULL, 0},
 	};
 	int c, index;
 

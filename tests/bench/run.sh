@@ -342,4 +342,10 @@ printf '  import %u accounts:   %s s (%s accounts/s), created %s\n' "$IMPORT_N" 
 	"$(rate "$I1_C" "$I1_S")" "$I1_C"
 printf '  import again:         %s s, created %s, existing %s\n' "$I2_S" "$I2_C" "$I2_E"
 grep -v 'exited 0$' "$T/bench.status" 2>/dev/null | sed 's/^/  warning: /'
+
+# The same daemon on the PostgreSQL store, one node then two (docs/cluster.md).
+echo
+FAST_SECONDS=$FAST_SECONDS FAST_MAX=$FAST_MAX BENCH_SECONDS=$SECONDS_PER_PHASE BENCH_MAX=$MAX_PER_PHASE \
+	ARGON2_M=$ARGON2_M ARGON2_T=$ARGON2_T ARGON2_P=$ARGON2_P BUILD="$BUILD" \
+	timeout 600 bash "$ROOT/tests/bench/cluster.sh" | grep -v '^RESULT_PG '
 exit 0

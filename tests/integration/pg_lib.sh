@@ -91,8 +91,8 @@ backend = postgresql
 conninfo = $2
 
 [password]
-argon2_memory_kib = 19456
-argon2_time = 2
+argon2_memory_kib = ${NODE_ARGON2_M:-19456}
+argon2_time = ${NODE_ARGON2_T:-2}
 
 [throttle]
 delay_after = 4
