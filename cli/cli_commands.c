@@ -126,7 +126,7 @@ const struct cli_command cli_commands[] = {
 	 "audit [LOGIN] [--limit N]"},
 	{NULL, "backup", cmd_backup, CLI_SOCKET_ADMIN, 1, 1, "BACKUP", {NULL, NULL}, NULL, NULL,
 	 "backup PATH"},
-	{"store", "copy", cmd_store_copy, CLI_SOCKET_ADMIN, 1, 1, NULL, {NULL, NULL}, store_copy_opts, NULL,
+	{"store", "copy", cmd_store_copy, CLI_SOCKET_ADMIN, 1, 1, "STATUS", {NULL, NULL}, store_copy_opts, NULL,
 	 "store copy --to lmdb|postgresql TARGET   (verdond stopped; TARGET: a new state directory or a connection string)"},
 	{NULL, "status", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "STATUS", {NULL, NULL}, NULL, NULL,
 	 "status"},

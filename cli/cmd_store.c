@@ -41,7 +41,8 @@ int cmd_store_copy(struct cli_ctx *ctx, const struct cli_command *cmd, int argc,
 	if (cli_args_parse(cmd, argc, argv, &args, err, sizeof(err)) == -1)
 		return cli_usage_error(cmd, "%s", err);
 	to = cli_args_opt(cmd, &args, "to");
-	/* Copying under a running daemon would miss what it writes meanwhile. */
+	/* Copying under a running daemon would miss what it writes meanwhile: if the admin
+	 * socket answers (where STATUS would go), the daemon runs. */
 	if (proto_client_connect(ctx->socket_path, 2000, &client, err, sizeof(err)) == 0) {
 		proto_client_free(client);
 		cli_error("verdond answers on %s: stop it before copying its store",
