@@ -151,6 +151,7 @@ int cmd_auth_check(struct cli_ctx *ctx, const struct cli_command *cmd, int argc,
 int cmd_auth_passwd(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_audit(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_backup(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
+int cmd_store_verify(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_store_copy(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 
 /* cmd_auth.c: prints an AUTH or PASSWD answer as the command's result: an exit code. */

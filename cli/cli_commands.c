@@ -128,6 +128,8 @@ const struct cli_command cli_commands[] = {
 	 "backup PATH"},
 	{"store", "copy", cmd_store_copy, CLI_SOCKET_ADMIN, 1, 1, "STATUS", {NULL, NULL}, store_copy_opts, NULL,
 	 "store copy --to lmdb|postgresql TARGET   (verdond stopped; TARGET: a new state directory or a connection string)"},
+	{"store", "verify", cmd_store_verify, CLI_SOCKET_ADMIN, 0, 0, "STORE_VERIFY", {NULL, NULL}, NULL, NULL,
+	 "store verify   (every record decodes, every index entry and session points at its account, the audit has no gap; exit 1 on a problem)"},
 	{NULL, "status", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "STATUS", {NULL, NULL}, NULL, NULL,
 	 "status"},
 	{NULL, "help", cmd_help, CLI_SOCKET_NONE, 0, 0, NULL, {NULL, NULL}, NULL, NULL,

@@ -50,5 +50,6 @@ void admin_app_list(struct worker *w, struct request *req);
 void admin_app_revoke(struct worker *w, struct request *req);
 void admin_session_list(struct worker *w, struct request *req);
 void admin_session_revoke(struct worker *w, struct request *req);
+void admin_store_verify(struct worker *w, struct request *req);
 
 #endif

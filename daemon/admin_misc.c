@@ -11,6 +11,7 @@
 #include "daemon.h"
 #include "fields.h"
 #include "log.h"
+#include "session.h"
 #include "store.h"
 
 #define VERSION "0.1.0"
@@ -214,6 +215,7 @@ static void purge(struct worker *w, struct request *req)
 			continue;
 		if (a.state == ACCOUNT_DELETED && a.state_changed <= pc->before &&
 		    (account_remove(txn, &a) != STORE_OK ||
+		     session_remove_all(txn, a.identifiant) != STORE_OK ||
 		     admin_audit(txn, req, "user.purge", a.identifiant, "ok", REASON_NONE,
 		                 "grace period over") != STORE_OK)) {
 			account_wipe(&a);
@@ -272,6 +274,7 @@ const struct verb admin_verbs[] = {
     {"AUDIT", admin_audit_read, 0},
     {"BACKUP", admin_backup, 0},
     {"STATUS", admin_status, 0},
+    {"STORE_VERIFY", admin_store_verify, 0},
     {"APP_ADD", admin_app_add, 0},
     {"APP_LIST", admin_app_list, 0},
     {"APP_REVOKE", admin_app_revoke, 0},

@@ -18,7 +18,7 @@ static int copy_str(json_t *obj, const char *key, char *out, size_t cap)
 	return 0;
 }
 
-static int decode(const char *key, const void *val, size_t vlen, struct session *s)
+int session_decode(const char *key, const void *val, size_t vlen, struct session *s)
 {
 	json_t *obj = json_loadb(val, vlen, 0, NULL);
 	int r = -1;
@@ -53,7 +53,7 @@ int session_get(struct store_txn *txn, const char *key, struct session *s_r)
 	r = store_get(txn, STORE_SESSIONS, k, strlen(k), &v);
 	if (r != STORE_OK)
 		return r;
-	r = decode(k, v.data, v.len, s_r) < 0 ? STORE_ERROR : STORE_OK;
+	r = session_decode(k, v.data, v.len, s_r) < 0 ? STORE_ERROR : STORE_OK;
 	store_val_free(&v);
 	return r;
 }
@@ -103,7 +103,7 @@ static int walk_one(void *ctx, const void *key, size_t klen, const void *val, si
 		return 0;
 	memcpy(k, key, klen);
 	k[klen] = '\0';
-	if (decode(k, val, vlen, &s) < 0)
+	if (session_decode(k, val, vlen, &s) < 0)
 		return 0;
 	if (w->identifiant != NULL && strcmp(s.identifiant, w->identifiant) != 0)
 		return 0;
@@ -115,4 +115,43 @@ int session_each(struct store_txn *txn, const char *identifiant, session_cb *cb,
 	struct walk w = {identifiant, cb, ctx};
 
 	return store_scan(txn, STORE_SESSIONS, NULL, 0, false, walk_one, &w);
+}
+
+struct doomed {
+	char (*keys)[CRED_TAG_LEN + 1];
+	size_t n, cap;
+	bool oom;
+};
+
+static int doom_one(void *ctx, const struct session *s)
+{
+	struct doomed *d = ctx;
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		void *p = realloc(d->keys, cap * sizeof(*d->keys));
+
+		if (p == NULL) {
+			d->oom = true;
+			return 1;
+		}
+		d->keys = p;
+		d->cap = cap;
+	}
+	memcpy(d->keys[d->n++], s->key, sizeof(s->key));
+	return 0;
+}
+
+int session_remove_all(struct store_txn *txn, const char *identifiant)
+{
+	struct doomed d = {0};
+	int r = session_each(txn, identifiant, doom_one, &d);
+
+	/* Collected first: a scan's callback must not write through its transaction. */
+	if (r == STORE_OK && d.oom)
+		r = STORE_ERROR;
+	for (size_t i = 0; i < d.n && r == STORE_OK; i++)
+		r = session_del(txn, d.keys[i]);
+	free(d.keys);
+	return r;
 }

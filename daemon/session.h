@@ -32,8 +32,12 @@ struct session {
 };
 
 int session_get(struct store_txn *txn, const char *key, struct session *s_r);
+/* A record as the store holds it (key: its NUL-terminated key); -1 when it does not decode. */
+int session_decode(const char *key, const void *val, size_t vlen, struct session *s);
 int session_put(struct store_txn *txn, const struct session *s);
 int session_del(struct store_txn *txn, const char *key);
+/* Every session of an account (it is being purged). */
+int session_remove_all(struct store_txn *txn, const char *identifiant);
 /* Alive for this account now? */
 bool session_alive(const struct session *s, const struct account *a, int64_t now, unsigned idle);
 
