@@ -38,7 +38,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN  = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format
+.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -99,10 +99,15 @@ tests: binaries $(UNIT_BIN) $(BENCH_BIN)
 
 check: deps
 	@$(MAKE) --no-print-directory tests
+	@$(MAKE) --no-print-directory failpoint
 	@$(MAKE) --no-print-directory fuzzers BUILD=build/fuzz CC=clang \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -U_FORTIFY_SOURCE" >build/fuzz-build.log 2>&1 \
 		|| { cat build/fuzz-build.log; exit 1; }
 	@BUILD=$(BUILD) FUZZ_DIR=build/fuzz/fuzz ./tests/run.sh
+
+# A daemon whose store operations can be made to fail one by one (tests/integration/81_faults.sh).
+failpoint:
+	@$(MAKE) --no-print-directory binaries BUILD=build/failpoint EXTRA_CFLAGS="-DVERDON_FAILPOINTS"
 
 sanitize: deps
 	@$(MAKE) --no-print-directory tests BUILD=build/sanitize CFLAGS="-O1 -g -fno-omit-frame-pointer" \

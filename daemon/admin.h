@@ -51,5 +51,8 @@ void admin_app_revoke(struct worker *w, struct request *req);
 void admin_session_list(struct worker *w, struct request *req);
 void admin_session_revoke(struct worker *w, struct request *req);
 void admin_store_verify(struct worker *w, struct request *req);
+#ifdef VERDON_FAILPOINTS
+void admin_failpoint(struct worker *w, struct request *req);
+#endif
 
 #endif

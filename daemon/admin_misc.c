@@ -275,6 +275,9 @@ const struct verb admin_verbs[] = {
     {"BACKUP", admin_backup, 0},
     {"STATUS", admin_status, 0},
     {"STORE_VERIFY", admin_store_verify, 0},
+#ifdef VERDON_FAILPOINTS
+    {"FAILPOINT", admin_failpoint, 0},
+#endif
     {"APP_ADD", admin_app_add, 0},
     {"APP_LIST", admin_app_list, 0},
     {"APP_REVOKE", admin_app_revoke, 0},

@@ -2,6 +2,7 @@
  * The store's front: picks a backend by name and dispatches every call
  * through the vtable at the head of the backend's own structures.
  */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +33,54 @@ static const struct store_backend *store_be(const void *obj)
 {
 	return *(const struct store_backend *const *)obj;
 }
+
+#ifdef VERDON_FAILPOINTS
+/*
+ * Test builds only (make failpoint): the Nth store operation after arming
+ * fails with an I/O error or a full store, as a disk would. A failed change
+ * dooms its transaction, as LMDB does: the commit then fails too.
+ */
+static atomic_long fp_countdown; /* 0: disarmed */
+static atomic_int fp_status;
+static atomic_bool fp_fired;
+static _Thread_local int fp_doomed;
+
+void store_failpoint_arm(long n, int status)
+{
+	atomic_store(&fp_fired, false);
+	atomic_store(&fp_status, status);
+	atomic_store(&fp_countdown, n);
+}
+
+bool store_failpoint_disarm(void)
+{
+	atomic_store(&fp_countdown, 0);
+	return atomic_load(&fp_fired);
+}
+
+static int fp_hit(void)
+{
+	long left = atomic_load(&fp_countdown);
+
+	while (left > 0 && !atomic_compare_exchange_weak(&fp_countdown, &left, left - 1))
+		;
+	if (left != 1)
+		return STORE_OK;
+	atomic_store(&fp_fired, true);
+	return atomic_load(&fp_status);
+}
+#define FAILPOINT(doom)                                                                            \
+	do {                                                                                       \
+		int fp_r = fp_hit();                                                               \
+		if (fp_r != STORE_OK) {                                                            \
+			if (doom)                                                                  \
+				fp_doomed = fp_r;                                                  \
+			return fp_r;                                                               \
+		}                                                                                  \
+	} while (0)
+#else
+#define FAILPOINT(doom) ((void)0)
+#endif
 
 void store_val_free(struct store_val *v)
 {
@@ -70,6 +119,10 @@ int store_begin(struct store *store, bool write, struct store_txn **txn_r)
 	*txn_r = NULL;
 	if (store == NULL)
 		return STORE_ERROR;
+#ifdef VERDON_FAILPOINTS
+	fp_doomed = STORE_OK;
+#endif
+	FAILPOINT(false);
 	return store_be(store)->begin(store, write, txn_r);
 }
 
@@ -77,11 +130,23 @@ int store_commit(struct store_txn *txn)
 {
 	if (txn == NULL)
 		return STORE_ERROR;
+#ifdef VERDON_FAILPOINTS
+	int fp_r = fp_doomed != STORE_OK ? fp_doomed : fp_hit();
+
+	fp_doomed = STORE_OK;
+	if (fp_r != STORE_OK) {
+		store_be(txn)->abort(txn);
+		return fp_r;
+	}
+#endif
 	return store_be(txn)->commit(txn);
 }
 
 void store_abort(struct store_txn *txn)
 {
+#ifdef VERDON_FAILPOINTS
+	fp_doomed = STORE_OK;
+#endif
 	if (txn != NULL)
 		store_be(txn)->abort(txn);
 }
@@ -93,6 +158,7 @@ int store_get(struct store_txn *txn, enum store_table table, const void *key, si
 	val_r->len = 0;
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
+	FAILPOINT(false);
 	return store_be(txn)->get(txn, table, key, klen, val_r);
 }
 
@@ -101,6 +167,7 @@ int store_put(struct store_txn *txn, enum store_table table, const void *key, si
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
+	FAILPOINT(true);
 	return store_be(txn)->put(txn, table, key, klen, val, vlen);
 }
 
@@ -108,6 +175,7 @@ int store_del(struct store_txn *txn, enum store_table table, const void *key, si
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
+	FAILPOINT(true);
 	return store_be(txn)->del(txn, table, key, klen);
 }
 
@@ -116,6 +184,7 @@ int store_scan(struct store_txn *txn, enum store_table table, const void *from, 
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT || cb == NULL)
 		return STORE_ERROR;
+	FAILPOINT(false);
 	return store_be(txn)->scan(txn, table, from, flen, reverse, cb, ctx);
 }
 
@@ -124,6 +193,7 @@ int store_append(struct store_txn *txn, enum store_table table, const void *val,
 {
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
+	FAILPOINT(true);
 	return store_be(txn)->append(txn, table, val, vlen, seq_r);
 }
 

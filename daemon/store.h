@@ -114,6 +114,13 @@ int store_backup(struct store *store, const char *path, char *err, size_t errlen
 int store_check_readers(struct store *store, int *cleared_r);
 int store_usage(struct store *store, struct store_usage *usage_r);
 
+#ifdef VERDON_FAILPOINTS
+/* Test builds only: the nth store operation from now fails with status (STORE_ERROR or
+ * STORE_FULL); disarm says whether it fired. */
+void store_failpoint_arm(long n, int status);
+bool store_failpoint_disarm(void);
+#endif
+
 struct config;
 /* The backend and place the configuration names ([store], docs/configuration.md). */
 int store_open_configured(const struct config *c, struct store **store_r, char *err,
