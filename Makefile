@@ -38,7 +38,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN  = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint
+.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint soak
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -128,6 +128,10 @@ $(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)
 bench: all
 	@$(MAKE) --no-print-directory tests
 	@./tests/bench/run.sh
+
+# 1,000 kill -9 rounds during a stream of changes and logins (at most 15 minutes): nothing lost.
+soak: all
+	@./tests/soak/soak.sh
 
 run: all
 	@./scripts/demo.sh
