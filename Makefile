@@ -38,7 +38,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN  = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint soak
+.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint soak fuzz-long
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -118,6 +118,10 @@ sanitize: deps
 fuzz: deps
 	@$(MAKE) --no-print-directory fuzzers BUILD=build/fuzz CC=clang \
 		EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -U_FORTIFY_SOURCE"
+
+# Every target for FUZZ_SECONDS each, two at a time: runs, edges, crashes, CPU.
+fuzz-long: fuzz
+	@FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) ./tests/fuzz/long.sh
 
 fuzzers: $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(FUZZ_SRC))
 $(BUILD)/fuzz/%: $(call obj,tests/fuzz/%.c) $(ALL_LIBS)

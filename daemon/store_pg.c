@@ -109,8 +109,8 @@ static bool pg_prepare_all(PGconn *conn)
 		const char *tn = store_table_name((enum store_table)t);
 		static const char *const fmt[PG_STMT_COUNT] = {
 		    [PG_GET] = "SELECT val FROM verdon_%s WHERE key = $1",
-		    [PG_PUT] = "INSERT INTO verdon_%s (key, val) VALUES ($1, $2) "
-		               "ON CONFLICT (key) DO UPDATE SET val = EXCLUDED.val",
+		    [PG_PUT] = ("INSERT INTO verdon_%s (key, val) VALUES ($1, $2) "
+		                "ON CONFLICT (key) DO UPDATE SET val = EXCLUDED.val"),
 		    [PG_DEL] = "DELETE FROM verdon_%s WHERE key = $1",
 		    [PG_LAST] = "SELECT key FROM verdon_%s ORDER BY key DESC LIMIT 1",
 		};

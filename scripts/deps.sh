@@ -18,7 +18,7 @@ libssl-dev libcrypt-dev
 libpam0g-dev
 libmicrohttpd-dev
 libpq-dev postgresql
-util-linux whois jq curl
+util-linux whois jq curl time
 pamtester dovecot-imapd postfix swaks
 chromium fonts-dejavu-core
 "

@@ -59,10 +59,13 @@ if [[ " $SUITES " == *" fuzz "* ]] && [ -z "${SKIP_FUZZ:-}" ]; then
 		[ -x "$f" ] || continue
 		name=$(basename "$f")
 		corpus=tests/fuzz/corpus/${name#fuzz_}
+		dict=tests/fuzz/dict/${name#fuzz_}.dict
+		dictarg=()
+		[ -f "$dict" ] && dictarg=(-dict="$PWD/$dict")
 		work=$(mktemp -d)
 		[ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
 		if (cd "$work" && timeout $((FUZZ_SECONDS + 60)) "$OLDPWD/$f" -max_total_time="$FUZZ_SECONDS" \
-			-rss_limit_mb=2048 -artifact_prefix="$work/" "$work" >"$OLDPWD/$logs/$name.log" 2>&1); then
+			-rss_limit_mb=2048 "${dictarg[@]}" -artifact_prefix="$work/" "$work" >"$OLDPWD/$logs/$name.log" 2>&1); then
 			pass=$((pass + 1))
 			printf '  %-28s ok (%s)\n' "$name" "$(grep -o 'Done [0-9]* runs' "$logs/$name.log" | tail -n1)"
 		else
