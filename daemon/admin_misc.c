@@ -259,8 +259,8 @@ const struct verb housekeeping_verb = {"HOUSEKEEPING", housekeeping, 0};
 
 const struct verb admin_verbs[] = {
     {"USER_ADD", admin_user_add, 0},
-    {"USER_SHOW", admin_user_show, 0},
-    {"USER_LIST", admin_user_list, 0},
+    {"USER_SHOW", admin_user_show, VERB_FAST},
+    {"USER_LIST", admin_user_list, VERB_FAST},
     {"USER_RESET", admin_user_reset, 0},
     {"USER_UNLOCK", admin_user_unlock, 0},
     {"USER_SUSPEND", admin_user_suspend, 0},
@@ -270,18 +270,18 @@ const struct verb admin_verbs[] = {
     {"OTP_ENROLL", admin_otp_enroll, 0},
     {"OTP_CONFIRM", admin_otp_confirm, 0},
     {"OTP_RESET", admin_otp_reset, 0},
-    {"OTP_STATUS", admin_otp_status, 0},
-    {"AUDIT", admin_audit_read, 0},
+    {"OTP_STATUS", admin_otp_status, VERB_FAST},
+    {"AUDIT", admin_audit_read, VERB_FAST},
     {"BACKUP", admin_backup, 0},
-    {"STATUS", admin_status, 0},
+    {"STATUS", admin_status, VERB_FAST},
     {"STORE_VERIFY", admin_store_verify, 0},
 #ifdef VERDON_FAILPOINTS
     {"FAILPOINT", admin_failpoint, 0},
 #endif
     {"APP_ADD", admin_app_add, 0},
-    {"APP_LIST", admin_app_list, 0},
+    {"APP_LIST", admin_app_list, VERB_FAST},
     {"APP_REVOKE", admin_app_revoke, 0},
-    {"SESSION_LIST", admin_session_list, 0},
+    {"SESSION_LIST", admin_session_list, VERB_FAST},
     {"SESSION_REVOKE", admin_session_revoke, 0},
     {NULL, NULL, 0},
 };

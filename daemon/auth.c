@@ -245,22 +245,59 @@ out:
 	secret_wipe(code, sizeof(code));
 }
 
+enum secret_kind { SECRET_TOKEN, SECRET_APP_PASSWORD, SECRET_PASSWORD };
+
+/* What a password field carries under a service's credentials, by its shape: no hashing needed
+ * to tell. Both the dispatch below and the choice of a lane read it. */
+static enum secret_kind secret_kind(unsigned creds, const char *password)
+{
+	if ((creds & CRED_SESSION_TOKEN) && cred_is_token(password))
+		return SECRET_TOKEN;
+	if ((creds & CRED_APP_PASSWORD) && cred_is_app_password(password))
+		return SECRET_APP_PASSWORD;
+	return SECRET_PASSWORD;
+}
+
+static void handle_auth(struct worker *w, struct request *req);
+
+enum lane_kind request_lane(const struct config *config, const struct request *req)
+{
+	const char *password, *service;
+
+	if (req->verb->flags & VERB_FAST)
+		return LANE_FAST;
+	if (req->verb->handler != handle_auth ||
+	    (password = proto_get(&req->msg, "password")) == NULL)
+		return LANE_HASH;
+	service = proto_get(&req->msg, "service");
+	return secret_kind(config_service(config, service != NULL ? service : "default")->credentials,
+	                   password) == SECRET_PASSWORD
+	           ? LANE_HASH
+	           : LANE_FAST;
+}
+
 static void handle_auth(struct worker *w, struct request *req)
 {
 	struct attempt at = {0};
 	char both[2 * FIELD_SECRET_MAX + 2];
-	unsigned creds;
+	enum secret_kind kind;
 
 	if (!attempt_fields(req, &at, false))
 		return;
-	creds = at.policy->credentials;
+	kind = secret_kind(at.policy->credentials, at.password);
+	if (kind == SECRET_PASSWORD && w->hasher == NULL) {
+		/* A reload changed the service's policy between the lane's choice and now. */
+		log_warn("a password reached the fast lane (service %s): try again", at.service);
+		reply_tempfail(req);
+		return;
+	}
 	/* What identifies this try for "the same wrong secret counts once". */
 	snprintf(both, sizeof(both), "%s\n%s", at.password, at.code != NULL ? at.code : "");
 	cred_tag(&w->daemon->keys, "attempt", both, at.tag);
 	secret_wipe(both, sizeof(both));
-	if ((creds & CRED_SESSION_TOKEN) && cred_is_token(at.password))
+	if (kind == SECRET_TOKEN)
 		auth_token(w, req, &at);
-	else if ((creds & CRED_APP_PASSWORD) && cred_is_app_password(at.password))
+	else if (kind == SECRET_APP_PASSWORD)
 		auth_app(w, req, &at);
 	else
 		auth_password(w, req, &at);
@@ -273,8 +310,8 @@ static void handle_auth(struct worker *w, struct request *req)
 const struct verb auth_verbs[] = {
 	{"AUTH", handle_auth, VERB_PENALIZED},
 	{"PASSWD", passwd_handle, VERB_PENALIZED},
-	{"LOGOUT", auth_logout, 0},
-	{"ACCT", auth_acct, 0},
+	{"LOGOUT", auth_logout, VERB_FAST},
+	{"ACCT", auth_acct, VERB_FAST},
 	{"RESET_ASK", reset_ask_handle, VERB_PENALIZED},
 	{"RESET_CONFIRM", reset_confirm_handle, VERB_PENALIZED},
 	{"IDENT_ASK", ident_ask_handle, VERB_PENALIZED},

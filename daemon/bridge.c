@@ -38,6 +38,7 @@ int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *re
 	    (req->verb = find_verb(req->msg.verb)) == NULL)
 		goto out;
 	req->kind = SOCKET_HTTP;
+	req->lane = (req->verb->flags & VERB_FAST) ? LANE_FAST : LANE_HASH;
 	req->waiter = &waiter;
 	pthread_mutex_init(&waiter.lock, NULL);
 	pthread_cond_init(&waiter.cond, NULL);

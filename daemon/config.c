@@ -35,6 +35,7 @@ static const struct config_key config_keys[] = {
     {"verdon", "admin_socket_mode", KEY_OCTAL, OFF(admin_socket_mode), 0, 0777},
     {"verdon", "map_size_mb", KEY_UINT, OFF(map_size_mb), 1, 1024 * 1024},
     {"verdon", "workers", KEY_UINT, OFF(workers), 0, 256},
+    {"verdon", "fast_workers", KEY_UINT, OFF(fast_workers), 0, 256},
     {"verdon", "queue_max", KEY_UINT, OFF(queue_max), 1, 100000},
     {"verdon", "max_connections", KEY_UINT, OFF(max_connections), 1, 100000},
     {"verdon", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400},

@@ -62,7 +62,8 @@ struct config {
 	char *store_backend;       /* "lmdb" (NULL) or "postgresql" */
 	char *store_conninfo;      /* libpq connection string, never with a password */
 	char *store_password_file; /* a 0600 libpq password file */
-	unsigned workers; /* 0: one per core */
+	unsigned workers;      /* 0: one per core */
+	unsigned fast_workers; /* the fast lane's (no Argon2 memory); 0: as many as workers */
 	unsigned queue_max;
 	unsigned max_connections;
 	unsigned idle_timeout; /* seconds */

@@ -45,6 +45,13 @@ struct worker {
 	unsigned index;
 };
 
+/* Which workers may run a request (workers.c): only the hash lane's own Argon2 memory. */
+enum lane_kind {
+	LANE_HASH = 0, /* may hash: passwords, password changes, admin writes */
+	LANE_FAST,     /* never hashes: tokens, app passwords, ACCT, LOGOUT, reads */
+	LANE_COUNT
+};
+
 enum socket_kind {
 	SOCKET_AUTH,
 	SOCKET_ADMIN,
@@ -82,6 +89,7 @@ struct request {
 	time_t now;
 	struct waiter *waiter; /* not NULL: handed back to this waiter, not to a connection */
 	uint64_t due_ms;       /* held by the address penalty until then */
+	enum lane_kind lane;
 	bool held;
 };
 
@@ -89,6 +97,7 @@ typedef void verb_handler(struct worker *w, struct request *req);
 
 enum verb_flags {
 	VERB_PENALIZED = 1 << 0, /* subject to the per-address penalty */
+	VERB_FAST = 1 << 1,      /* never hashes: the fast lane */
 };
 
 struct verb {
@@ -107,6 +116,13 @@ void reply_ok_ident(struct request *req, const char *identifiant);
 void reply_fail(struct request *req, int reason, const char *detail);
 void reply_tempfail(struct request *req);
 void reply_wipe(struct reply *reply);
+
+/*
+ * The lane a request goes to: VERB_FAST verbs, and AUTH with what the
+ * service's policy reads as a session token or an app password (the very
+ * test auth.c dispatches on), go to the fast lane.
+ */
+enum lane_kind request_lane(const struct config *config, const struct request *req);
 
 /* "admin:uid=N" or "auth" — who acts, for the audit trail. */
 const char *request_actor(const struct request *req, char *buf, size_t len);

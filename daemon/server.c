@@ -278,6 +278,7 @@ static void conn_request(struct server *s, struct conn *c, const char *line, siz
 	}
 	if (c->kind == SOCKET_ADMIN && !c->admin_ok)
 		req->verb = &admin_forbidden_verb;
+	req->lane = request_lane(cfg(s), req);
 	if (!s->stopping && c->pending < cfg(s)->max_pending &&
 	    (req->verb->flags & VERB_PENALIZED) && hold(s, req)) {
 		c->pending++;
@@ -559,7 +560,8 @@ static int server_setup(struct server *s)
 		nworkers = n > 0 ? (unsigned)n : 1;
 	}
 	s->d->workers = nworkers;
-	if ((s->pool = pool_new(s->d, nworkers, c->queue_max, &c->argon2)) == NULL) {
+	if ((s->pool = pool_new(s->d, nworkers, c->fast_workers != 0 ? c->fast_workers : nworkers,
+	                        c->queue_max, &c->argon2)) == NULL) {
 		log_err("cannot start %u workers with %u KiB of Argon2 memory each", nworkers,
 		        c->argon2.m_kib);
 		return -1;

@@ -11,13 +11,26 @@
 #include "password.h"
 #include "workers.h"
 
+/*
+ * Two lanes, so that a cheap request never waits behind Argon2: the hash
+ * lane's workers (one per core, each with its Argon2 memory) take hash-lane
+ * work first and fast-lane work when idle; the fast lane's workers own no
+ * Argon2 memory and take only fast-lane work (tokens, app passwords, ACCT,
+ * LOGOUT, reads). Each lane has its bounded queue; both share the list of
+ * finished requests and its eventfd.
+ */
+struct lane {
+	pthread_cond_t wake;
+	struct request *head, *tail;
+	unsigned queued;
+};
+
 struct pool {
 	struct daemon *daemon;
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct request *head, *tail; /* queued */
+	struct lane lanes[LANE_COUNT];
 	struct request *done_head, *done_tail;
-	unsigned queued, running, queue_max;
+	unsigned running, queue_max;
 	bool stopping;
 	int done_fd;
 	unsigned nthreads;
@@ -65,25 +78,39 @@ static void run_request(struct worker *w, struct request *req)
 	pthread_rwlock_unlock(&d->config_lock);
 }
 
+/* The next request for a worker of lane mine, or NULL when it has none. Under the lock. */
+static struct request *lane_take(struct pool *p, enum lane_kind mine)
+{
+	struct lane *l = &p->lanes[mine];
+	struct request *req;
+
+	/* An idle hash worker helps the fast lane; a fast worker never takes a hash. */
+	if (l->head == NULL && mine == LANE_HASH)
+		l = &p->lanes[LANE_FAST];
+	if ((req = l->head) == NULL)
+		return NULL;
+	l->head = req->next;
+	if (l->head == NULL)
+		l->tail = NULL;
+	l->queued--;
+	return req;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->pool;
+	enum lane_kind mine = w->hasher != NULL ? LANE_HASH : LANE_FAST;
 	struct request *req;
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (p->head == NULL && !p->stopping)
-			pthread_cond_wait(&p->wake, &p->lock);
-		if (p->head == NULL) {
+		while ((req = lane_take(p, mine)) == NULL && !p->stopping)
+			pthread_cond_wait(&p->lanes[mine].wake, &p->lock);
+		if (req == NULL) {
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		req = p->head;
-		p->head = req->next;
-		if (p->head == NULL)
-			p->tail = NULL;
-		p->queued--;
 		p->running++;
 		pthread_mutex_unlock(&p->lock);
 		run_request(w, req);
@@ -91,7 +118,7 @@ static void *worker_main(void *arg)
 	}
 }
 
-struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned queue_max,
+struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned nfast, unsigned queue_max,
                       const struct argon2_params *params)
 {
 	struct pool *p = calloc(1, sizeof(*p));
@@ -101,20 +128,22 @@ struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned queue_max,
 	p->daemon = d;
 	p->queue_max = queue_max;
 	pthread_mutex_init(&p->lock, NULL);
-	pthread_cond_init(&p->wake, NULL);
+	for (int k = 0; k < LANE_COUNT; k++)
+		pthread_cond_init(&p->lanes[k].wake, NULL);
 	p->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	p->threads = calloc(nthreads, sizeof(*p->threads));
-	p->workers = calloc(nthreads, sizeof(*p->workers));
+	p->threads = calloc(nthreads + nfast, sizeof(*p->threads));
+	p->workers = calloc(nthreads + nfast, sizeof(*p->workers));
 	if (p->done_fd < 0 || p->threads == NULL || p->workers == NULL)
 		goto fail;
-	for (unsigned i = 0; i < nthreads; i++) {
+	for (unsigned i = 0; i < nthreads + nfast; i++) {
 		struct worker *w = &p->workers[i];
 
 		w->daemon = d;
 		w->pool = p;
 		w->index = i;
-		/* Each worker owns its Argon2 memory, allocated once (SPEC: one hash per core). */
-		if ((w->hasher = password_hasher_new(params)) == NULL)
+		/* Each hash worker owns its Argon2 memory, allocated once (SPEC: one hash per
+		 * core); fast workers have none. */
+		if (i < nthreads && (w->hasher = password_hasher_new(params)) == NULL)
 			goto fail;
 		if (pthread_create(&p->threads[i], NULL, worker_main, w) != 0) {
 			password_hasher_free(w->hasher);
@@ -131,18 +160,22 @@ fail:
 
 bool pool_submit(struct pool *p, struct request *req)
 {
+	struct lane *l = &p->lanes[req->lane];
 	bool ok = false;
 
 	pthread_mutex_lock(&p->lock);
-	if (!p->stopping && p->queued < p->queue_max) {
+	if (!p->stopping && l->queued < p->queue_max) {
 		req->next = NULL;
-		if (p->tail != NULL)
-			p->tail->next = req;
+		if (l->tail != NULL)
+			l->tail->next = req;
 		else
-			p->head = req;
-		p->tail = req;
-		p->queued++;
-		pthread_cond_signal(&p->wake);
+			l->head = req;
+		l->tail = req;
+		l->queued++;
+		pthread_cond_signal(&l->wake);
+		/* An idle hash worker may take fast work too. */
+		if (req->lane == LANE_FAST)
+			pthread_cond_signal(&p->lanes[LANE_HASH].wake);
 		ok = true;
 	}
 	pthread_mutex_unlock(&p->lock);
@@ -173,7 +206,7 @@ unsigned pool_busy(struct pool *p)
 	unsigned n;
 
 	pthread_mutex_lock(&p->lock);
-	n = p->queued + p->running;
+	n = p->lanes[LANE_HASH].queued + p->lanes[LANE_FAST].queued + p->running;
 	pthread_mutex_unlock(&p->lock);
 	return n;
 }
@@ -184,7 +217,8 @@ void pool_free(struct pool *p)
 		return;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
-	pthread_cond_broadcast(&p->wake);
+	for (int k = 0; k < LANE_COUNT; k++)
+		pthread_cond_broadcast(&p->lanes[k].wake);
 	pthread_mutex_unlock(&p->lock);
 	for (unsigned i = 0; i < p->nthreads; i++)
 		pthread_join(p->threads[i], NULL);
@@ -194,7 +228,8 @@ void pool_free(struct pool *p)
 		close(p->done_fd);
 	free(p->threads);
 	free(p->workers);
-	pthread_cond_destroy(&p->wake);
+	for (int k = 0; k < LANE_COUNT; k++)
+		pthread_cond_destroy(&p->lanes[k].wake);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }

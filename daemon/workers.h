@@ -13,9 +13,10 @@ struct request;
 struct argon2_params;
 struct pool;
 
-struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned queue_max,
+/* nthreads hash workers (each with its Argon2 memory of params) and nfast fast-lane workers. */
+struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned nfast, unsigned queue_max,
                       const struct argon2_params *params);
-/* Fails (false) when the queue is full or the pool is stopping: the caller answers TEMPFAIL. */
+/* Queued on req->lane. Fails (false) when that lane's queue is full or the pool is stopping: the caller answers TEMPFAIL. */
 bool pool_submit(struct pool *p, struct request *req);
 /* The eventfd to watch; readable when finished requests wait. */
 int pool_done_fd(struct pool *p);

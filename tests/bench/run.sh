@@ -215,6 +215,41 @@ bench_pam() {
 	echo "bench_pam --threads $threads exited ${PIPESTATUS[0]}" >>"$T/bench.status"
 }
 
+# Session-token logins (1 client) while 8 clients keep every hash worker busy with password
+# logins: the fast lane's latency under the rentrée's load. The load is a bounded python loop.
+bench_token_under_load() {
+	local load
+	echo
+	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 timeout $((FAST_SECONDS + 60)) \
+		python3 - "$T/auth.sock" "$LOGIN" "$T/password" $((FAST_SECONDS + 3)) >"$T/load.out" 2>&1 <<'PY' &
+import sys, threading, time
+from lib_proto import Client
+sock, login, pwfile, seconds = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
+pw = open(pwfile).readline().rstrip("\n")
+end = time.monotonic() + seconds
+done = [0]
+def client():
+    c = Client(sock, timeout=60)
+    while time.monotonic() < end:
+        c.call("AUTH", {"login": login, "password": pw, "service": "bench"})
+        done[0] += 1
+threads = [threading.Thread(target=client) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("password logins by the load: %d" % done[0])
+PY
+	load=$!
+	sleep 2
+	timeout $((FAST_SECONDS * 3 + 60)) "$BENCH_CREDS" --socket "$T/auth.sock" \
+		--echo-socket "$T/echo-lane.sock" --login "$LOGIN" --token-login "$TOKEN_LOGIN" \
+		--token-file "$T/token" --service imap --clients 1 --seconds "$FAST_SECONDS" \
+		--max "$FAST_MAX" | tee -a "$T/results_lane" | grep -v '^RESULT '
+	echo "bench_creds under load exited ${PIPESTATUS[0]}" >>"$T/bench.status"
+	wait "$load"
+	sed 's/^/  /' "$T/load.out"
+}
+
 # bench_login with N clients, shown as it runs; its RESULT line is kept for the summary.
 bench_logins() {
 	local clients=$1
@@ -293,6 +328,8 @@ write_pam_confdir
 : >"$T/results_creds"
 : >"$T/results_pam"
 for n in $FAST_CLIENTS; do bench_creds "$n"; done
+: >"$T/results_lane"
+bench_token_under_load
 for n in $FAST_CLIENTS; do bench_pam "$n"; done
 
 echo
@@ -329,6 +366,13 @@ while read -r line; do
 		"${f[token]}" "${f[token_p50_ms]}" "${f[token_p99_ms]}" "${f[app_errors]}" "${f[token_errors]}"
 	unset f
 done < <(grep '^RESULT ' "$T/results_creds")
+while read -r line; do
+	declare -A f=()
+	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
+	printf '  session-token logins while 8 clients saturate password logins: %s/s, p50 %s ms, p99 %s ms (target p99 <= 5 ms), errors %s\n' \
+		"${f[token]}" "${f[token_p50_ms]}" "${f[token_p99_ms]}" "${f[token_errors]}"
+	unset f
+done < <(grep '^RESULT ' "$T/results_lane")
 echo "  PAM in process, pam_start_confdir to pam_end (logins/s, p50/p99 ms), pam_verdon with an app password:"
 while read -r line; do
 	declare -A f=()
