@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "due.h"
 #include "secret.h"
 #include "store.h"
 
@@ -177,6 +178,21 @@ static int account_reindex_all(struct store_txn *txn, const struct account *prev
 	                       sizeof(a->numen_hmac), a->identifiant, numen_ours);
 }
 
+/* The due-time index follows the deletion time of a deleted account (due.h). */
+static int account_due(struct store_txn *txn, const struct account *prev, const struct account *a)
+{
+	bool was = prev != NULL && prev->state == ACCOUNT_DELETED;
+	bool is = a != NULL && a->state == ACCOUNT_DELETED;
+	bool same = was && is && prev->state_changed == a->state_changed;
+	int r = STORE_OK;
+
+	if (was && !same)
+		r = due_del(txn, DUE_DELETED, prev->state_changed, prev->identifiant);
+	if (r == STORE_OK && is && !same)
+		r = due_put(txn, DUE_DELETED, a->state_changed, a->identifiant);
+	return r;
+}
+
 int account_put(struct store_txn *txn, struct account *a)
 {
 	struct account *prev = NULL;
@@ -189,7 +205,8 @@ int account_put(struct store_txn *txn, struct account *a)
 	r = account_get(txn, a->identifiant, false, prev);
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		goto out;
-	if ((r = account_reindex_all(txn, prev, a)) != STORE_OK)
+	if ((r = account_due(txn, r == STORE_OK ? prev : NULL, a)) != STORE_OK ||
+	    (r = account_reindex_all(txn, prev, a)) != STORE_OK)
 		goto out;
 	a->revision++;
 	r = STORE_ERROR;
@@ -228,6 +245,7 @@ int account_remove(struct store_txn *txn, const struct account *a)
 		return STORE_ERROR;
 	/* The stored record names the index entries; a's own are dropped too if they differ. */
 	if ((r = account_get(txn, a->identifiant, false, prev)) != STORE_OK ||
+	    (r = account_due(txn, prev, NULL)) != STORE_OK ||
 	    (r = account_unindex(txn, prev)) != STORE_OK ||
 	    (r = account_unindex(txn, a)) != STORE_OK)
 		goto out;

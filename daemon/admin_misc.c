@@ -9,6 +9,7 @@
 #include "auditq.h"
 #include "config.h"
 #include "daemon.h"
+#include "due.h"
 #include "fields.h"
 #include "log.h"
 #include "session.h"
@@ -18,6 +19,7 @@
 #define AUDIT_DEFAULT 100
 #define AUDIT_MAX 10000
 #define PURGE_BATCH 1000
+#define PURGE_ROUNDS 100 /* batches a purge runs at most; the rest waits for the next one */
 #define MAP_ALARM_PERCENT 90
 
 struct audit_ctx {
@@ -173,62 +175,97 @@ static void admin_forbidden(struct worker *w, struct request *req)
 	reply_fail(req, REASON_FORBIDDEN, "root or the admin group only");
 }
 
-struct purge_ctx {
-	int64_t before;
+/* What is due, from the due-time index (due.h): never a walk of every account. */
+struct due_list {
 	unsigned n;
-	char ident[PURGE_BATCH][IDENT_MAX + 1];
+	char key[PURGE_BATCH][DUE_NAME_MAX];
 };
 
-static int purge_find(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+static int due_collect(void *ctx, int64_t when, const char *key)
 {
-	struct purge_ctx *pc = ctx;
-	struct account a;
+	struct due_list *dl = ctx;
 
-	(void)k, (void)kl;
-	if (account_decode(v, vl, &a) < 0)
-		return 0;
-	if (a.state == ACCOUNT_DELETED && a.state_changed <= pc->before)
-		snprintf(pc->ident[pc->n++], IDENT_MAX + 1, "%s", a.identifiant);
-	account_wipe(&a);
-	return pc->n == PURGE_BATCH;
+	(void)when;
+	snprintf(dl->key[dl->n], DUE_NAME_MAX, "%s", key);
+	return ++dl->n == PURGE_BATCH;
 }
 
-/* Deleted accounts past their grace period go for good, with an audit line each. */
+static int due_batch(struct worker *w, char kind, int64_t until, struct due_list *dl)
+{
+	struct store_txn *txn;
+	int r;
+
+	dl->n = 0;
+	if ((r = store_begin(w->daemon->store, false, &txn)) != STORE_OK)
+		return r;
+	r = due_each(txn, kind, until, due_collect, dl);
+	store_abort(txn);
+	return r;
+}
+
+/* A deleted account past its grace period goes for good, its sessions too, with an audit line. */
+static int purge_account(struct request *req, struct store_txn *txn, const char *ident,
+                         int64_t before)
+{
+	struct account a;
+	int r = account_get(txn, ident, false, &a);
+
+	if (r == STORE_NOTFOUND)
+		return STORE_OK;
+	if (r == STORE_OK && a.state == ACCOUNT_DELETED && a.state_changed <= before &&
+	    ((r = account_remove(txn, &a)) != STORE_OK ||
+	     (r = session_remove_all(txn, a.identifiant)) != STORE_OK ||
+	     (r = admin_audit(txn, req, "user.purge", a.identifiant, "ok", REASON_NONE,
+	                      "grace period over")) != STORE_OK))
+		log_err("purge of %s failed", a.identifiant);
+	account_wipe(&a);
+	return r;
+}
+
+/* One batch of what is due of kind: STORE_OK and *n_r how many went. */
+static int purge_batch(struct worker *w, struct request *req, char kind, int64_t until,
+                       struct due_list *dl, unsigned *n_r)
+{
+	struct store_txn *txn = NULL;
+	int r;
+
+	*n_r = 0;
+	if ((r = due_batch(w, kind, until, dl)) != STORE_OK || dl->n == 0)
+		return r;
+	if ((r = store_begin(w->daemon->store, true, &txn)) != STORE_OK)
+		return r;
+	for (unsigned i = 0; i < dl->n && r == STORE_OK; i++)
+		r = kind == DUE_DELETED ? purge_account(req, txn, dl->key[i], until)
+		                        : session_del(txn, dl->key[i]);
+	r = r == STORE_OK ? store_commit(txn) : (store_abort(txn), r);
+	if (r == STORE_OK)
+		*n_r = dl->n;
+	return r;
+}
+
+/* Deleted accounts past their grace period, and sessions past their lifetime. */
 static void purge(struct worker *w, struct request *req)
 {
-	struct purge_ctx *pc = calloc(1, sizeof(*pc));
-	struct store_txn *txn = NULL;
-	struct account a;
+	struct due_list *dl = calloc(1, sizeof(*dl));
+	int64_t before = req->now - (int64_t)req->config->delete_grace_days * 86400;
+	unsigned n, accounts = 0, sessions = 0;
 
-	if (pc == NULL)
-		return;
-	pc->before = req->now - (int64_t)req->config->delete_grace_days * 86400;
-	if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
+	if (dl == NULL)
 		goto out;
-	store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, purge_find, pc);
-	store_abort(txn);
-	txn = NULL;
-	if (pc->n == 0 || store_begin(w->daemon->store, true, &txn) != STORE_OK)
-		goto out;
-	for (unsigned i = 0; i < pc->n; i++) {
-		if (account_get(txn, pc->ident[i], false, &a) != STORE_OK)
-			continue;
-		if (a.state == ACCOUNT_DELETED && a.state_changed <= pc->before &&
-		    (account_remove(txn, &a) != STORE_OK ||
-		     session_remove_all(txn, a.identifiant) != STORE_OK ||
-		     admin_audit(txn, req, "user.purge", a.identifiant, "ok", REASON_NONE,
-		                 "grace period over") != STORE_OK)) {
-			account_wipe(&a);
-			goto out;
-		}
-		account_wipe(&a);
-	}
-	if (store_commit(txn) == STORE_OK)
-		log_info("purged %u deleted accounts past their grace period", pc->n);
-	txn = NULL;
+	for (int i = 0; i < PURGE_ROUNDS; i++)
+		if (purge_batch(w, req, DUE_DELETED, before, dl, &n) != STORE_OK ||
+		    (accounts += n, n < PURGE_BATCH))
+			break;
+	for (int i = 0; i < PURGE_ROUNDS; i++)
+		if (purge_batch(w, req, DUE_SESSION, req->now, dl, &n) != STORE_OK ||
+		    (sessions += n, n < PURGE_BATCH))
+			break;
+	if (accounts > 0)
+		log_info("purged %u deleted accounts past their grace period", accounts);
+	if (sessions > 0)
+		log_info("purged %u sessions past their lifetime", sessions);
 out:
-	store_abort(txn);
-	free(pc);
+	free(dl);
 	reply_ok_ident(req, "-");
 }
 

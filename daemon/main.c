@@ -16,6 +16,7 @@
 #include "auditq.h"
 #include "config.h"
 #include "crypto.h"
+#include "due.h"
 #include "daemon.h"
 #include "log.h"
 #include "penalty.h"
@@ -183,6 +184,11 @@ int main(int argc, char **argv)
 	}
 	if (store_open_configured(d.config, &d.store, err, sizeof(err)) != STORE_OK) {
 		log_err("%s", err);
+		goto out;
+	}
+	/* A store made before the due-time index gets it once, here: the purge relies on it. */
+	if (due_ready(d.store) != STORE_OK) {
+		log_err("store: cannot build the due-time index");
 		goto out;
 	}
 	if ((d.auditq = auditq_new()) == NULL || (d.penalty = penalty_new()) == NULL) {

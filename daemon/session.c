@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "due.h"
 #include "secret.h"
 #include "session.h"
 #include "store.h"
@@ -69,6 +70,8 @@ int session_put(struct store_txn *txn, const struct session *s)
 
 	if (text != NULL)
 		r = store_put(txn, STORE_SESSIONS, s->key, strlen(s->key), text, strlen(text));
+	if (r == STORE_OK)
+		r = due_put(txn, DUE_SESSION, s->expires, s->key);
 	free(text);
 	json_decref(obj);
 	return r;
@@ -76,8 +79,12 @@ int session_put(struct store_txn *txn, const struct session *s)
 
 int session_del(struct store_txn *txn, const char *key)
 {
-	int r = store_del(txn, STORE_SESSIONS, key, strlen(key));
+	struct session s;
+	int r = session_get(txn, key, &s);
 
+	/* key may be s.key of a caller's struct: session_get copies it first */
+	if (r == STORE_OK && (r = due_del(txn, DUE_SESSION, s.expires, s.key)) == STORE_OK)
+		r = store_del(txn, STORE_SESSIONS, s.key, strlen(s.key));
 	return r == STORE_NOTFOUND ? STORE_OK : r;
 }
 

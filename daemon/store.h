@@ -18,6 +18,7 @@ enum store_table {
 	STORE_AUDIT,        /* 8-byte big-endian sequence → audit record */
 	STORE_META,         /* schema version and other settings */
 	STORE_SESSIONS,     /* HMAC(pepper, token) hex → session record */
+	STORE_DUE,          /* kind + due time + key → "" (due.h): what the purge visits */
 	STORE_TABLE_COUNT
 };
 
@@ -119,6 +120,9 @@ int store_usage(struct store *store, struct store_usage *usage_r);
  * STORE_FULL); disarm says whether it fired. */
 void store_failpoint_arm(long n, int status);
 bool store_failpoint_disarm(void);
+/* Whether this thread's operations count (the daemon's own timers do not: a scenario's count
+ * must not depend on when the audit queue is flushed). */
+void store_failpoint_thread(bool counted);
 #endif
 
 struct config;

@@ -1,6 +1,7 @@
 /*
  * Proves a store whole, in one read transaction: every record decodes, every
- * index entry points at a record that names it and every record is indexed,
+ * index entry (email, NUMEN, due time) points at a record that names it and
+ * every record is indexed,
  * every session belongs to an account, the audit sequence has no gap. Used
  * by STORE_VERIFY (verdonctl store verify) and by the fault and crash tests
  * after every round.
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "account.h"
+#include "due.h"
 #include "session.h"
 #include "store.h"
 #include "verify.h"
@@ -77,6 +79,14 @@ static int account_one(void *ctx, const void *key, size_t klen, const void *val,
 		goto out;
 	if (strcmp(target, a->identifiant) != 0)
 		problem(w, key, klen, "its email is not indexed to it");
+	if (a->state == ACCOUNT_DELETED &&
+	    (w->failed = due_get(w->txn, DUE_DELETED, a->state_changed, a->identifiant)) !=
+	        STORE_OK) {
+		if (w->failed < 0)
+			goto out;
+		w->failed = STORE_OK;
+		problem(w, key, klen, "deleted but not in the due-time index");
+	}
 	if (a->numen_hmac[0] != '\0') {
 		if ((w->failed = index_target(w, STORE_NUMEN, a->numen_hmac, target)) < 0)
 			goto out;
@@ -142,7 +152,48 @@ static int session_one(void *ctx, const void *key, size_t klen, const void *val,
 		return 1;
 	if (!taken)
 		problem(w, key, klen, "belongs to a missing account");
+	if ((w->failed = due_get(w->txn, DUE_SESSION, s.expires, k)) < 0)
+		return 1;
+	if (w->failed == STORE_NOTFOUND)
+		problem(w, key, klen, "not in the due-time index");
+	w->failed = STORE_OK;
 	return 0;
+}
+
+/* A due entry must name a deleted account deleted then, or a session expiring then. */
+static int due_one(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
+{
+	struct walk *w = ctx;
+	char kind, name[DUE_NAME_MAX];
+	int64_t when;
+	struct account *a;
+	struct session s;
+	int r;
+
+	(void)val, (void)vlen;
+	w->rep->index_entries++;
+	if (due_parse(key, klen, &kind, &when, name) < 0) {
+		problem(w, key, klen, "malformed due-time entry");
+		return 0;
+	}
+	if (kind == DUE_SESSION) {
+		r = session_get(w->txn, name, &s);
+		if (r < 0)
+			return w->failed = r, 1;
+		if (r == STORE_NOTFOUND || s.expires != when)
+			problem(w, key, klen, "names no session expiring then");
+		return 0;
+	}
+	if ((a = malloc(sizeof(*a))) == NULL)
+		return w->failed = STORE_ERROR, 1;
+	r = account_get(w->txn, name, false, a);
+	if (r < 0)
+		w->failed = r;
+	else if (r == STORE_NOTFOUND || a->state != ACCOUNT_DELETED || a->state_changed != when)
+		problem(w, key, klen, "names no account deleted then");
+	account_wipe(a);
+	free(a);
+	return w->failed < 0;
 }
 
 static uint64_t be64(const uint8_t *b)
@@ -195,7 +246,8 @@ int store_verify(struct store *store, struct verify_report *rep)
 	if ((r = walk_table(&w, STORE_ACCOUNTS, account_one)) == STORE_OK &&
 	    (r = walk_table(&w, STORE_EMAIL, index_one)) == STORE_OK &&
 	    (r = walk_table(&w, STORE_NUMEN, index_one)) == STORE_OK &&
-	    (r = walk_table(&w, STORE_SESSIONS, session_one)) == STORE_OK)
+	    (r = walk_table(&w, STORE_SESSIONS, session_one)) == STORE_OK &&
+	    (r = walk_table(&w, STORE_DUE, due_one)) == STORE_OK)
 		r = walk_table(&w, STORE_AUDIT, audit_one);
 	store_abort(w.txn);
 	return r;

@@ -9,6 +9,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "password.h"
+#include "store.h"
 #include "workers.h"
 
 /*
@@ -73,6 +74,10 @@ static void run_request(struct worker *w, struct request *req)
 	pthread_rwlock_rdlock(&d->config_lock);
 	req->config = d->config;
 	req->now = time(NULL);
+#ifdef VERDON_FAILPOINTS
+	/* The loop's own requests (timers) have no connection and no waiter. */
+	store_failpoint_thread(req->conn_id != 0 || req->waiter != NULL);
+#endif
 	req->verb->handler(w, req);
 	req->config = NULL;
 	pthread_rwlock_unlock(&d->config_lock);

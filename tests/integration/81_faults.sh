@@ -13,7 +13,7 @@ if [ ! -x "$VERDOND" ]; then
 	exit 1
 fi
 start_daemon || exit 1
-export VERDONCTL CONF
+export VERDONCTL CONF FAULT_ONLY="${FAULT_ONLY:-}"
 
 pytap <<'PY'
 from lib_proto import *
@@ -241,7 +241,10 @@ SCENARIOS = [
 ]
 
 def run(tap):
+    only = os.environ.get("FAULT_ONLY")
     for name, setup, act, check, kind in SCENARIOS:
+        if only and only != name:
+            continue
         problems, n, tempfails = [], 0, 0
         while n < MAX_N:
             n += 1
