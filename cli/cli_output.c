@@ -17,12 +17,15 @@ static const char *const number_keys[] = {
     "bytes",
     "connections",
     "count",
+    "code_failures",
     "created",
+    "delay",
     "digits",
     "drift",
     "failures",
     "last_login",
     "last_used",
+    "locked_since",
     "map_size",
     "map_used",
     "password_changed",
@@ -43,7 +46,7 @@ static const char *const time_keys[] = {
     "created",           "last_login", "last_used", "password_changed", "purge_after", "t",
     "temporary_expires", "time",       NULL,
 };
-static const char *const bool_keys[] = {"locked", "otp", "password_temporary", NULL};
+static const char *const bool_keys[] = {"locked", "otp", "password_temporary", "trusted", NULL};
 
 static bool key_in(const char *const *keys, const char *key)
 {

@@ -66,7 +66,8 @@ struct http_ctx {
 	char sid[HTTP_SESSION_ID_LEN + 1]; /* the cookie's id, when well formed */
 	bool has_session;
 	struct http_session_info session;
-	char cookie[HTTP_COOKIE_MAX]; /* a Set-Cookie to send, or "" */
+	char cookie[HTTP_COOKIE_MAX];        /* a Set-Cookie to send, or "" */
+	char device_cookie[HTTP_COOKIE_MAX]; /* the device cookie's Set-Cookie (a secret), or "" */
 };
 
 /* The API's routes (http_api.c), NULL-terminated. */
