@@ -169,6 +169,11 @@ static void api_login(struct http_ctx *hc)
 		/* A full login: this browser gets (or renews) its device cookie. */
 		api_device_set(hc, &msg);
 		reply_session(hc, proto_get(&msg, "identifiant"), HTTP_STAGE_FULL);
+	} else if (api_reason_is(&msg, "otp_required") && hc->hs->set.trusted_browser_days > 0) {
+		/* The page may offer to trust this browser on its code step. */
+		http_reply_json(hc, 401,
+		                json_pack("{sssi}", "error", "otp_required", "trusted_browser_days",
+		                          (int)hc->hs->set.trusted_browser_days));
 	} else if (api_reason_is(&msg, "otp_enrollment_required")) {
 		/* Only said after a right password; the answer names no identifiant. */
 		if (identifiant_of(hc, login, ident) == 0)

@@ -28,6 +28,7 @@ struct http_settings {
 	unsigned body_max;
 	unsigned timeout;
 	bool secure_cookie;
+	unsigned trusted_browser_days; /* what the page offers; the daemon decides with its live config */
 	unsigned penalty_base_ms, penalty_max_ms;
 	unsigned nproxies;
 	struct {

@@ -257,6 +257,9 @@ ctl("user", "unlock", "jdupont")
 a = auth("jdupont", PW, "203.0.113.35", otp=fresh)
 tap.eq("OK", a.short(), "after verdonctl user unlock: OK")
 tap.ok(ctl("user", "show", "jdupont").get("locked") is False, "user show: not locked")
+st, body, _ = web("POST", "/api/login", {"login": "jdupont", "password": PW}, addr="203.0.113.36")
+tap.eq((401, "otp_required", 30), (st, body.get("error"), body.get("trusted_browser_days")),
+       "HTTP otp_required tells the page it may offer a trusted browser for 30 days")
 
 # --- the audit keeps no login that names no account -------------------------------------------
 audit = ctl("audit", "--limit", "2000") or []
