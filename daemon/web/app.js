@@ -701,23 +701,23 @@
 		return names.length ? names.join(', ') : 'aucun service';
 	}
 
-	function appItem(a) {
+	/* One credential in a list: its name, a line about it, and a revoke button #<prefix>-revoke-<id>. */
+	function credItem(prefix, id, title, about, label, onRevoke) {
 		const li = document.createElement('li');
-		const id = String(a.id);
 		li.dataset.id = id;
 		const name = document.createElement('strong');
 		name.className = 'app-name';
-		name.textContent = a.label || '(sans nom)';
+		name.textContent = title;
 		const meta = document.createElement('span');
 		meta.className = 'app-meta';
-		meta.textContent = fmtServices(a.services) + ' · créé ' + fmtDate(a.created) + ' · dernière utilisation : ' + fmtDate(a.last_used);
+		meta.textContent = about;
 		const btn = document.createElement('button');
 		btn.type = 'button';
 		btn.className = 'app-revoke danger';
-		btn.id = 'app-revoke-' + id;
+		btn.id = prefix + '-revoke-' + id;
 		btn.textContent = 'Révoquer';
-		btn.setAttribute('aria-label', 'Révoquer « ' + (a.label || id) + ' »');
-		btn.addEventListener('click', () => askRevoke(id, a.label || id, btn));
+		btn.setAttribute('aria-label', 'Révoquer « ' + label + ' »');
+		btn.addEventListener('click', () => onRevoke(btn));
 		const text = document.createElement('div');
 		text.className = 'app-text';
 		text.appendChild(name);
@@ -727,30 +727,18 @@
 		return li;
 	}
 
+	function appItem(a) {
+		const id = String(a.id);
+		return credItem('app', id, a.label || '(sans nom)',
+			fmtServices(a.services) + ' · créé ' + fmtDate(a.created) + ' · dernière utilisation : ' + fmtDate(a.last_used),
+			a.label || id, (btn) => askRevoke(id, a.label || id, btn));
+	}
+
 	function deviceItem(d) {
-		const li = document.createElement('li');
 		const id = String(d.id);
-		li.dataset.id = id;
-		const name = document.createElement('strong');
-		name.className = 'app-name';
-		name.textContent = (d.label || 'Navigateur') + (d.trusted ? ' (de confiance)' : '');
-		const meta = document.createElement('span');
-		meta.className = 'app-meta';
-		meta.textContent = 'reconnu le ' + fmtDate(d.created) + ' · dernière utilisation : ' + fmtDate(d.last_used) + ' · jusqu\'au ' + fmtDate(d.expires);
-		const btn = document.createElement('button');
-		btn.type = 'button';
-		btn.className = 'app-revoke danger';
-		btn.id = 'device-revoke-' + id;
-		btn.textContent = 'Révoquer';
-		btn.setAttribute('aria-label', 'Révoquer « ' + (d.label || id) + ' »');
-		btn.addEventListener('click', () => revokeDevice(id));
-		const text = document.createElement('div');
-		text.className = 'app-text';
-		text.appendChild(name);
-		text.appendChild(meta);
-		li.appendChild(text);
-		li.appendChild(btn);
-		return li;
+		return credItem('device', id, (d.label || 'Navigateur') + (d.trusted ? ' (de confiance)' : ''),
+			'reconnu le ' + fmtDate(d.created) + ' · dernière utilisation : ' + fmtDate(d.last_used) + ' · jusqu\'au ' + fmtDate(d.expires),
+			d.label || id, () => revokeDevice(id));
 	}
 
 	async function loadDevices() {
