@@ -176,8 +176,10 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 		in.locked = b.locked_since != 0;
 		if (at->device_tag[0] != '\0')
 			dev = device_find(&b, at->device_tag, req->now);
+		/* A browser's trust stands in for the code where a browser logs in (password_otp). */
 		in.trusted_device = dev >= 0 && b.devices[dev].trusted &&
-		                    req->config->trusted_browser_days > 0 && at->code == NULL;
+		                    req->config->trusted_browser_days > 0 && at->code == NULL &&
+		                    (p->credentials & CRED_PASSWORD_OTP);
 		if (pm == PASSWORD_MATCH && b.otp_active && !in.one_factor && !in.locked) {
 			cr = otpcheck(&w->daemon->keys, &b, &b.otp, at->code, req->now,
 				      req->config->otp_window, true);

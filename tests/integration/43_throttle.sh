@@ -208,6 +208,9 @@ tap.ok(a.verb == "OK" and sec.startswith("vd-") and len(sec) == 35 and a.get("de
 a = auth("jdupont", PW, "203.0.113.20", device=sec, token="1")
 tap.ok(a.verb == "OK" and a.get("credential") == "trusted_browser" and a.get("token", "").startswith("vt-"),
        "password + trusted device, no code → OK credential=trusted_browser, with a token", a.raw)
+a = c.call("AUTH", {"login": "jdupont", "password": PW, "device": sec, "service": "imap", "appended": "1",
+                    "address": "203.0.113.20"})
+tap.eq("FAIL otp_required", a.short(), "… but not on imap, where the code comes appended")
 a = auth("jdupont", "Faux-Faux", "203.0.113.20", device=sec)
 tap.eq("FAIL invalid", a.short(), "a wrong password with the device → invalid")
 a = auth("jdupont", PW, "203.0.113.20", device="vd-" + "a" * 32)
@@ -237,8 +240,12 @@ PW = new_pw
 
 # --- ten wrong codes after a right password: locked until an admin unlocks --------------------
 fresh = RECOVERY[8]
-got = [auth("jdupont", PW, "203.0.113.30", otp="%06d" % (111111 * (i % 9 + 1) + i)) for i in range(9)]
+got = [auth("jdupont", PW, "203.0.113.30", otp="%06d" % (111111 * (i + 1) - i)) for i in range(9)]
 tap.ok(all(a.short() == "FAIL invalid" for a in got), "nine wrong codes after the right password: invalid")
+for _ in range(3):
+    auth("jdupont", PW, "203.0.113.30", otp="%06d" % (111111 * 9 - 8))  # the last one again
+tap.eq(9, ctl("user", "show", "jdupont").get("code_failures"),
+       "the same password and code sent again count once (a client that caches them)")
 tap.ok(ctl("user", "show", "jdupont").get("locked") is False, "… not locked yet")
 a = auth("jdupont", PW, "203.0.113.30", otp="000000")
 tap.eq("FAIL invalid", a.short(), "the tenth wrong code: invalid")
