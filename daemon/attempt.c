@@ -139,7 +139,6 @@ bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at
                        const char *action)
 {
 	const struct throttle_conf *tc = &req->config->throttle;
-	struct store_txn *txn;
 	struct proto_writer pw;
 	unsigned failures, wait;
 	int64_t last;
@@ -147,10 +146,8 @@ bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at
 	throttle_get(w->daemon->throttle, &at->tkey, req->now, tc->forget_after, &failures, &last);
 	if (policy_throttle(tc, failures, last, req->now, &wait) == THROTTLE_OPEN)
 		return false;
-	if (store_begin(w->daemon->store, true, &txn) == STORE_OK) {
-		attempt_audit(txn, req, at, action, "refused", REASON_LOCKED, "delayed");
-		store_commit(txn);
-	}
+	/* It changes nothing: queued, so that a flood of throttled guesses costs no synced write. */
+	attempt_audit_later(w, req, at, action, "refused", REASON_LOCKED, "delayed");
 	proto_begin(&pw, "FAIL", req->msg.id);
 	proto_add(&pw, "reason", "locked");
 	proto_addf(&pw, "wait", "%u", wait);

@@ -278,6 +278,9 @@ tap.ok(len(hashed) >= 8 and all(len(r["login"]) == len("jd…#") + 16 for r in h
        "… but a two-character prefix and a keyed hash, the same each time",
        hashed[:2])
 tap.eq(2, len(set(r["login"] for r in hashed)), "… one hash per login (two unknown logins)")
+delayed = [r for r in audit if r.get("detail") == "delayed" and r.get("reason") == "locked"]
+tap.ok(any(r.get("id") == "jdupont" for r in delayed) and any(r.get("login", "").startswith("jd…#") for r in delayed)
+       and len(delayed) >= 190, "throttled attempts are audited, known and unknown (%d records)" % len(delayed))
 kinds = set(r.get("detail") for r in audit if r.get("id") == "jdupont" and r.get("result") == "ok")
 tap.ok("trusted_browser" in kinds, "a trusted-browser login is audited as its own kind", kinds)
 sys.exit(1 if tap.failed else 0)
