@@ -22,6 +22,7 @@ static const char *const number_keys[] = {
     "delay",
     "digits",
     "drift",
+    "expires",
     "failures",
     "last_login",
     "last_used",
@@ -43,8 +44,8 @@ static const char *const number_keys[] = {
     NULL,
 };
 static const char *const time_keys[] = {
-    "created",           "last_login", "last_used", "password_changed", "purge_after", "t",
-    "temporary_expires", "time",       NULL,
+    "created",     "expires", "last_login",        "last_used", "locked_since", "password_changed",
+    "purge_after", "t",       "temporary_expires", "time",      NULL,
 };
 static const char *const bool_keys[] = {"locked", "otp", "password_temporary", "trusted", NULL};
 
