@@ -177,6 +177,7 @@ bool attempt_count_code(struct account *b, const struct attempt *at,
 
 bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 {
+	const char *trust;
 	bool bad = false;
 
 	at->login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
@@ -190,7 +191,8 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 	at->want_token = field_get(req, "token", 1, false, &bad) != NULL;
 	at->device = field_get(req, "device", FIELD_SECRET_MAX, false, &bad);
 	at->device_label = field_get(req, "device_label", DEVICE_LABEL_MAX, false, &bad);
-	at->trust = field_get(req, "trust", 1, false, &bad) != NULL;
+	trust = field_get(req, "trust", 1, false, &bad);
+	at->trust = trust != NULL && strcmp(trust, "1") == 0;
 	if (bad)
 		return false;
 	at->policy = config_service(req->config, at->service);

@@ -155,7 +155,7 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	struct store_txn *txn;
 	struct proto_writer ok;
 	struct account b;
-	bool have = false, full;
+	bool have = false, full, changed;
 	int r, dev = -1;
 
 	proto_begin(&ok, "OK", req->msg.id);
@@ -199,10 +199,14 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	if (d.outcome == OUTCOME_OK && at->want_token && p->issue_tokens &&
 	    (full || d.trusted_browser) && issue_token(w, req, txn, &b, at->service, &ok) != STORE_OK)
 		goto tempfail;
-	if (d.outcome == OUTCOME_OK && full && (at->device_label != NULL || at->trust) &&
-	    issue_device(w, req, at, &b, &ok) != STORE_OK)
-		goto tempfail;
-	if (have && apply(req, at, &d, &b, &cr, dev, &detail) && account_put(txn, &b) != STORE_OK)
+	/* The decision's changes first (dev indexes b as read), then a new device secret if asked. */
+	changed = have && apply(req, at, &d, &b, &cr, dev, &detail);
+	if (d.outcome == OUTCOME_OK && full && (at->device_label != NULL || at->trust)) {
+		if (issue_device(w, req, at, &b, &ok) != STORE_OK)
+			goto tempfail;
+		changed = true;
+	}
+	if (changed && account_put(txn, &b) != STORE_OK)
 		goto tempfail;
 	if (d.outcome == OUTCOME_OK && cr.code == POLICY_CODE_RECOVERY)
 		detail = "recovery code used";

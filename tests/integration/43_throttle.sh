@@ -215,16 +215,21 @@ a = auth("jdupont", "Faux-Faux", "203.0.113.20", device=sec)
 tap.eq("FAIL invalid", a.short(), "a wrong password with the device → invalid")
 a = auth("jdupont", PW, "203.0.113.20", device="vd-" + "a" * 32)
 tap.eq("FAIL otp_required", a.short(), "an unknown device secret stands for nothing")
-a = auth("jdupont", PW, "203.0.113.20", otp=RECOVERY[5], device_label="Sans confiance")
+a = auth("jdupont", PW, "203.0.113.20", otp=RECOVERY[5], device_label="Sans confiance", trust="0", device=sec)
 plain = a.get("device", "")
-tap.ok(a.verb == "OK" and plain.startswith("vd-") and a.get("device_trusted") == "0",
-       "device_label alone: an untrusted device secret", a.short())
+tap.ok(a.verb == "OK" and plain.startswith("vd-") and plain != sec and a.get("device_trusted") == "0",
+       "device_label with trust=0 (and the trusted one): a new, untrusted device secret", a.short())
+a = auth("jdupont", PW, "203.0.113.20", device=sec)
+tap.eq("FAIL otp_required", a.short(), "… which replaced the one it came with")
 a = auth("jdupont", PW, "203.0.113.20", device=plain)
 tap.eq("FAIL otp_required", a.short(), "an untrusted device does not skip the code")
 rows = ctl("device", "list", "jdupont") or []
 labels = sorted(r["label"] for r in rows)
-tap.ok("Roundcube Firefox" in labels and "Sans confiance" in labels, "verdonctl device list shows them", rows)
-mine = [r["device_id"] for r in rows if r["label"] == "Roundcube Firefox"]
+tap.ok("Roundcube Firefox" not in labels and "Sans confiance" in labels, "verdonctl device list shows them", rows)
+a = auth("jdupont", PW, "203.0.113.20", otp=RECOVERY[9], trust="1", device_label="Roundcube Firefox")
+sec = a.get("device", "")
+rows = ctl("device", "list", "jdupont") or []
+mine = [r["device_id"] for r in rows if r["label"] == "Roundcube Firefox" and r["trusted"] is True]
 ctl("device", "revoke", "jdupont", mine[0] if mine else "none")
 a = auth("jdupont", PW, "203.0.113.20", device=sec)
 tap.eq("FAIL otp_required", a.short(), "verdonctl device revoke: the revoked browser needs the code again")
