@@ -146,7 +146,8 @@ bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at
 	throttle_get(w->daemon->throttle, &at->tkey, req->now, tc->forget_after, &failures, &last);
 	if (policy_throttle(tc, failures, last, req->now, &wait) == THROTTLE_OPEN)
 		return false;
-	/* It changes nothing: queued, so that a flood of throttled guesses costs no synced write. */
+	/* It changes nothing: queued, so that a flood of throttled guesses costs no synced write.
+	 */
 	attempt_audit_later(w, req, at, action, "refused", REASON_LOCKED, "delayed");
 	proto_begin(&pw, "FAIL", req->msg.id);
 	proto_add(&pw, "reason", "locked");
