@@ -17,12 +17,16 @@ static const char *const number_keys[] = {
     "bytes",
     "connections",
     "count",
+    "code_failures",
     "created",
+    "delay",
     "digits",
     "drift",
+    "expires",
     "failures",
     "last_login",
     "last_used",
+    "locked_since",
     "map_size",
     "map_used",
     "password_changed",
@@ -40,10 +44,10 @@ static const char *const number_keys[] = {
     NULL,
 };
 static const char *const time_keys[] = {
-    "created",           "last_login", "last_used", "password_changed", "purge_after", "t",
-    "temporary_expires", "time",       NULL,
+    "created",     "expires", "last_login",        "last_used", "locked_since", "password_changed",
+    "purge_after", "t",       "temporary_expires", "time",      NULL,
 };
-static const char *const bool_keys[] = {"locked", "otp", "password_temporary", NULL};
+static const char *const bool_keys[] = {"locked", "otp", "password_temporary", "trusted", NULL};
 
 static bool key_in(const char *const *keys, const char *key)
 {

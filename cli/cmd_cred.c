@@ -1,4 +1,7 @@
-/* app-password and session: the credentials a person's devices and webmail sessions hold. */
+/*
+ * app-password, session and device: the credentials a person's devices, webmail sessions and
+ * browsers hold.
+ */
 #include <stdio.h>
 #include <string.h>
 
@@ -18,10 +21,16 @@ static const struct cli_column session_columns[] = {
     {"last_used", NULL, "LAST USED"}, {"expires", NULL, "EXPIRES"},
 };
 
+static const struct cli_column device_columns[] = {
+    {"device_id", NULL, "ID"},    {"label", NULL, "LABEL"},         {"trusted", NULL, "TRUSTED"},
+    {"created", NULL, "CREATED"}, {"last_used", NULL, "LAST USED"}, {"expires", NULL, "EXPIRES"},
+};
+
 /* One request whose answer is ROW lines and a final OK: a table, or a JSON array. */
 int cmd_rows(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
 	bool apps = strcmp(cmd->verb, "APP_LIST") == 0;
+	bool devices = strcmp(cmd->verb, "DEVICE_LIST") == 0;
 	struct cli_args args;
 	struct proto_writer w;
 	struct proto_msg msg;
@@ -41,6 +50,9 @@ int cmd_rows(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char 
 	} else if (apps) {
 		cli_print_table(stdout, rows, app_columns,
 		                sizeof(app_columns) / sizeof(app_columns[0]));
+	} else if (devices) {
+		cli_print_table(stdout, rows, device_columns,
+		                sizeof(device_columns) / sizeof(device_columns[0]));
 	} else {
 		cli_print_table(stdout, rows, session_columns,
 		                sizeof(session_columns) / sizeof(session_columns[0]));

@@ -60,8 +60,8 @@ static const struct field account_fields[] = {
     A("temp_expires", FIELD_I64, temporary_expires),
     A("otp_active", FIELD_BOOL, otp_active),
     A("otp_pending", FIELD_BOOL, otp_pending),
-    A("failures", FIELD_UINT, failures),
-    A("last_failure", FIELD_I64, last_failure),
+    A("code_failures", FIELD_UINT, code_failures),
+    A("locked", FIELD_I64, locked_since),
     A("last_bad", FIELD_STR, last_bad),
     A("session_gen", FIELD_UINT, session_gen),
     A("reset", FIELD_STR, reset_hmac),
@@ -74,6 +74,14 @@ static const struct field app_fields[] = {
     P("id", FIELD_STR, id),           P("label", FIELD_STR, label),
     P("services", FIELD_STR, services), P("hash", FIELD_STR, hash),
     P("created", FIELD_I64, created), P("last_used", FIELD_I64, last_used),
+};
+
+#define D(name, type, member) FIELD_OF(account_device, name, type, member)
+static const struct field device_fields[] = {
+    D("id", FIELD_STR, id),           D("label", FIELD_STR, label),
+    D("hash", FIELD_STR, hash),       D("created", FIELD_I64, created),
+    D("last_used", FIELD_I64, last_used), D("expires", FIELD_I64, expires),
+    D("trusted", FIELD_BOOL, trusted), D("gen", FIELD_UINT, gen),
 };
 
 static const struct field otp_fields[] = {
@@ -281,39 +289,51 @@ static int recovery_decode(json_t *obj, struct account *a)
 	return 0;
 }
 
-static int apps_encode(json_t *obj, const struct account *a)
+/* An array of records described by a field table: apps, devices. */
+struct list {
+	const char *key;
+	const struct field *fields;
+	size_t nfields, size, max;
+};
+
+static const struct list apps_list = {"apps", app_fields, COUNT(app_fields),
+                                      sizeof(struct account_app), ACCOUNT_APPS_MAX};
+static const struct list devices_list = {"devices", device_fields, COUNT(device_fields),
+                                         sizeof(struct account_device), ACCOUNT_DEVICES_MAX};
+
+static int list_encode(json_t *obj, const struct list *l, const void *items, unsigned n)
 {
 	json_t *arr = json_array(), *o;
 
-	if (arr == NULL || a->napps > ACCOUNT_APPS_MAX)
+	if (arr == NULL || n > l->max)
 		goto fail;
-	for (unsigned i = 0; i < a->napps; i++) {
+	for (unsigned i = 0; i < n; i++) {
 		if ((o = json_object()) == NULL || json_array_append_new(arr, o) != 0 ||
-		    fields_encode(o, app_fields, COUNT(app_fields), &a->apps[i]) == -1)
+		    fields_encode(o, l->fields, l->nfields, (const char *)items + i * l->size) == -1)
 			goto fail;
 	}
-	return json_object_set_new(obj, "apps", arr);
+	return json_object_set_new(obj, l->key, arr);
 fail:
 	json_decref(arr);
 	return -1;
 }
 
-static int apps_decode(json_t *obj, struct account *a)
+static int list_decode(json_t *obj, const struct list *l, void *items, unsigned *n_r)
 {
-	json_t *arr = json_object_get(obj, "apps"), *v;
+	json_t *arr = json_object_get(obj, l->key), *v;
 	size_t i;
 
 	if (arr == NULL)
 		return 0;
-	if (!json_is_array(arr) || json_array_size(arr) > ACCOUNT_APPS_MAX)
+	if (!json_is_array(arr) || json_array_size(arr) > l->max)
 		return -1;
 	json_array_foreach(arr, i, v)
 	{
 		if (!json_is_object(v) ||
-		    fields_decode(v, app_fields, COUNT(app_fields), &a->apps[i]) == -1)
+		    fields_decode(v, l->fields, l->nfields, (char *)items + i * l->size) == -1)
 			return -1;
 	}
-	a->napps = (unsigned)json_array_size(arr);
+	*n_r = (unsigned)json_array_size(arr);
 	return 0;
 }
 
@@ -342,7 +362,8 @@ int account_encode(const struct account *a, char **json_r, size_t *len_r)
 	    fields_encode(obj, account_fields, COUNT(account_fields), a) == -1 ||
 	    otp_encode(obj, "otp", &a->otp) == -1 ||
 	    otp_encode(obj, "otp_next", &a->otp_next) == -1 || recovery_encode(obj, a) == -1 ||
-	    apps_encode(obj, a) == -1)
+	    list_encode(obj, &apps_list, a->apps, a->napps) == -1 ||
+	    list_encode(obj, &devices_list, a->devices, a->ndevices) == -1)
 		goto out;
 	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL)
 		goto out;
@@ -375,7 +396,8 @@ int account_decode(const void *json, size_t len, struct account *a)
 	if (fields_decode(obj, account_fields, COUNT(account_fields), a) == -1 ||
 	    otp_decode(obj, "otp", &a->otp) == -1 ||
 	    otp_decode(obj, "otp_next", &a->otp_next) == -1 || recovery_decode(obj, a) == -1 ||
-	    apps_decode(obj, a) == -1)
+	    list_decode(obj, &apps_list, a->apps, &a->napps) == -1 ||
+	    list_decode(obj, &devices_list, a->devices, &a->ndevices) == -1)
 		goto out;
 	r = 0;
 out:

@@ -51,6 +51,25 @@ struct account_app {
 	int64_t last_used; /* coarse: updated at most once a minute */
 };
 
+#define ACCOUNT_DEVICES_MAX 16
+#define DEVICE_ID_LEN 8
+#define DEVICE_LABEL_MAX 64
+/*
+ * A device secret (device.h): a browser's random secret, kept as
+ * HMAC(pepper, "device", secret) hex, alive while unexpired and issued under
+ * the account's current session_gen.
+ */
+struct account_device {
+	char id[DEVICE_ID_LEN + 1]; /* the hash's first hex digits: what people and admins see */
+	char label[DEVICE_LABEL_MAX + 1];
+	char hash[65];
+	int64_t created;
+	int64_t last_used; /* coarse: updated at most once a minute */
+	int64_t expires;
+	bool trusted; /* may stand in for the code */
+	unsigned gen;
+};
+
 struct account {
 	uint64_t revision; /* bumped by every account_put */
 	char identifiant[IDENT_MAX + 1];
@@ -81,13 +100,20 @@ struct account {
 	unsigned recovery_count;
 	char recovery[OTP_RECOVERY_COUNT][65]; /* HMAC hex of each unused code */
 
-	unsigned failures; /* consecutive; reset by a success or an admin unlock */
-	int64_t last_failure;
-	/* The same wrong password sent again by a client that caches it counts once. */
+	/*
+	 * Consecutive wrong or replayed codes after a right password; from
+	 * [throttle] lock_after on the account is locked until an admin unlocks
+	 * it. Wrong passwords are counted elsewhere, in memory (throttle.h).
+	 */
+	unsigned code_failures;
+	int64_t locked_since; /* 0: not locked */
+	/* The same wrong password and code sent again by a client that caches them counts once. */
 	char last_bad[33];
 
 	unsigned napps;
 	struct account_app apps[ACCOUNT_APPS_MAX];
+	unsigned ndevices;
+	struct account_device devices[ACCOUNT_DEVICES_MAX];
 	/* Bumped by a password change, an OTP reset, a suspension, a deletion: older tokens die. */
 	unsigned session_gen;
 

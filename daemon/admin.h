@@ -48,6 +48,8 @@ void admin_otp_status(struct worker *w, struct request *req);
 void admin_app_add(struct worker *w, struct request *req);
 void admin_app_list(struct worker *w, struct request *req);
 void admin_app_revoke(struct worker *w, struct request *req);
+void admin_device_list(struct worker *w, struct request *req);
+void admin_device_revoke(struct worker *w, struct request *req);
 void admin_session_list(struct worker *w, struct request *req);
 void admin_session_revoke(struct worker *w, struct request *req);
 void admin_store_verify(struct worker *w, struct request *req);

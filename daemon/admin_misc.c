@@ -318,6 +318,8 @@ const struct verb admin_verbs[] = {
     {"APP_ADD", admin_app_add, 0},
     {"APP_LIST", admin_app_list, VERB_FAST},
     {"APP_REVOKE", admin_app_revoke, 0},
+    {"DEVICE_LIST", admin_device_list, VERB_FAST},
+    {"DEVICE_REVOKE", admin_device_revoke, 0},
     {"SESSION_LIST", admin_session_list, VERB_FAST},
     {"SESSION_REVOKE", admin_session_revoke, 0},
     {NULL, NULL, 0},

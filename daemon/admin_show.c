@@ -8,7 +8,10 @@
 #include "config.h"
 #include "daemon.h"
 #include "fields.h"
+#include "attempt.h"
+#include "policy.h"
 #include "store.h"
+#include "throttle.h"
 
 #define LIST_DEFAULT 1000
 #define LIST_MAX 10000
@@ -20,7 +23,35 @@ static const char *otp_state(const struct account *a)
 	return a->otp_pending ? "pending" : "none";
 }
 
-static void show_fields(struct proto_writer *w, const struct request *req, const struct account *a)
+/* The password throttle of the account's two logins, as the next attempt would find it. */
+static void show_throttle(struct proto_writer *w, struct worker *wk, const struct request *req,
+                          const struct account *a)
+{
+	const struct throttle_conf *tc = &req->config->throttle;
+	const char *logins[] = {a->identifiant, a->email};
+	unsigned failures = 0, delay = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		struct throttle_key key;
+		unsigned f, wait;
+		int64_t last;
+
+		if (logins[i][0] == '\0')
+			continue;
+		attempt_throttle_key(&wk->daemon->keys, logins[i], &key);
+		throttle_get(wk->daemon->throttle, &key, req->now, tc->forget_after, &f, &last);
+		policy_throttle(tc, f, last, req->now, &wait);
+		failures = f > failures ? f : failures;
+		delay = wait > delay ? wait : delay;
+	}
+	proto_addf(w, "failures", "%u", failures);
+	proto_addf(w, "delay", "%u", delay);
+	proto_addf(w, "code_failures", "%u", a->code_failures);
+	proto_addf(w, "locked", "%d", a->locked_since != 0);
+	proto_addf(w, "locked_since", "%lld", (long long)a->locked_since);
+}
+
+static void show_fields(struct proto_writer *w, const struct account *a)
 {
 	proto_add(w, "identifiant", a->identifiant);
 	proto_add(w, "email", a->email);
@@ -37,8 +68,6 @@ static void show_fields(struct proto_writer *w, const struct request *req, const
 	proto_addf(w, "password_temporary", "%d", a->password_temporary);
 	proto_addf(w, "temporary_expires", "%lld", (long long)a->temporary_expires);
 	proto_add(w, "otp", otp_state(a));
-	proto_addf(w, "failures", "%u", a->failures);
-	proto_addf(w, "locked", "%d", a->failures >= req->config->throttle.lock_after);
 	proto_addf(w, "recovery_codes", "%u", a->recovery_count);
 }
 
@@ -73,7 +102,8 @@ void admin_user_show(struct worker *w, struct request *req)
 		return;
 	}
 	proto_begin(&ok, "OK", req->msg.id);
-	show_fields(&ok, req, &a);
+	show_fields(&ok, &a);
+	show_throttle(&ok, w, req, &a);
 	reply_line(req, &ok);
 	account_wipe(&a);
 }

@@ -4,6 +4,7 @@
 
 #include "account.h"
 #include "admin.h"
+#include "attempt.h"
 #include "config.h"
 #include "crypto.h"
 #include "daemon.h"
@@ -11,6 +12,7 @@
 #include "password.h"
 #include "secret.h"
 #include "store.h"
+#include "throttle.h"
 
 #define DAY 86400
 
@@ -35,7 +37,7 @@ static enum proto_reason edit_reset(struct request *req, struct account *a, stru
 	a->session_gen++;
 	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * DAY;
 	/* A new password deserves a fresh count: the reset is the helpdesk's answer to a lock. */
-	a->failures = 0;
+	a->code_failures = 0;
 	if (rc->numen_hmac == NULL)
 		proto_add(ok, "temporary_password", rc->temp);
 	else
@@ -82,16 +84,26 @@ out:
 static enum proto_reason edit_unlock(struct request *req, struct account *a,
                                      struct proto_writer *ok, void *ctx, const char **detail)
 {
-	(void)req, (void)ok, (void)ctx;
-	*detail = a->failures > 0 ? "failures cleared" : "was not locked";
-	a->failures = 0;
-	a->last_failure = 0;
+	struct daemon *d = ctx;
+	const char *logins[] = {a->identifiant, a->email};
+	struct throttle_key key;
+
+	(void)req, (void)ok;
+	*detail = a->locked_since != 0 ? "lock lifted, failures cleared" : "failures cleared";
+	a->code_failures = 0;
+	a->locked_since = 0;
+	a->last_bad[0] = '\0';
+	for (size_t i = 0; i < 2; i++)
+		if (logins[i][0] != '\0') {
+			attempt_throttle_key(&d->keys, logins[i], &key);
+			throttle_clear(d->throttle, &key);
+		}
 	return REASON_NONE;
 }
 
 void admin_user_unlock(struct worker *w, struct request *req)
 {
-	admin_edit(w, req, "user.unlock", edit_unlock, NULL);
+	admin_edit(w, req, "user.unlock", edit_unlock, w->daemon);
 }
 
 static enum proto_reason edit_suspend(struct request *req, struct account *a,

@@ -7,24 +7,28 @@
 #include "audit.h"
 #include "auditq.h"
 #include "config.h"
+#include "credential.h"
+#include "crypto.h"
 #include "daemon.h"
+#include "device.h"
 #include "fields.h"
 #include "log.h"
 #include "policy.h"
 #include "reason.h"
 #include "secret.h"
 #include "store.h"
+#include "throttle.h"
 
 static void fill_event(struct audit_event *ev, struct request *req, const struct attempt *at,
-                       const char *action, const char *result, int reason, const char *detail,
-                       char *login, size_t loginlen)
+                       const char *action, const char *result, int reason, const char *detail)
 {
 	*ev = (struct audit_event){
 	    .time = req->now,
 	    .actor = req->kind == SOCKET_HTTP ? "http" : "auth",
 	    .action = action,
 	    .identifiant = at->found ? at->a.identifiant : NULL,
-	    .login = at->found ? NULL : log_sanitize(at->login, login, loginlen),
+	    /* People type passwords into the login field: never the login in clear. */
+	    .login = at->found || at->audit_login[0] == '\0' ? NULL : at->audit_login,
 	    .service = at->service,
 	    .address = at->address,
 	    .result = result,
@@ -37,9 +41,8 @@ void attempt_audit(struct store_txn *txn, struct request *req, const struct atte
                    const char *action, const char *result, int reason, const char *detail)
 {
 	struct audit_event ev;
-	char login[80];
 
-	fill_event(&ev, req, at, action, result, reason, detail, login, sizeof(login));
+	fill_event(&ev, req, at, action, result, reason, detail);
 	if (audit_write(txn, &ev) != STORE_OK)
 		log_warn("audit write failed");
 }
@@ -48,52 +51,104 @@ void attempt_audit_later(struct worker *w, struct request *req, const struct att
                          const char *action, const char *result, int reason, const char *detail)
 {
 	struct audit_event ev;
-	char login[80];
 
-	fill_event(&ev, req, at, action, result, reason, detail, login, sizeof(login));
+	fill_event(&ev, req, at, action, result, reason, detail);
 	auditq_push(w->daemon->auditq, &ev);
+}
+
+/*
+ * What the audit keeps of a login that names no account: its first two
+ * characters when it reads as a login at all, and a keyed hash, so that the
+ * helpdesk can match a known typo and a password typed in the wrong field
+ * is not kept.
+ */
+static void audit_login(struct worker *w, struct attempt *at)
+{
+	const char *s = at->norm_ok ? at->norm : at->login;
+	char hex[2 * CRYPTO_HMAC_LEN + 1];
+	size_t n = at->norm_ok && (unsigned char)s[0] < 0x80 && (unsigned char)s[1] < 0x80 ? 2 : 0;
+
+	if (s == NULL)
+		return;
+	n = strnlen(s, n);
+	crypto_hmac_hex(&w->daemon->keys, "audit-login", s, strlen(s), hex);
+	snprintf(at->audit_login, sizeof(at->audit_login), "%.*s…#%.16s", (int)n, s, hex);
+	secret_wipe(hex, sizeof(hex));
+}
+
+/* The throttle counter: the device's when it came with an alive one, else the login's. */
+static void throttle_key(struct worker *w, struct request *req, struct attempt *at)
+{
+	uint8_t mac[CRYPTO_HMAC_LEN];
+	const char *s = at->norm_ok ? at->norm : at->login;
+
+	at->dev = -1;
+	at->device_tag[0] = '\0';
+	if (at->device != NULL && cred_is_device(at->device)) {
+		cred_tag(&w->daemon->keys, "device", at->device, at->device_tag);
+		if (at->found)
+			at->dev = device_find(&at->a, at->device_tag, req->now);
+	}
+	if (at->dev >= 0) {
+		crypto_hmac(&w->daemon->keys, "throttle-device", at->device_tag, CRED_TAG_LEN, mac);
+		memcpy(at->tkey.b, mac, THROTTLE_KEY_LEN);
+		secret_wipe(mac, sizeof(mac));
+	} else {
+		attempt_throttle_key(&w->daemon->keys, s != NULL ? s : "", &at->tkey);
+	}
+}
+
+void attempt_throttle_key(const struct crypto_keys *keys, const char *login,
+                          struct throttle_key *key_r)
+{
+	uint8_t mac[CRYPTO_HMAC_LEN];
+
+	crypto_hmac(keys, "throttle", login, strlen(login), mac);
+	memcpy(key_r->b, mac, THROTTLE_KEY_LEN);
+	secret_wipe(mac, sizeof(mac));
 }
 
 /* Reads the account named by the login; false after answering TEMPFAIL. */
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at)
 {
 	struct store_txn *txn;
-	int r;
+	int r = STORE_NOTFOUND;
 
 	at->found = false;
-	if (!at->norm_ok)
-		return true;
-	if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
-		reply_tempfail(req);
-		return false;
-	}
-	r = account_get(txn, at->norm, at->is_email, &at->a);
-	store_abort(txn);
-	if (r < 0) {
-		reply_tempfail(req);
-		return false;
+	if (at->norm_ok) {
+		if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
+			reply_tempfail(req);
+			return false;
+		}
+		r = account_get(txn, at->norm, at->is_email, &at->a);
+		store_abort(txn);
+		if (r < 0) {
+			reply_tempfail(req);
+			return false;
+		}
 	}
 	at->found = r == STORE_OK;
+	throttle_key(w, req, at);
+	if (!at->found)
+		audit_login(w, at);
 	return true;
 }
 
 /* Throttled attempts cost no hashing: audit, answer, done. */
 bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
-                       const char *action, const struct account *a)
+                       const char *action)
 {
-	struct store_txn *txn;
+	const struct throttle_conf *tc = &req->config->throttle;
 	struct proto_writer pw;
-	enum throttle_state ts;
-	unsigned wait;
+	unsigned failures, wait;
+	int64_t last;
 
-	ts = policy_throttle(&req->config->throttle, a->failures, a->last_failure, req->now, &wait);
-	if (ts == THROTTLE_OPEN)
+	throttle_get(w->daemon->throttle, &at->tkey, req->now, tc->forget_after, &failures, &last);
+	if (policy_throttle(tc, failures, last, req->now, &wait) == THROTTLE_OPEN)
 		return false;
-	if (store_begin(w->daemon->store, true, &txn) == STORE_OK) {
-		attempt_audit(txn, req, at, action, "refused", REASON_LOCKED,
-		              ts == THROTTLE_LOCKED ? "locked until unlocked" : "delayed");
-		store_commit(txn);
-	}
+	/* It changes nothing: queued, so that a flood of throttled guesses costs no synced write.
+	 */
+	attempt_audit_later(w, req, at, action, "refused", REASON_LOCKED, "delayed");
 	proto_begin(&pw, "FAIL", req->msg.id);
 	proto_add(&pw, "reason", "locked");
 	proto_addf(&pw, "wait", "%u", wait);
@@ -101,8 +156,29 @@ bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at
 	return true;
 }
 
+void attempt_count_password(struct worker *w, struct request *req, const struct attempt *at)
+{
+	throttle_fail(w->daemon->throttle, &at->tkey, at->tag, req->now);
+}
+
+bool attempt_count_code(struct account *b, const struct attempt *at,
+                        const struct throttle_conf *conf, int64_t now)
+{
+	if (at->tag[0] != '\0' && b->last_bad[0] != '\0' &&
+	    secret_equal(b->last_bad, at->tag, sizeof(b->last_bad) - 1))
+		return false;
+	b->code_failures++;
+	memcpy(b->last_bad, at->tag, sizeof(b->last_bad) - 1);
+	b->last_bad[sizeof(b->last_bad) - 1] = '\0';
+	if (b->locked_since != 0 || !policy_code_locked(conf, b->code_failures))
+		return false;
+	b->locked_since = now;
+	return true;
+}
+
 bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 {
+	const char *trust;
 	bool bad = false;
 
 	at->login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
@@ -114,6 +190,10 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd)
 	at->address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
 	at->appended = field_get(req, "appended", 1, false, &bad) != NULL;
 	at->want_token = field_get(req, "token", 1, false, &bad) != NULL;
+	at->device = field_get(req, "device", FIELD_SECRET_MAX, false, &bad);
+	at->device_label = field_get(req, "device_label", DEVICE_LABEL_MAX, false, &bad);
+	trust = field_get(req, "trust", 1, false, &bad);
+	at->trust = trust != NULL && strcmp(trust, "1") == 0;
 	if (bad)
 		return false;
 	at->policy = config_service(req->config, at->service);
@@ -126,21 +206,17 @@ void attempt_refuse(struct worker *w, struct request *req, struct attempt *at,
 {
 	struct store_txn *txn;
 	struct account b;
+	const char *detail = rf->audit_detail;
 	int r = STORE_ERROR;
 
 	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
 		goto out;
-	if (rf->count && at->found && account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
+	if ((rf->also != NULL || rf->code) && at->found &&
+	    account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
 		if (rf->also != NULL)
 			rf->also(&b, req->now);
-		/* The same wrong secret sent again (a client that caches it) counts once. */
-		if (!rf->once || at->tag[0] == '\0' || b.last_bad[0] == '\0' ||
-		    !secret_equal(b.last_bad, at->tag, sizeof(b.last_bad) - 1)) {
-			b.failures++;
-			b.last_failure = req->now;
-			memcpy(b.last_bad, at->tag, sizeof(b.last_bad) - 1);
-			b.last_bad[sizeof(b.last_bad) - 1] = '\0';
-		}
+		if (rf->code && attempt_count_code(&b, at, &req->config->throttle, req->now))
+			detail = "wrong codes: locked until unlocked";
 		r = account_put(txn, &b);
 		account_wipe(&b);
 		if (r != STORE_OK) {
@@ -148,11 +224,13 @@ void attempt_refuse(struct worker *w, struct request *req, struct attempt *at,
 			goto out;
 		}
 	}
-	attempt_audit(txn, req, at, rf->action, "refused", rf->reason, rf->audit_detail);
+	attempt_audit(txn, req, at, rf->action, "refused", rf->reason, detail);
 	r = store_commit(txn);
 out:
+	if (rf->count)
+		attempt_count_password(w, req, at);
 	/* A refusal that could not count must not read as an ordinary one: try later. */
-	if (r != STORE_OK && rf->count)
+	if (r != STORE_OK && (rf->code || rf->also != NULL))
 		reply_tempfail(req);
 	else
 		reply_fail(req, rf->reason, rf->reply_detail);

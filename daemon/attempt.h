@@ -8,7 +8,10 @@
 #include "account.h"
 #include "credential.h"
 #include "fields.h"
+#include "throttle.h"
 
+struct crypto_keys;
+struct throttle_conf;
 struct request;
 struct store_txn;
 struct worker;
@@ -17,7 +20,9 @@ struct service_policy;
 
 struct attempt {
 	const char *login, *password, *code, *service, *address;
-	bool appended, want_token; /* appended=1, token=1 */
+	bool appended, want_token;         /* appended=1, token=1 */
+	const char *device, *device_label; /* device=, device_label= */
+	bool trust;                        /* trust=1 */
 	const struct service_policy *policy;
 	bool failed;                /* the outcome, for the address penalty */
 	char tag[CRED_TAG_LEN + 1]; /* HMAC of what was tried: a retried wrong secret counts once */
@@ -25,6 +30,11 @@ struct attempt {
 	bool norm_ok, is_email;
 	struct account a; /* as read before hashing */
 	bool found;
+	/* Set by attempt_load: */
+	struct throttle_key tkey;          /* the login's throttle counter, or the device's */
+	char device_tag[CRED_TAG_LEN + 1]; /* HMAC of device=, "" when none */
+	int dev;                           /* index of the alive device in a, -1: none */
+	char audit_login[48]; /* for an unknown login: a short prefix and a keyed hash */
 };
 
 enum step { STEP_DONE, STEP_RETRY };
@@ -32,11 +42,25 @@ enum step { STEP_DONE, STEP_RETRY };
 /* Reads login, password, otp, service, address (and checks new= for PASSWD); false after answering.
  */
 bool attempt_fields(struct request *req, struct attempt *at, bool passwd);
-/* Reads the account the login names; false after answering TEMPFAIL. */
+/*
+ * Reads the account the login names, the device secret it came with, and
+ * which throttle counter the attempt answers to; false after answering TEMPFAIL.
+ */
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at);
-/* true after answering locked (audited, no hashing done). */
+/* true after answering locked with the wait (audited, no hashing done): known or not alike. */
 bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
-                       const char *action, const struct account *a);
+                       const char *action);
+/* The throttle counter of a normalised login (an identifiant or an email). */
+void attempt_throttle_key(const struct crypto_keys *keys, const char *login,
+                          struct throttle_key *key_r);
+/* One more wrong password for the attempt's throttle counter (in memory). */
+void attempt_count_password(struct worker *w, struct request *req, const struct attempt *at);
+/*
+ * One more wrong or replayed code after a right password, in b (the same
+ * password and code sent again count once); true when this locks the account.
+ */
+bool attempt_count_code(struct account *b, const struct attempt *at,
+                        const struct throttle_conf *conf, int64_t now);
 void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
                    const char *action, const char *result, int reason, const char *detail);
 
@@ -45,8 +69,8 @@ void attempt_audit(struct store_txn *txn, struct request *req, const struct atte
 struct refusal {
 	const char *action; /* "auth", "passwd", "reset.confirm" */
 	int reason;
-	bool count;               /* one more failure for the account (a wrong secret) */
-	bool once;                /* …unless it is the same wrong secret as last time */
+	bool count;               /* a wrong password: one more for the login's throttle */
+	bool code;                /* a wrong code after a right password: toward the hard lock */
 	const char *audit_detail; /* for the audit line; may be NULL */
 	const char *reply_detail; /* for the person (a policy sentence); may be NULL */
 	void (*also)(struct account *b, int64_t now); /* another change to commit with it */

@@ -12,6 +12,8 @@
 #include "audit.h"
 #include "config.h"
 #include "credential.h"
+#include "device.h"
+#include "throttle.h"
 #include "penalty.h"
 #include "session.h"
 #include "daemon.h"
@@ -86,15 +88,57 @@ static int issue_token(struct worker *w, struct request *req, struct store_txn *
 	return r;
 }
 
-/* The failure counter, where the same wrong secret sent again counts once. */
-static void count_failure(struct account *b, const struct attempt *at, int64_t now)
+/* A new device secret for this browser, in the deciding transaction; its OK fields added. */
+static int issue_device(struct worker *w, struct request *req, const struct attempt *at,
+                        struct account *b, struct proto_writer *ok)
 {
-	if (secret_equal(b->last_bad, at->tag, sizeof(b->last_bad) - 1) && b->last_bad[0] != 0)
-		return;
-	b->failures++;
-	b->last_failure = now;
-	memcpy(b->last_bad, at->tag, sizeof(b->last_bad) - 1);
-	b->last_bad[sizeof(b->last_bad) - 1] = '\0';
+	const struct config *c = req->config;
+	char secret[DEVICE_SECRET_LEN + 1], tag[CRED_TAG_LEN + 1];
+	bool trusted = at->trust && c->trusted_browser_days > 0;
+	int64_t expires = req->now + (int64_t)(trusted ? c->trusted_browser_days : c->device_days) * 86400;
+	int old;
+
+	if (cred_new_device(secret) < 0)
+		return STORE_ERROR;
+	/* The secret it came with, if alive, is replaced. */
+	if (at->device_tag[0] != '\0' && (old = device_find(b, at->device_tag, req->now)) >= 0)
+		device_remove(b, b->devices[old].id);
+	cred_tag(&w->daemon->keys, "device", secret, tag);
+	device_add(b, tag, at->device_label, trusted, req->now, expires);
+	proto_add(ok, "device", secret);
+	proto_addf(ok, "device_expires", "%lld", (long long)expires);
+	proto_addf(ok, "device_trusted", "%d", trusted);
+	secret_wipe(secret, sizeof(secret));
+	secret_wipe(tag, sizeof(tag));
+	return STORE_OK;
+}
+
+/* The state a decision changes in the fresh record b; false when nothing changes. */
+static bool apply(struct request *req, struct attempt *at, const struct policy_decision *d,
+                  struct account *b, const struct code_result *cr, int dev, const char **detail)
+{
+	if (d->count_code_failure) {
+		if (attempt_count_code(b, at, &req->config->throttle, req->now))
+			*detail = "wrong codes: locked until unlocked";
+		return true;
+	}
+	if (!d->login_success)
+		return false;
+	b->code_failures = 0;
+	b->last_bad[0] = '\0';
+	b->last_login = req->now;
+	otpcheck_consume(b, cr);
+	if (dev >= 0)
+		b->devices[dev].last_used = req->now;
+	device_prune(b, req->now);
+	return true;
+}
+
+static const char *credential_name(const struct policy_decision *d, bool one_factor)
+{
+	if (d->trusted_browser)
+		return "trusted_browser";
+	return one_factor ? "password" : "password_otp";
 }
 
 static enum step auth_commit(struct worker *w, struct request *req, struct attempt *at,
@@ -106,13 +150,15 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 				  .one_factor = (p->credentials & CRED_PASSWORD) != 0,
 				  .now = req->now};
 	struct code_result cr = {.code = POLICY_CODE_NONE};
+	const char *detail = NULL;
 	struct policy_decision d;
 	struct store_txn *txn;
 	struct proto_writer ok;
 	struct account b;
-	bool have = false;
-	int r;
+	bool have = false, full, changed;
+	int r, dev = -1;
 
+	proto_begin(&ok, "OK", req->msg.id);
 	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
 		goto tempfail;
 	if (at->found) {
@@ -122,11 +168,19 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 		/* The password changed while we hashed: start again with the new one. */
 		if (!have || strcmp(b.password_hash, at->a.password_hash) != 0) {
 			store_abort(txn);
+			proto_writer_wipe(&ok);
 			account_wipe(&b);
 			return STEP_RETRY;
 		}
 		in.account = &b;
-		if (pm == PASSWORD_MATCH && b.otp_active && !in.one_factor) {
+		in.locked = b.locked_since != 0;
+		if (at->device_tag[0] != '\0')
+			dev = device_find(&b, at->device_tag, req->now);
+		/* A browser's trust stands in for the code where a browser logs in (password_otp). */
+		in.trusted_device = dev >= 0 && b.devices[dev].trusted &&
+		                    req->config->trusted_browser_days > 0 && at->code == NULL &&
+		                    (p->credentials & CRED_PASSWORD_OTP);
+		if (pm == PASSWORD_MATCH && b.otp_active && !in.one_factor && !in.locked) {
 			cr = otpcheck(&w->daemon->keys, &b, &b.otp, at->code, req->now,
 				      req->config->otp_window, true);
 			if (cr.broken) {
@@ -138,34 +192,36 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	in.code = cr.code;
 	d = policy_decide(&in);
 	at->failed = d.outcome == OUTCOME_FAIL && d.reason == REASON_INVALID;
-	proto_begin(&ok, "OK", req->msg.id);
+	full = cr.code == POLICY_CODE_ACCEPT || cr.code == POLICY_CODE_RECOVERY;
 	proto_add(&ok, "identifiant", at->a.identifiant);
-	proto_add(&ok, "credential", in.one_factor ? "password" : "password_otp");
-	if (have && (d.count_failure || d.login_success)) {
-		if (d.count_failure) {
-			count_failure(&b, at, req->now);
-		} else {
-			b.failures = 0;
-			b.last_bad[0] = '\0';
-			b.last_login = req->now;
-			otpcheck_consume(&b, &cr);
-		}
-		if (account_put(txn, &b) != STORE_OK)
-			goto tempfail;
-	}
+	proto_add(&ok, "credential", credential_name(&d, in.one_factor));
 	/* Only a full second factor earns a token: never a one-factor or app-password login. */
 	if (d.outcome == OUTCOME_OK && at->want_token && p->issue_tokens &&
-	    (cr.code == POLICY_CODE_ACCEPT || cr.code == POLICY_CODE_RECOVERY) &&
-	    issue_token(w, req, txn, &b, at->service, &ok) != STORE_OK)
+	    (full || d.trusted_browser) && issue_token(w, req, txn, &b, at->service, &ok) != STORE_OK)
 		goto tempfail;
+	/* The decision's changes first (dev indexes b as read), then a new device secret if asked. */
+	changed = have && apply(req, at, &d, &b, &cr, dev, &detail);
+	if (d.outcome == OUTCOME_OK && full && (at->device_label != NULL || at->trust)) {
+		if (issue_device(w, req, at, &b, &ok) != STORE_OK)
+			goto tempfail;
+		changed = true;
+	}
+	if (changed && account_put(txn, &b) != STORE_OK)
+		goto tempfail;
+	if (d.outcome == OUTCOME_OK && cr.code == POLICY_CODE_RECOVERY)
+		detail = "recovery code used";
+	else if (d.trusted_browser)
+		detail = "trusted_browser";
 	attempt_audit(txn, req, at, "auth", d.outcome == OUTCOME_OK ? "ok" : "refused", d.reason,
-		      cr.code == POLICY_CODE_RECOVERY && d.outcome == OUTCOME_OK
-			      ? "recovery code used"
-			      : NULL);
+		      detail);
 	r = store_commit(txn);
 	txn = NULL;
 	if (r != STORE_OK)
 		goto tempfail;
+	if (d.count_failure)
+		attempt_count_password(w, req, at);
+	else if (d.outcome == OUTCOME_OK)
+		throttle_clear(w->daemon->throttle, &at->tkey);
 	if (d.outcome == OUTCOME_OK)
 		reply_line(req, &ok);
 	else
@@ -219,7 +275,7 @@ static void auth_password(struct worker *w, struct request *req, struct attempt 
 	for (int i = 0; i < RETRIES; i++) {
 		if (!attempt_load(w, req, at))
 			goto out;
-		if (at->found && attempt_throttled(w, req, at, "auth", &at->a))
+		if (attempt_throttled(w, req, at, "auth"))
 			goto out;
 		split_appended(at, pw, code);
 		atomic_fetch_add(&w->daemon->hashes, 1);

@@ -57,7 +57,7 @@ static void app_success(struct worker *w, struct request *req, struct attempt *a
 	struct account b;
 	int r = STORE_ERROR;
 
-	if (req->now - app->last_used < SESSION_TOUCH_EVERY && at->a.failures == 0) {
+	if (req->now - app->last_used < SESSION_TOUCH_EVERY) {
 		attempt_audit_later(w, req, at, "auth", "ok", REASON_NONE, app->label);
 		ok_line(req, at->a.identifiant, "app_password", app->label);
 		return;
@@ -68,8 +68,6 @@ static void app_success(struct worker *w, struct request *req, struct attempt *a
 		for (unsigned k = 0; k < b.napps; k++)
 			if (strcmp(b.apps[k].id, app->id) == 0)
 				b.apps[k].last_used = req->now;
-		b.failures = 0;
-		b.last_bad[0] = '\0';
 		b.last_login = req->now;
 		r = account_put(txn, &b);
 		account_wipe(&b);
@@ -96,17 +94,15 @@ void auth_app(struct worker *w, struct request *req, struct attempt *at)
 		reply_fail(req, REASON_INVALID, NULL);
 		return;
 	}
-	if (attempt_throttled(w, req, at, "auth", &at->a))
-		return;
+	/*
+	 * Nobody guesses 100 random bits: the account's password throttle does not
+	 * apply, so an attack on the password never stops the owner's devices. A
+	 * wrong one still counts for the address penalty.
+	 */
 	if ((i = find_app(w, at)) < 0) {
-		struct refusal rf = {.action = "auth",
-		                     .reason = REASON_INVALID,
-		                     .count = true,
-		                     .once = true,
-		                     .audit_detail = "app password"};
-
 		at->failed = true;
-		attempt_refuse(w, req, at, &rf);
+		attempt_audit_later(w, req, at, "auth", "refused", REASON_INVALID, "app password");
+		reply_fail(req, REASON_INVALID, NULL);
 		return;
 	}
 	if (at->a.state != ACCOUNT_ACTIVE) {
@@ -207,7 +203,6 @@ void auth_acct(struct worker *w, struct request *req)
 {
 	struct attempt at = {0};
 	enum proto_reason reason = REASON_NONE;
-	unsigned wait;
 	bool bad = false;
 
 	at.login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
@@ -221,8 +216,7 @@ void auth_acct(struct worker *w, struct request *req)
 		reason = REASON_INVALID;
 	else if (at.a.state != ACCOUNT_ACTIVE)
 		reason = REASON_DISABLED;
-	else if (policy_throttle(&req->config->throttle, at.a.failures, at.a.last_failure, req->now,
-	                         &wait) == THROTTLE_LOCKED)
+	else if (at.a.locked_since != 0)
 		reason = REASON_LOCKED;
 	else if (at.a.password_temporary)
 		reason = REASON_PASSWORD_CHANGE_REQUIRED;

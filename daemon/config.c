@@ -64,8 +64,11 @@ static const struct config_key config_keys[] = {
     {"throttle", "delay_after", KEY_UINT, OFF(throttle.delay_after), 1, 1000},
     {"throttle", "base_delay", KEY_UINT, OFF(throttle.base_delay), 0, 86400},
     {"throttle", "max_delay", KEY_UINT, OFF(throttle.max_delay), 0, 86400},
-    {"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 100000},
+    {"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 1000},
+    {"throttle", "forget_after", KEY_UINT, OFF(throttle.forget_after), 60, 30 * 86400},
     {"session", "idle_timeout", KEY_UINT, OFF(session_idle), 10, 86400},
+    {"session", "trusted_browser_days", KEY_UINT, OFF(trusted_browser_days), 0, 90},
+    {"session", "device_days", KEY_UINT, OFF(device_days), 1, 365},
     {"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
     {"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
     {"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
@@ -130,8 +133,12 @@ static void config_defaults(struct config *c)
 	c->otp_digits = 6;
 	c->otp_algorithm = OTP_SHA1;
 	c->otp_period = 30;
-	c->throttle = (struct throttle_conf){
-	    .delay_after = 5, .base_delay = 30, .max_delay = 3600, .lock_after = 50};
+	c->throttle = (struct throttle_conf){.delay_after = 5,
+	                                     .base_delay = 30,
+	                                     .max_delay = 3600,
+	                                     .lock_after = 10,
+	                                     .forget_after = 86400};
+	c->device_days = 30;
 	c->session_idle = 1800;
 	c->session_lifetime = 43200;
 	c->penalty_base_ms = 2000;
@@ -404,6 +411,8 @@ static const char *config_check(struct config *c)
 		return "state_dir, auth_socket and admin_socket must be absolute paths";
 	if (c->throttle.max_delay < c->throttle.base_delay)
 		return "[throttle] max_delay must not be below base_delay";
+	if (c->throttle.forget_after < c->throttle.max_delay)
+		return "[throttle] forget_after must not be below max_delay";
 	/* otp_params_ok would refuse every enrollment with 7 */
 	if (c->otp_digits != 6 && c->otp_digits != 8)
 		return "[otp] digits must be 6 or 8";

@@ -13,10 +13,11 @@
 #include "password.h"
 
 struct throttle_conf {
-	unsigned delay_after; /* failures before the first delay */
-	unsigned base_delay;  /* seconds; doubles with each further failure */
+	unsigned delay_after;  /* wrong passwords for one login before the first delay */
+	unsigned base_delay;   /* seconds; doubles with each further failure; 0: never delayed */
 	unsigned max_delay;
-	unsigned lock_after;  /* failures that lock until an admin unlocks */
+	unsigned lock_after;   /* wrong or replayed codes after a right password: admin unlock */
+	unsigned forget_after; /* seconds without a failure after which a login's count goes */
 };
 
 enum temp_password_kind {
@@ -87,6 +88,8 @@ struct config {
 	/* [session] */
 	unsigned session_idle;     /* seconds a token may stay unused */
 	unsigned session_lifetime; /* seconds a token lives in all */
+	unsigned trusted_browser_days; /* 0: no trusted browsers */
+	unsigned device_days;          /* life of a device secret that is not trusted */
 	/* [penalty]: per client address, as Dovecot's auth penalty */
 	unsigned penalty_base_ms;
 	unsigned penalty_max_ms;

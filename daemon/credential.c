@@ -52,18 +52,39 @@ bool cred_is_app_password(const char *s)
 	return true;
 }
 
+/* A prefix of three characters and n - 3 random letters. */
+static int prefixed(char *out, const char *prefix, size_t n)
+{
+	memcpy(out, prefix, 3);
+	if (random_letters(out + 3, n - 3) < 0)
+		return -1;
+	out[n] = '\0';
+	return 0;
+}
+
+static bool is_prefixed(const char *s, const char *prefix, size_t n)
+{
+	return strlen(s) == n && strncmp(s, prefix, 3) == 0 && letters(s + 3, n - 3);
+}
+
 int cred_new_token(char out[TOKEN_LEN + 1])
 {
-	memcpy(out, "vt-", 3);
-	if (random_letters(out + 3, TOKEN_LEN - 3) < 0)
-		return -1;
-	out[TOKEN_LEN] = '\0';
-	return 0;
+	return prefixed(out, "vt-", TOKEN_LEN);
 }
 
 bool cred_is_token(const char *s)
 {
-	return strlen(s) == TOKEN_LEN && strncmp(s, "vt-", 3) == 0 && letters(s + 3, TOKEN_LEN - 3);
+	return is_prefixed(s, "vt-", TOKEN_LEN);
+}
+
+int cred_new_device(char out[DEVICE_SECRET_LEN + 1])
+{
+	return prefixed(out, "vd-", DEVICE_SECRET_LEN);
+}
+
+bool cred_is_device(const char *s)
+{
+	return is_prefixed(s, "vd-", DEVICE_SECRET_LEN);
 }
 
 void cred_tag(const struct crypto_keys *keys, const char *domain, const char *secret,

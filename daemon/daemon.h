@@ -20,6 +20,7 @@ struct config;
 struct store;
 struct password_hasher;
 struct penalty;
+struct throttle;
 
 struct daemon {
 	struct config *config; /* read under config_lock */
@@ -27,8 +28,9 @@ struct daemon {
 	pthread_rwlock_t config_lock;
 	struct store *store;
 	struct crypto_keys keys;
-	struct auditq *auditq;   /* records of decisions that change nothing */
-	struct penalty *penalty; /* per client address */
+	struct auditq *auditq;     /* records of decisions that change nothing */
+	struct penalty *penalty;   /* per client address */
+	struct throttle *throttle; /* per login: wrong passwords (throttle.h) */
 	time_t started;
 	atomic_uint connections;
 	atomic_ulong hashes; /* Argon2 runs: what a throttle or penalty must not spend */
@@ -113,8 +115,10 @@ extern const struct verb admin_verbs[];
 /* Appends a finished writer's line (proto_end is called here) and wipes the writer. */
 void reply_line(struct request *req, struct proto_writer *w);
 void reply_ok_ident(struct request *req, const char *identifiant);
+/* FAIL reason=R [detail]; locked says wait=0, the hard lock only an admin lifts. */
 void reply_fail(struct request *req, int reason, const char *detail);
 void reply_tempfail(struct request *req);
+
 void reply_wipe(struct reply *reply);
 
 /*

@@ -384,6 +384,7 @@ static int settings_load(struct http_server *hs, const struct config *c)
 	hs->set.body_max = c->http_body_max;
 	hs->set.timeout = c->http_timeout;
 	hs->set.secure_cookie = c->http_secure_cookie;
+	hs->set.trusted_browser_days = c->trusted_browser_days;
 	hs->set.penalty_base_ms = c->penalty_base_ms;
 	hs->set.penalty_max_ms = c->penalty_max_ms;
 	if (http_settings_proxies(&hs->set, c->http_trusted_proxies) < 0) {

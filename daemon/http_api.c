@@ -10,6 +10,7 @@
 
 #include "bridge.h"
 #include "daemon.h"
+#include "account.h"
 #include "fields.h"
 #include "http_api.h"
 #include "http_priv.h"
@@ -118,6 +119,24 @@ static void add_address(struct http_ctx *hc, struct proto_writer *w)
 		proto_add(w, "address", http_client_address(hc));
 }
 
+/* The device cookie it holds, a label for a new one, and whether to trust this browser. */
+static bool add_device(struct http_ctx *hc, struct proto_writer *w)
+{
+	json_t *trust = json_object_get(http_body(hc), "trust");
+	const char *device = api_device_cookie(hc);
+	char label[DEVICE_LABEL_MAX + 1];
+
+	if (trust != NULL && !json_is_boolean(trust))
+		return false;
+	if (device != NULL)
+		proto_add(w, "device", device);
+	api_device_label(hc, label, sizeof(label));
+	proto_add(w, "device_label", label);
+	if (json_is_true(trust))
+		proto_add(w, "trust", "1");
+	return true;
+}
+
 static void api_login(struct http_ctx *hc)
 {
 	const char *login = http_body_string(hc, "login", FIELD_LOGIN_MAX);
@@ -129,7 +148,7 @@ static void api_login(struct http_ctx *hc)
 
 	if (login == NULL || password == NULL ||
 	    !optional_string(hc, "otp", FIELD_CODE_MAX, &otp)) {
-		api_bad_request(hc, "login, password, otp?");
+		api_bad_request(hc, "login, password, otp?, trust?");
 		return;
 	}
 	proto_begin(&w, "AUTH", "h");
@@ -139,10 +158,22 @@ static void api_login(struct http_ctx *hc)
 		proto_add(&w, "otp", otp);
 	proto_add(&w, "service", SERVICE);
 	add_address(hc, &w);
+	if (!add_device(hc, &w)) {
+		proto_writer_wipe(&w);
+		api_bad_request(hc, "trust: true or false");
+		return;
+	}
 	if (http_call(hc, &w, &msg, &buf) < 0)
 		return;
 	if (api_is(&msg, "OK")) {
+		/* A full login: this browser gets (or renews) its device cookie. */
+		api_device_set(hc, &msg);
 		reply_session(hc, proto_get(&msg, "identifiant"), HTTP_STAGE_FULL);
+	} else if (api_reason_is(&msg, "otp_required") && hc->hs->set.trusted_browser_days > 0) {
+		/* The page may offer to trust this browser on its code step. */
+		http_reply_json(hc, 401,
+		                json_pack("{sssi}", "error", "otp_required", "trusted_browser_days",
+		                          (int)hc->hs->set.trusted_browser_days));
 	} else if (api_reason_is(&msg, "otp_enrollment_required")) {
 		/* Only said after a right password; the answer names no identifiant. */
 		if (identifiant_of(hc, login, ident) == 0)
@@ -279,5 +310,7 @@ const struct http_route http_api_routes[] = {
     {"GET", "/api/app-passwords", api_app_list, HTTP_FULL},
     {"POST", "/api/app-passwords", api_app_add, HTTP_FULL},
     {"DELETE", "/api/app-passwords/", api_app_revoke, HTTP_FULL},
+    {"GET", "/api/devices", api_device_list, HTTP_FULL},
+    {"DELETE", "/api/devices/", api_device_revoke, HTTP_FULL},
     {NULL, NULL, NULL, 0},
 };

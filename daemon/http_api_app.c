@@ -41,8 +41,7 @@ static json_t *app_of(const struct proto_msg *row)
 	                 (json_int_t)strtoll(used, NULL, 10));
 }
 
-/* The ROW lines before the OK, as JSON; NULL when a line does not read. */
-static json_t *apps_of(char *lines, size_t len, struct proto_msg *last_r)
+json_t *api_rows(char *lines, size_t len, struct proto_msg *last_r, api_row_fn *row_of)
 {
 	json_t *apps = json_array();
 	char *p = lines, *end = lines + len;
@@ -57,7 +56,7 @@ static json_t *apps_of(char *lines, size_t len, struct proto_msg *last_r)
 			json_decref(apps);
 			return NULL;
 		}
-		if (api_is(last_r, "ROW") && json_array_append_new(apps, app_of(last_r)) < 0) {
+		if (api_is(last_r, "ROW") && json_array_append_new(apps, row_of(last_r)) < 0) {
 			json_decref(apps);
 			return NULL;
 		}
@@ -68,26 +67,31 @@ static json_t *apps_of(char *lines, size_t len, struct proto_msg *last_r)
 	return apps;
 }
 
-void api_app_list(struct http_ctx *hc)
+void api_list(struct http_ctx *hc, const char *verb, const char *key, api_row_fn *row_of)
 {
 	struct proto_writer w;
 	struct proto_msg last = {.verb = "TEMPFAIL"};
 	char *buf = NULL;
 	size_t len = 0;
-	json_t *apps;
+	json_t *rows;
 
-	proto_begin(&w, "APP_LIST", "h");
+	proto_begin(&w, verb, "h");
 	proto_add(&w, "login", http_session_identifiant(hc));
 	if (http_call_lines(hc, &w, &buf, &len) < 0)
 		return;
-	if ((apps = apps_of(buf, len, &last)) == NULL || api_is(&last, "TEMPFAIL"))
+	if ((rows = api_rows(buf, len, &last, row_of)) == NULL || api_is(&last, "TEMPFAIL"))
 		http_reply_error(hc, 503, "tempfail", NULL);
 	else if (!api_is(&last, "OK"))
 		api_fail(hc, &last, 0);
 	else
-		http_reply_json(hc, 200, json_pack("{sO}", "app_passwords", apps));
-	json_decref(apps);
+		http_reply_json(hc, 200, json_pack("{sO}", key, rows));
+	json_decref(rows);
 	http_answer_free(buf);
+}
+
+void api_app_list(struct http_ctx *hc)
+{
+	api_list(hc, "APP_LIST", "app_passwords", app_of);
 }
 
 /* ["imap","smtp"] → "imap,smtp"; -1 when not a short list of service names. */

@@ -28,6 +28,7 @@ struct http_settings {
 	unsigned body_max;
 	unsigned timeout;
 	bool secure_cookie;
+	unsigned trusted_browser_days; /* what the page offers; the daemon decides with its live config */
 	unsigned penalty_base_ms, penalty_max_ms;
 	unsigned nproxies;
 	struct {
@@ -66,7 +67,8 @@ struct http_ctx {
 	char sid[HTTP_SESSION_ID_LEN + 1]; /* the cookie's id, when well formed */
 	bool has_session;
 	struct http_session_info session;
-	char cookie[HTTP_COOKIE_MAX]; /* a Set-Cookie to send, or "" */
+	char cookie[HTTP_COOKIE_MAX];        /* a Set-Cookie to send, or "" */
+	char device_cookie[HTTP_COOKIE_MAX]; /* the device cookie's Set-Cookie (a secret), or "" */
 };
 
 /* The API's routes (http_api.c), NULL-terminated. */

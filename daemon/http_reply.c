@@ -45,6 +45,8 @@ static void add_headers(struct http_ctx *hc, struct MHD_Response *resp, const ch
 	MHD_add_response_header(resp, "Cache-Control", is_api(hc) ? "no-store" : "no-cache");
 	if (hc->cookie[0] != '\0')
 		MHD_add_response_header(resp, "Set-Cookie", hc->cookie);
+	if (hc->device_cookie[0] != '\0')
+		MHD_add_response_header(resp, "Set-Cookie", hc->device_cookie);
 }
 
 void http_reply_raw(struct http_ctx *hc, unsigned status, const char *type, const void *data,

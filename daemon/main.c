@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "penalty.h"
+#include "throttle.h"
 #include "server.h"
 #include "store.h"
 #include "store_copy.h"
@@ -191,7 +192,8 @@ int main(int argc, char **argv)
 		log_err("store: cannot build the due-time index");
 		goto out;
 	}
-	if ((d.auditq = auditq_new()) == NULL || (d.penalty = penalty_new()) == NULL) {
+	if ((d.auditq = auditq_new()) == NULL || (d.penalty = penalty_new()) == NULL ||
+	    (d.throttle = throttle_new()) == NULL) {
 		log_err("out of memory");
 		goto out;
 	}
@@ -202,6 +204,7 @@ int main(int argc, char **argv)
 out:
 	auditq_free(d.auditq);
 	penalty_free(d.penalty);
+	throttle_free(d.throttle);
 	store_close(d.store);
 	crypto_keys_wipe(&d.keys);
 	config_free(d.config);

@@ -19,6 +19,7 @@
 #include "reason.h"
 #include "secret.h"
 #include "store.h"
+#include "throttle.h"
 
 #define RETRIES 3
 
@@ -75,6 +76,14 @@ static void refuse(struct worker *w, struct request *req, struct attempt *at, in
 	attempt_refuse(w, req, at, &rf);
 }
 
+/* A wrong or replayed code after a right password: toward the hard lock. */
+static void refuse_code(struct worker *w, struct request *req, struct attempt *at)
+{
+	struct refusal rf = {.action = "passwd", .reason = REASON_INVALID, .code = true};
+
+	attempt_refuse(w, req, at, &rf);
+}
+
 static enum step passwd_commit(struct worker *w, struct request *req, struct attempt *at,
                                bool need_code, const char *phc)
 {
@@ -98,8 +107,10 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 		if (cr.code != POLICY_CODE_ACCEPT && cr.code != POLICY_CODE_RECOVERY) {
 			store_abort(txn);
 			account_wipe(&b);
-			refuse(w, req, at, cr.broken ? REASON_TEMPFAIL : REASON_INVALID, !cr.broken,
-			       NULL);
+			if (cr.broken)
+				refuse(w, req, at, REASON_TEMPFAIL, false, NULL);
+			else
+				refuse_code(w, req, at);
 			return STEP_DONE;
 		}
 		otpcheck_consume(&b, &cr);
@@ -108,7 +119,7 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 	b.password_temporary = false;
 	b.temporary_expires = 0;
 	b.password_changed = req->now;
-	b.failures = 0;
+	b.code_failures = 0;
 	b.session_gen++; /* every session token dies with the old password */
 	if (account_put(txn, &b) != STORE_OK) {
 		account_wipe(&b);
@@ -120,6 +131,7 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 	account_wipe(&b);
 	if (r != STORE_OK)
 		goto tempfail;
+	throttle_clear(w->daemon->throttle, &at->tkey);
 	reply_ok_ident(req, at->a.identifiant);
 	return STEP_DONE;
 tempfail_txn:
@@ -139,16 +151,14 @@ static enum step passwd_try(struct worker *w, struct request *req, struct attemp
 	bool rehash, need_code;
 	enum step st;
 
-	if (!attempt_load(w, req, at))
+	if (!attempt_load(w, req, at) || attempt_throttled(w, req, at, "passwd"))
 		return STEP_DONE;
 	atomic_fetch_add(&w->daemon->hashes, 1);
 	if (!at->found) {
 		password_dummy(w->hasher, &w->daemon->keys, at->password, strlen(at->password));
-		refuse(w, req, at, REASON_INVALID, false, NULL);
+		refuse(w, req, at, REASON_INVALID, true, NULL);
 		return STEP_DONE;
 	}
-	if (attempt_throttled(w, req, at, "passwd", &at->a))
-		return STEP_DONE;
 	pm = password_verify(w->hasher, &w->daemon->keys, at->password, strlen(at->password),
 	                     at->a.password_hash, &rehash);
 	if (pm != PASSWORD_MATCH) {
@@ -156,6 +166,10 @@ static enum step passwd_try(struct worker *w, struct request *req, struct attemp
 			reply_tempfail(req);
 		else
 			refuse(w, req, at, REASON_INVALID, true, NULL);
+		return STEP_DONE;
+	}
+	if (at->a.locked_since != 0) {
+		refuse(w, req, at, REASON_LOCKED, false, NULL);
 		return STEP_DONE;
 	}
 	if (at->a.state != ACCOUNT_ACTIVE ||

@@ -10,8 +10,6 @@ enum throttle_state policy_throttle(const struct throttle_conf *conf, unsigned f
 	int64_t until;
 
 	*wait_r = 0;
-	if (failures >= conf->lock_after)
-		return THROTTLE_LOCKED;
 	if (failures < conf->delay_after || conf->base_delay == 0)
 		return THROTTLE_OPEN;
 	/* From delay_after failures on, base_delay doubling with each one, capped. */
@@ -26,6 +24,11 @@ enum throttle_state policy_throttle(const struct throttle_conf *conf, unsigned f
 	return THROTTLE_DELAYED;
 }
 
+bool policy_code_locked(const struct throttle_conf *conf, unsigned code_failures)
+{
+	return code_failures >= conf->lock_after;
+}
+
 static struct policy_decision refuse(enum proto_reason reason, bool count)
 {
 	return (struct policy_decision){
@@ -36,14 +39,17 @@ struct policy_decision policy_decide(const struct policy_input *in)
 {
 	const struct account *a = in->account;
 
+	/* An unknown login counts as a known one does: the throttle tells nothing. */
 	if (a == NULL)
-		return refuse(REASON_INVALID, false);
+		return refuse(REASON_INVALID, true);
 	if (in->password == POLICY_PW_ERROR)
 		return (struct policy_decision){.outcome = OUTCOME_TEMPFAIL,
 		                                .reason = REASON_TEMPFAIL};
 	if (in->password == POLICY_PW_MISMATCH)
 		return refuse(REASON_INVALID, true);
 	/* Past this point the password was right: the reason may be told. */
+	if (in->locked)
+		return refuse(REASON_LOCKED, false);
 	if (a->state != ACCOUNT_ACTIVE)
 		return refuse(REASON_DISABLED, false);
 	if (a->password_temporary) {
@@ -60,6 +66,9 @@ struct policy_decision policy_decide(const struct policy_input *in)
 	}
 	switch (in->code) {
 	case POLICY_CODE_NONE:
+		if (in->trusted_device)
+			return (struct policy_decision){
+			    .outcome = OUTCOME_OK, .login_success = true, .trusted_browser = true};
 		return refuse(REASON_OTP_REQUIRED, false);
 	case POLICY_CODE_ACCEPT:
 	case POLICY_CODE_RECOVERY:
@@ -67,5 +76,6 @@ struct policy_decision policy_decide(const struct policy_input *in)
 	case POLICY_CODE_REJECT:
 		break;
 	}
-	return refuse(REASON_INVALID, true);
+	return (struct policy_decision){
+	    .outcome = OUTCOME_FAIL, .reason = REASON_INVALID, .count_code_failure = true};
 }

@@ -17,12 +17,17 @@ struct throttle_conf;
 enum throttle_state {
 	THROTTLE_OPEN,
 	THROTTLE_DELAYED, /* wait *wait_r seconds */
-	THROTTLE_LOCKED,  /* until an admin unlocks */
 };
 
-/* Consecutive failures so far → may this attempt be heard at all? */
+/*
+ * Consecutive wrong passwords for one login (throttle.h) → may this attempt
+ * be heard now? Wrong passwords only ever delay: from delay_after failures
+ * on, base_delay doubling with each further one, capped at max_delay.
+ */
 enum throttle_state policy_throttle(const struct throttle_conf *conf, unsigned failures,
                                     int64_t last_failure, int64_t now, unsigned *wait_r);
+/* Consecutive wrong or replayed codes after a right password → locked until an admin unlocks? */
+bool policy_code_locked(const struct throttle_conf *conf, unsigned code_failures);
 
 enum policy_password {
 	POLICY_PW_MATCH,
@@ -41,16 +46,21 @@ struct policy_input {
 	const struct account *account; /* NULL: unknown login */
 	enum policy_password password;
 	enum policy_code code;
-	bool otp_required; /* the config demands an active authenticator */
-	bool one_factor;   /* the service accepts the password alone */
+	bool otp_required;   /* the config demands an active authenticator */
+	bool one_factor;     /* the service accepts the password alone */
+	bool locked;         /* the account's hard lock (policy_code_locked) */
+	bool trusted_device; /* a trusted browser's secret for this account came with it */
 	int64_t now;
 };
 
 struct policy_decision {
 	enum proto_outcome outcome;
 	enum proto_reason reason;
-	bool count_failure; /* a failure for the throttle counter */
-	bool login_success; /* reset failures, stamp last login, consume the code */
+	bool count_failure;      /* a wrong password: one more for the login's throttle */
+	bool count_code_failure; /* a wrong or replayed code after a right password: toward the lock
+	                          */
+	bool login_success;      /* reset failures, stamp last login, consume the code */
+	bool trusted_browser;    /* the code was skipped for a trusted browser */
 };
 
 struct policy_decision policy_decide(const struct policy_input *in);

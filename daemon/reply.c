@@ -57,6 +57,9 @@ void reply_fail(struct request *req, int reason, const char *detail)
 
 	proto_begin(&w, "FAIL", req->msg.id);
 	proto_add(&w, "reason", proto_reason_name(reason));
+	/* Said here, locked is the hard lock (wait=0); a delay goes through attempt_throttled. */
+	if (reason == REASON_LOCKED)
+		proto_add(&w, "wait", "0");
 	if (detail != NULL)
 		proto_add(&w, "detail", detail);
 	reply_line(req, &w);

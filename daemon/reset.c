@@ -82,8 +82,7 @@ enum ask_mail { ASK_NONE, ASK_CODE, ASK_HELPDESK };
 static enum ask_mail ask_kind(const struct request *req, const struct account *a, int *reason_r,
                               const char **why_r)
 {
-	unsigned wait;
-
+	(void)req;
 	*reason_r = REASON_NONE;
 	if (a->state != ACCOUNT_ACTIVE) {
 		*reason_r = REASON_DISABLED;
@@ -91,10 +90,9 @@ static enum ask_mail ask_kind(const struct request *req, const struct account *a
 	} else if (a->rescue_email[0] == '\0') {
 		*reason_r = REASON_INVALID;
 		*why_r = "no rescue address";
-	} else if (policy_throttle(&req->config->throttle, a->failures, a->last_failure, req->now,
-	                           &wait) != THROTTLE_OPEN) {
+	} else if (a->locked_since != 0) {
 		*reason_r = REASON_LOCKED;
-		*why_r = "throttled: no mail";
+		*why_r = "locked: no mail";
 	} else if (!a->otp_active) {
 		*why_r = "no active authenticator: helpdesk notice mailed";
 		return ASK_HELPDESK;
@@ -264,7 +262,6 @@ static void apply_reset(struct account *b, const struct code_result *cr, const c
 	b->password_temporary = false;
 	b->temporary_expires = 0;
 	b->password_changed = now;
-	b->failures = 0;
 	b->last_bad[0] = '\0';
 	reset_code_clear(b);
 	b->session_gen++; /* every session dies with the old password */
@@ -354,7 +351,7 @@ static void confirm_run(struct worker *w, struct request *req, struct confirm *c
 
 	if (!attempt_load(w, req, at))
 		return;
-	if (at->found && attempt_throttled(w, req, at, "reset.confirm", &at->a))
+	if (attempt_throttled(w, req, at, "reset.confirm"))
 		return;
 	why = at->found ? confirm_check(w, req, &at->a, c, &cr) : "unknown login";
 	if (at->found && cr.broken) {

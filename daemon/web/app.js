@@ -10,6 +10,7 @@
  *     #view-home #view-forgot #view-reset #view-forgot-id
  *   login:      #login-id #login-password #login-submit #forgot-link #forgot-id-link
  *   login, 2nd: #otp-code #otp-submit #otp-use-recovery (toggle: a recovery code in #otp-code) #otp-back
+ *               #otp-trust-wrap #otp-trust (checkbox, when trusted_browser_days > 0) #otp-trust-days
  *   first:      #first-login (prefilled) #first-temp #first-new #first-new2 #first-submit #first-back
  *   enrollment: #enroll-qr (img) #enroll-secret (groups of four) #enroll-account #enroll-copy
  *               #enroll-uri-link (otpauth://, shown on touch screens) #enroll-code #enroll-submit
@@ -21,6 +22,7 @@
  *               #app-empty #app-label #app-imap #app-smtp #app-submit
  *               #app-created #app-password-value #app-copy #app-created-done
  *               #app-revoke-panel #app-revoke-yes #app-revoke-no
+ *               #device-list (ul; each li has data-id and a button #device-revoke-<id>) #device-empty
  *   forgotten password: #forgot-login #forgot-submit #forgot-have-code #forgot-back
  *               #reset-login #reset-code #reset-otp #reset-use-recovery (toggle) #reset-recovery
  *               #reset-new #reset-new2 #reset-submit #reset-again #reset-back
@@ -406,6 +408,10 @@
 			st.password = pw;
 			$('login-password').value = '';
 			$('otp-who').textContent = id;
+			const days = Number(res.data.trusted_browser_days) || 0;
+			$('otp-trust-wrap').hidden = days <= 0;
+			$('otp-trust-days').textContent = String(days);
+			$('otp-trust').checked = false;
 			setOtpRecovery(false);
 			$('otp-code').value = '';
 			return go('otp', 'otp-code');
@@ -435,7 +441,9 @@
 	async function loginOtp() {
 		if (st.otpRecovery ? !validRecovery('otp-code') : !validCode('otp-code', 'Code')) return;
 		const code = st.otpRecovery ? $('otp-code').value.replace(/\s/g, '') : digitsOnly($('otp-code').value);
-		const res = await api('POST', '/api/login', { login: st.login, password: st.password, otp: code });
+		const body = { login: st.login, password: st.password, otp: code };
+		if (!$('otp-trust-wrap').hidden && $('otp-trust').checked) body.trust = true;
+		const res = await api('POST', '/api/login', body);
 		$('otp-code').value = '';
 		if (res.ok) {
 			st.password = '';
@@ -639,6 +647,7 @@
 		$('app-revoke-panel').hidden = true;
 		go('home');
 		await loadApps();
+		await loadDevices();
 	}
 
 	async function changePassword() {
@@ -692,23 +701,23 @@
 		return names.length ? names.join(', ') : 'aucun service';
 	}
 
-	function appItem(a) {
+	/* One credential in a list: its name, a line about it, and a revoke button #<prefix>-revoke-<id>. */
+	function credItem(prefix, id, title, about, label, onRevoke) {
 		const li = document.createElement('li');
-		const id = String(a.id);
 		li.dataset.id = id;
 		const name = document.createElement('strong');
 		name.className = 'app-name';
-		name.textContent = a.label || '(sans nom)';
+		name.textContent = title;
 		const meta = document.createElement('span');
 		meta.className = 'app-meta';
-		meta.textContent = fmtServices(a.services) + ' · créé ' + fmtDate(a.created) + ' · dernière utilisation : ' + fmtDate(a.last_used);
+		meta.textContent = about;
 		const btn = document.createElement('button');
 		btn.type = 'button';
 		btn.className = 'app-revoke danger';
-		btn.id = 'app-revoke-' + id;
+		btn.id = prefix + '-revoke-' + id;
 		btn.textContent = 'Révoquer';
-		btn.setAttribute('aria-label', 'Révoquer « ' + (a.label || id) + ' »');
-		btn.addEventListener('click', () => askRevoke(id, a.label || id, btn));
+		btn.setAttribute('aria-label', 'Révoquer « ' + label + ' »');
+		btn.addEventListener('click', () => onRevoke(btn));
 		const text = document.createElement('div');
 		text.className = 'app-text';
 		text.appendChild(name);
@@ -716,6 +725,43 @@
 		li.appendChild(text);
 		li.appendChild(btn);
 		return li;
+	}
+
+	function appItem(a) {
+		const id = String(a.id);
+		return credItem('app', id, a.label || '(sans nom)',
+			fmtServices(a.services) + ' · créé ' + fmtDate(a.created) + ' · dernière utilisation : ' + fmtDate(a.last_used),
+			a.label || id, (btn) => askRevoke(id, a.label || id, btn));
+	}
+
+	function deviceItem(d) {
+		const id = String(d.id);
+		return credItem('device', id, (d.label || 'Navigateur') + (d.trusted ? ' (de confiance)' : ''),
+			'reconnu le ' + fmtDate(d.created) + ' · dernière utilisation : ' + fmtDate(d.last_used) + ' · jusqu\'au ' + fmtDate(d.expires),
+			d.label || id, () => revokeDevice(id));
+	}
+
+	async function loadDevices() {
+		const res = await api('GET', '/api/devices');
+		if (!res.ok) {
+			if (sessionLost(res)) return;
+			return say('La liste des navigateurs n\'a pas pu être lue. ' + describe(res), 'error');
+		}
+		const devices = Array.isArray(res.data.devices) ? res.data.devices : [];
+		const list = $('device-list');
+		list.textContent = '';
+		devices.forEach((d) => list.appendChild(deviceItem(d)));
+		$('device-empty').hidden = devices.length > 0;
+	}
+
+	async function revokeDevice(id) {
+		const res = await api('DELETE', '/api/devices/' + encodeURIComponent(id));
+		if (!res.ok) {
+			if (sessionLost(res)) return;
+			return sayError(res);
+		}
+		say('Navigateur révoqué.', 'ok');
+		await loadDevices();
 	}
 
 	async function loadApps() {

@@ -562,6 +562,59 @@ async function flowForgotIdentifiant() {
 	});
 }
 
+// A trusted browser (issue 7 point 4, issue 9 point 5): the code step offers to trust this browser,
+// the home screen lists it, the password alone then logs in, and its revoke button ends that.
+async function flowTrustedBrowser() {
+	await check('the code step offers to trust this browser (trusted_browser_days)', async () => {
+		await newVisit();
+		if (await page.isVisible('#logout')) await logout();
+		await page.fill('#login-id', LOGIN);
+		await page.fill('#login-password', state.password);
+		const res = await submit('click', '#login-submit', '/api/login');
+		expectStatus(res, 401, 'login with the password alone');
+		await visible('#otp-trust');
+		const days = await text('#otp-trust-days');
+		assert(days === '7', `the offer says ${days} days`);
+	});
+	await check('trusting it and giving the code logs in', async () => {
+		// a code inside the daemon's window: wait while the last one used is ahead of now
+		for (let i = 0; i < 70 && state.lastStep >= Math.floor(Date.now() / 30000) + 1; i++)
+			await new Promise((r) => setTimeout(r, 1000));
+		await page.check('#otp-trust');
+		await page.fill('#otp-code', totp(state.secret));
+		const res = await submit('click', '#otp-submit', '/api/login');
+		expectStatus(res, 200, 'login with a code, trusting the browser');
+		await expectHome(LOGIN);
+	});
+	await check('the home screen lists this browser as trusted', async () => {
+		await page.waitForFunction(() => /de confiance/.test(document.querySelector('#device-list')?.textContent || ''), null, {
+			timeout: WAIT_MS,
+		});
+	});
+	await checkAlone('a screenshot of the browsers list is kept', () => shot('devices'));
+	await check('after logout, the password alone logs in on this browser', async () => {
+		await logout();
+		await page.fill('#login-id', LOGIN);
+		await page.fill('#login-password', state.password);
+		const res = await submit('click', '#login-submit', '/api/login');
+		expectStatus(res, 200, 'login with the password alone on a trusted browser');
+		await expectHome(LOGIN);
+	});
+	await check('revoking it takes it off the list, and the code is asked again', async () => {
+		// earlier logins with a code left this browser an untrusted device cookie too
+		await page.click('#device-list li:has-text("de confiance") .app-revoke', { timeout: WAIT_MS });
+		await page.waitForFunction(() => !/de confiance/.test(document.querySelector('#device-list')?.textContent || ''), null, {
+			timeout: WAIT_MS,
+		});
+		await logout();
+		await page.fill('#login-id', LOGIN);
+		await page.fill('#login-password', state.password);
+		const res = await submit('click', '#login-submit', '/api/login');
+		expectStatus(res, 401, 'login with the password alone after the revocation');
+		await visible('#otp-code');
+	});
+}
+
 // --- main -----------------------------------------------------------------------------------
 
 async function main() {
@@ -609,6 +662,7 @@ async function main() {
 		await flow('app password', ['enrolled', 'home'], flowAppPassword);
 		await flow('forgotten password', ['enrolled'], flowForgotPassword);
 		await flow('forgotten identifiant', [], flowForgotIdentifiant);
+		await flow('trusted browser', ['enrolled'], flowTrustedBrowser);
 
 		const foreign = requests.filter((u) => {
 			try {

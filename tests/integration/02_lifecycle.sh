@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Suspended, deleted, restored, locked and unlocked accounts answer as SPEC says, on the very next request.
-EXTRA_THROTTLE="lock_after = 5"
+# Wrong passwords delay (never lock for good); an admin's unlock clears the delay too.
+BASE_DELAY=60
+EXTRA_THROTTLE="delay_after = 5"
 EXTRA_VERDON=""
 . "$(dirname "$0")/lib.sh"
 write_config
@@ -33,8 +35,9 @@ check "restore" ctl user restore amartin
 expect "restored → ok" "ok:" "$(login "$CANARY_PW")"
 
 for i in 1 2 3 4 5; do login "wrong-$i-password" >/dev/null; done
-expect "after lock_after failures → locked" "refused:locked" "$(login "$CANARY_PW")"
-expect "show says locked" true "$(jctl user show amartin | jq -r .locked)"
+expect "after delay_after wrong passwords → locked (a delay of base_delay)" "refused:locked" "$(login "$CANARY_PW")"
+expect "show tells the delay, and no lock" "true false" \
+	"$(jctl user show amartin | jq -r '"\(.delay > 50) \(.locked)"')"
 check "unlock" ctl user unlock amartin
 expect "unlocked → ok on the very next request" "ok:" "$(login "$CANARY_PW")"
 

@@ -287,7 +287,8 @@ pt "" append nobody-here acct_mgmt
 expect_pt "account for an unknown user: PAM_USER_UNKNOWN" 1 "User not known"
 
 read -r ID3 SECRET3 < <(make_active Luc Blanc 78D3456789XYZ "$CANARY_PW")
-for i in 1 2 3 4 5 6; do pt "wrong-$i"$'\n'"000000"$'\n' prompt "$ID3" authenticate; done
+# The hard lock: lock_after (6 here) wrong codes after the right password.
+for i in 1 2 3 4 5 6; do pt "$CANARY_PW"$'\n'"$(printf '%06d' $((111111 * i)))"$'\n' prompt "$ID3" authenticate; done
 pt "$CANARY_PW"$'\n'"$(totp_step "$SECRET3" "$(step_now)")"$'\n' prompt "$ID3" authenticate
 expect_pt "a locked account: auth says PAM_MAXTRIES" 1 "maximum number of retries"
 pt "" append "$ID3" acct_mgmt

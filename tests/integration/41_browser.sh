@@ -2,7 +2,8 @@
 # Issue 4 in a real browser: the self-service page of the real verdond, driven in Debian's
 # headless Chromium by tests/browser/selfservice.mjs (playwright-core), through first login,
 # enrollment, recovery codes, login with a code, password change, app password, forgotten
-# password and forgotten identifiant. The mails go to a sendmail script of ours that writes
+# password, forgotten identifiant and a trusted browser (its offer on the code step, the browsers
+# list, the password alone, revocation). The mails go to a sendmail script of ours that writes
 # each message to a file. Screenshots are kept in $BUILD/test-artifacts/.
 . "$(dirname "$0")/lib.sh"
 BROWSER_DIR="$ROOT/tests/browser"
@@ -41,6 +42,9 @@ sendmail = $T/sendmail -t -i
 [penalty]
 ; the refusals under test must not slow the steps after them past the browser's waits
 base_ms = 0
+
+[session]
+trusted_browser_days = 7
 CONF
 start_daemon || exit 1
 

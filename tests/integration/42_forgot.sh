@@ -275,10 +275,12 @@ def run(tap):
 
     # --- the throttle: a locked account answers locked, and its asks mail nothing ---
     l_ident, l_secret, l_used, _ = enrolled(admin, auth, 4, PW1)
-    for _ in range(20):
-        auth.call("RESET_CONFIRM", {"login": l_ident, "code": "000000", "otp": "000000", "new": PW4})
-    a = auth.call("RESET_CONFIRM", {"login": l_ident, "code": "000000", "otp": "000000", "new": PW4})
-    tap.eq("FAIL locked", a.short(), "after lock_after refused confirmations → locked")
+    # the hard lock: lock_after wrong codes after the right password (wrong passwords only delay)
+    for i in range(20):
+        auth.call("AUTH", {"login": l_ident, "password": PW1, "otp": "%06d" % (100001 + 7 * i),
+                           "service": "webmail"})
+    a = auth.call("AUTH", {"login": l_ident, "password": PW1, "service": "webmail"})
+    tap.eq("FAIL locked", a.short(), "after lock_after wrong codes → locked")
     before = mails()
     a = auth.call("RESET_ASK", {"login": l_ident, "address": "192.0.2.1"}, rid="x")
     tap.eq(known_raw, a.raw, "RESET_ASK for a locked account: the same answer")

@@ -103,8 +103,19 @@ static void fill_full(struct account *a)
 	a->recovery_count = OTP_RECOVERY_COUNT;
 	for (i = 0; i < OTP_RECOVERY_COUNT; i++)
 		memset(a->recovery[i], (int)('0' + i), 64);
-	a->failures = 4;
-	a->last_failure = 1700000001;
+	a->code_failures = 4;
+	a->locked_since = 1700000001;
+	a->ndevices = 2;
+	for (i = 0; i < 2; i++) {
+		snprintf(a->devices[i].id, sizeof(a->devices[i].id), "dev%05u", i);
+		snprintf(a->devices[i].label, sizeof(a->devices[i].label), "Firefox %u", i);
+		memset(a->devices[i].hash, (int)('a' + i), 64);
+		a->devices[i].created = 1700000000 + (int64_t)i;
+		a->devices[i].last_used = 1700000100;
+		a->devices[i].expires = 1702592000;
+		a->devices[i].trusted = i == 1;
+		a->devices[i].gen = 3;
+	}
 }
 
 static void test_round_trip(void **state)
@@ -158,7 +169,8 @@ static void test_decode_defaults(void **state)
 	assert_int_equal(a.otp_next.digits, 6);
 	assert_int_equal(a.otp_next.last_step, -1);
 	assert_int_equal(a.recovery_count, 0);
-	assert_int_equal(a.failures, 0);
+	assert_int_equal(a.code_failures, 0);
+	assert_int_equal(a.ndevices, 0);
 }
 
 static char *json_with(const char *key, const char *fill, size_t n)
@@ -223,8 +235,10 @@ static void test_decode_refused(void **state)
 	    "{\"v\":1,\"id\":\"a\",\"id\":\"b\"}",
 	    "{\"v\":1,\"id\":\"a\\u0000b\"}",
 	    "{\"v\":1,\"id\":5}",
-	    "{\"v\":1,\"failures\":-1}",
-	    "{\"v\":1,\"failures\":4294967296}",
+	    "{\"v\":1,\"code_failures\":-1}",
+	    "{\"v\":1,\"code_failures\":4294967296}",
+	    "{\"v\":1,\"devices\":[1]}",
+	    "{\"v\":1,\"devices\":[{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}]}",
 	    "{\"v\":1,\"rev\":-1}",
 	    "{\"v\":1,\"pw_temp\":1}",
 	    "{\"v\":1,\"state\":\"gone\"}",
@@ -236,7 +250,7 @@ static void test_decode_refused(void **state)
 	    ("{\"v\":1,\"recovery\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\",\"j\","
 	     "\"k\"]}"),
 	};
-	static const char max[] = "{\"v\":1,\"failures\":4294967295}";
+	static const char max[] = "{\"v\":1,\"code_failures\":4294967295}";
 	struct account a;
 	size_t i;
 
@@ -249,7 +263,7 @@ static void test_decode_refused(void **state)
 	}
 	/* The boundary of the last two. */
 	assert_int_equal(account_decode(max, strlen(max), &a), 0);
-	assert_int_equal(a.failures, 4294967295u);
+	assert_int_equal(a.code_failures, 4294967295u);
 }
 
 static struct account *new_account(const char *ident, const char *email, char numen)

@@ -135,7 +135,10 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->throttle.delay_after, 5);
 	assert_int_equal(c->throttle.base_delay, 30);
 	assert_int_equal(c->throttle.max_delay, 3600);
-	assert_int_equal(c->throttle.lock_after, 50);
+	assert_int_equal(c->throttle.lock_after, 10);
+	assert_int_equal(c->throttle.forget_after, 86400);
+	assert_int_equal(c->trusted_browser_days, 0);
+	assert_int_equal(c->device_days, 30);
 	assert_int_equal(c->session_idle, 1800);
 	assert_int_equal(c->session_lifetime, 43200);
 	assert_int_equal(c->penalty_base_ms, 2000);
@@ -302,7 +305,13 @@ static const struct error_row error_rows[] = {
     {"[otp]\ndigits = 7\n", ": [otp] digits must be 6 or 8"},
     {"[otp]\nperiod = 14\n", ":8: period: expected a number from 15 to 120"},
     {"[throttle]\ndelay_after = 0\n", ":8: delay_after: expected a number from 1 to 1000"},
-    {"[throttle]\nlock_after = 0\n", ":8: lock_after: expected a number from 1 to 100000"},
+    {"[throttle]\nlock_after = 0\n", ":8: lock_after: expected a number from 1 to 1000"},
+    {"[throttle]\nlock_after = 1001\n", ":8: lock_after: expected a number from 1 to 1000"},
+    {"[throttle]\nforget_after = 59\n", ":8: forget_after: expected a number from 60 to 2592000"},
+    {"[throttle]\nforget_after = 600\n", ": [throttle] forget_after must not be below max_delay"},
+    {"[session]\ntrusted_browser_days = 91\n",
+     ":8: trusted_browser_days: expected a number from 0 to 90"},
+    {"[session]\ndevice_days = 0\n", ":8: device_days: expected a number from 1 to 365"},
     {"[throttle]\nbase_delay = 86401\n", ":8: base_delay: expected a number from 0 to 86400"},
     /* octal modes */
     {"auth_socket_mode = 1000\n", ":7: auth_socket_mode: expected an octal mode from 0 to 0777"},

@@ -65,11 +65,13 @@ static void test_throttle_spec_defaults(void **state)
 	    {"40 failures: shift overflow guard", 40, NOW, THROTTLE_DELAYED, 3600},
 	    {"49 failures: still delayed", 49, NOW - 100, THROTTLE_DELAYED, 3500},
 	    {"49 failures, an hour ago", 49, NOW - 3600, THROTTLE_OPEN, 0},
-	    {"50 failures: locked", 50, NOW, THROTTLE_LOCKED, 0},
-	    {"50 failures, a year ago: still locked", 50, NOW - 365 * 86400, THROTTLE_LOCKED, 0},
-	    {"50 failures, never stamped", 50, 0, THROTTLE_LOCKED, 0},
-	    {"1000 failures: locked", 1000, NOW, THROTTLE_LOCKED, 0},
-	    {"UINT_MAX failures: locked", UINT_MAX, NOW, THROTTLE_LOCKED, 0},
+	    /* wrong passwords never lock: the delay is capped, and over once waited */
+	    {"50 failures: capped delay", 50, NOW, THROTTLE_DELAYED, 3600},
+	    {"50 failures, a year ago: open", 50, NOW - 365 * 86400, THROTTLE_OPEN, 0},
+	    {"50 failures, never stamped: open", 50, 0, THROTTLE_OPEN, 0},
+	    {"1000 failures: capped", 1000, NOW, THROTTLE_DELAYED, 3600},
+	    {"UINT_MAX failures: capped", UINT_MAX, NOW, THROTTLE_DELAYED, 3600},
+	    {"UINT_MAX failures, an hour ago: open", UINT_MAX, NOW - 3600, THROTTLE_OPEN, 0},
 	};
 
 	(void)state;
@@ -91,7 +93,7 @@ static void test_throttle_without_lock_overflow(void **state)
 	    {"65 failures: shift 64", 65, NOW, THROTTLE_DELAYED, 86400},
 	    {"99999 failures", 99999, NOW - 86399, THROTTLE_DELAYED, 1},
 	    {"99999 failures, a day ago", 99999, NOW - 86400, THROTTLE_OPEN, 0},
-	    {"100000: locked", 100000, NOW, THROTTLE_LOCKED, 0},
+	    {"100000: still a delay", 100000, NOW, THROTTLE_DELAYED, 86400},
 	};
 
 	(void)state;
@@ -100,7 +102,7 @@ static void test_throttle_without_lock_overflow(void **state)
 
 static void test_throttle_no_delay(void **state)
 {
-	/* base_delay 0: never delayed, but the lock still holds */
+	/* base_delay 0: never delayed */
 	static const struct throttle_conf conf = {
 	    .delay_after = 5, .base_delay = 0, .max_delay = 3600, .lock_after = 50};
 	static const struct throttle_row rows[] = {
@@ -108,12 +110,24 @@ static void test_throttle_no_delay(void **state)
 	    {"5 failures", 5, NOW, THROTTLE_OPEN, 0},
 	    {"40 failures", 40, NOW, THROTTLE_OPEN, 0},
 	    {"49 failures", 49, NOW, THROTTLE_OPEN, 0},
-	    {"50 failures", 50, NOW, THROTTLE_LOCKED, 0},
-	    {"50 failures, long ago", 50, 0, THROTTLE_LOCKED, 0},
+	    {"50 failures", 50, NOW, THROTTLE_OPEN, 0},
+	    {"50 failures, long ago", 50, 0, THROTTLE_OPEN, 0},
 	};
 
 	(void)state;
 	check_throttle(&conf, rows, sizeof(rows) / sizeof(rows[0]));
+}
+
+static void test_code_lock(void **state)
+{
+	static const struct throttle_conf conf = {
+	    .delay_after = 5, .base_delay = 30, .max_delay = 3600, .lock_after = 10};
+
+	(void)state;
+	assert_false(policy_code_locked(&conf, 0));
+	assert_false(policy_code_locked(&conf, 9));
+	assert_true(policy_code_locked(&conf, 10));
+	assert_true(policy_code_locked(&conf, UINT_MAX));
 }
 
 static void test_throttle_max_equals_base(void **state)
@@ -125,7 +139,8 @@ static void test_throttle_max_equals_base(void **state)
 	    {"3 failures", 3, NOW, THROTTLE_DELAYED, 10},
 	    {"4 failures: no doubling past max", 4, NOW, THROTTLE_DELAYED, 10},
 	    {"4 failures, 10 s ago", 4, NOW - 10, THROTTLE_OPEN, 0},
-	    {"5 failures", 5, NOW - 1000, THROTTLE_LOCKED, 0},
+	    {"5 failures, long ago", 5, NOW - 1000, THROTTLE_OPEN, 0},
+	    {"5 failures, just now", 5, NOW, THROTTLE_DELAYED, 10},
 	};
 
 	(void)state;
@@ -155,8 +170,7 @@ static const struct account *make_account(enum acct_kind kind, struct account *a
 	strcpy(a->password_hash, "$argon2id$v=19$m=65536,t=3,p=1$c2FsdA$aGFzaA");
 	a->state = ACCOUNT_ACTIVE;
 	a->created = NOW - 86400;
-	a->failures = 3;
-	a->last_failure = NOW - 60;
+	a->code_failures = 3;
 	switch (kind) {
 	case ACCT_NONE:
 		return NULL;
@@ -210,6 +224,8 @@ struct decide_row {
 	enum proto_reason reason;
 	bool count_failure;
 	bool login_success;
+	bool count_code; /* toward the hard lock */
+	bool locked, trusted_device;
 };
 
 #define PW_OK POLICY_PW_MATCH
@@ -220,13 +236,38 @@ struct decide_row {
 #define C_REC POLICY_CODE_RECOVERY
 #define C_BAD POLICY_CODE_REJECT
 
+/* The last three columns (count_code, locked, trusted_device) are false where left out. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 static const struct decide_row decide_rows[] = {
-    /* unknown login: invalid, nothing to count against */
-    {"unknown", ACCT_NONE, PW_BAD, C_NONE, true, OUTCOME_FAIL, REASON_INVALID, false, false},
-    {"unknown, 'right' pw", ACCT_NONE, PW_OK, C_OK, true, OUTCOME_FAIL, REASON_INVALID, false,
+    /* unknown login: invalid, counted for its login's throttle as a known one is */
+    {"unknown", ACCT_NONE, PW_BAD, C_NONE, true, OUTCOME_FAIL, REASON_INVALID, true, false},
+    {"unknown, 'right' pw", ACCT_NONE, PW_OK, C_OK, true, OUTCOME_FAIL, REASON_INVALID, true,
      false},
-    {"unknown, pw error", ACCT_NONE, PW_ERR, C_NONE, false, OUTCOME_FAIL, REASON_INVALID, false,
+    {"unknown, pw error", ACCT_NONE, PW_ERR, C_NONE, false, OUTCOME_FAIL, REASON_INVALID, true,
      false},
+    {"unknown, locked and trusted mean nothing", ACCT_NONE, PW_OK, C_NONE, false, OUTCOME_FAIL,
+     REASON_INVALID, true, false, false, true, true},
+    /* the hard lock: told only after a right password, never counted */
+    {"locked, wrong pw", ACCT_OTP, PW_BAD, C_NONE, true, OUTCOME_FAIL, REASON_INVALID, true, false,
+     false, true},
+    {"locked, right pw and code", ACCT_OTP, PW_OK, C_OK, true, OUTCOME_FAIL, REASON_LOCKED, false,
+     false, false, true},
+    {"locked, right pw, wrong code", ACCT_OTP, PW_OK, C_BAD, true, OUTCOME_FAIL, REASON_LOCKED,
+     false, false, false, true},
+    {"locked, one factor", ACCT_PLAIN, PW_OK, C_NONE, false, OUTCOME_FAIL, REASON_LOCKED, false,
+     false, false, true},
+    /* a trusted browser stands in for the code, for an active account only */
+    {"trusted, no code", ACCT_OTP, PW_OK, C_NONE, true, OUTCOME_OK, REASON_NONE, false, true, false,
+     false, true},
+    {"trusted, wrong pw", ACCT_OTP, PW_BAD, C_NONE, true, OUTCOME_FAIL, REASON_INVALID, true, false,
+     false, false, true},
+    {"trusted, wrong code", ACCT_OTP, PW_OK, C_BAD, true, OUTCOME_FAIL, REASON_INVALID, false,
+     false, true, false, true},
+    {"trusted, suspended", ACCT_SUSPENDED_OTP, PW_OK, C_NONE, true, OUTCOME_FAIL, REASON_DISABLED,
+     false, false, false, false, true},
+    {"trusted, temporary", ACCT_TEMP_OTP, PW_OK, C_NONE, true, OUTCOME_FAIL,
+     REASON_PASSWORD_CHANGE_REQUIRED, false, false, false, false, true},
     /* wrong password: invalid and counted, whatever else */
     {"mismatch", ACCT_PLAIN, PW_BAD, C_NONE, false, OUTCOME_FAIL, REASON_INVALID, true, false},
     {"mismatch, otp required", ACCT_PLAIN, PW_BAD, C_NONE, true, OUTCOME_FAIL, REASON_INVALID, true,
@@ -288,10 +329,13 @@ static const struct decide_row decide_rows[] = {
     {"otp, right code, not required", ACCT_OTP, PW_OK, C_OK, false, OUTCOME_OK, REASON_NONE, false,
      true},
     {"otp, recovery code", ACCT_OTP, PW_OK, C_REC, true, OUTCOME_OK, REASON_NONE, false, true},
-    {"otp, wrong code", ACCT_OTP, PW_OK, C_BAD, true, OUTCOME_FAIL, REASON_INVALID, true, false},
+    /* a wrong code after a right password: toward the hard lock, not the password throttle */
+    {"otp, wrong code", ACCT_OTP, PW_OK, C_BAD, true, OUTCOME_FAIL, REASON_INVALID, false, false,
+     true},
     {"otp, wrong code, not required", ACCT_OTP, PW_OK, C_BAD, false, OUTCOME_FAIL, REASON_INVALID,
-     true, false},
+     false, false, true},
 };
+#pragma GCC diagnostic pop
 
 static void test_decide_table(void **state)
 {
@@ -304,17 +348,21 @@ static void test_decide_table(void **state)
 		    .password = r->pw,
 		    .code = r->code,
 		    .otp_required = r->otp_required,
+		    .locked = r->locked,
+		    .trusted_device = r->trusted_device,
 		    .now = NOW,
 		};
 		struct policy_decision d = policy_decide(&in);
 
 		if (d.outcome != r->outcome || d.reason != r->reason ||
-		    d.count_failure != r->count_failure || d.login_success != r->login_success)
-			fail_msg("%s: got %d/%d count=%d success=%d, want %d/%d count=%d "
-			         "success=%d",
+		    d.count_failure != r->count_failure || d.login_success != r->login_success ||
+		    d.count_code_failure != r->count_code ||
+		    d.trusted_browser != (r->trusted_device && d.outcome == OUTCOME_OK))
+			fail_msg("%s: got %d/%d count=%d success=%d code=%d, want %d/%d count=%d "
+			         "success=%d code=%d",
 			         r->what, (int)d.outcome, (int)d.reason, d.count_failure,
-			         d.login_success, (int)r->outcome, (int)r->reason, r->count_failure,
-			         r->login_success);
+			         d.login_success, d.count_code_failure, (int)r->outcome,
+			         (int)r->reason, r->count_failure, r->login_success, r->count_code);
 	}
 }
 
@@ -367,8 +415,12 @@ static void test_decide_invariants(void **state)
 						assert_int_equal(d.outcome, OUTCOME_FAIL);
 						assert_int_equal(d.reason, REASON_INVALID);
 					}
-					/* the decision never says locked: that is the throttle's */
+					/* unlocked, the decision never says locked: a delay is the
+					 * throttle's */
 					assert_int_not_equal(d.reason, REASON_LOCKED);
+					/* a wrong password never counts toward the hard lock */
+					if (pw != POLICY_PW_MATCH)
+						assert_false(d.count_code_failure);
 				}
 	/* plain and pending: any code, otp not required; otp: two codes, either way */
 	assert_int_equal(successes, 4 + 4 + 2 * 2);
@@ -381,6 +433,7 @@ int main(void)
 	    cmocka_unit_test(test_throttle_without_lock_overflow),
 	    cmocka_unit_test(test_throttle_no_delay),
 	    cmocka_unit_test(test_throttle_max_equals_base),
+	    cmocka_unit_test(test_code_lock),
 	    cmocka_unit_test(test_decide_table),
 	    cmocka_unit_test(test_decide_invariants),
 	};
