@@ -32,6 +32,8 @@ static const char *const number_keys[] = {
     "recovery_codes",
     "recovery_left",
     "seq",
+    "store_full_refused",
+    "store_full_since",
     "temporary_expires",
     "time",
     "uptime",
@@ -40,10 +42,13 @@ static const char *const number_keys[] = {
     NULL,
 };
 static const char *const time_keys[] = {
-    "created",           "last_login", "last_used", "password_changed", "purge_after", "t",
-    "temporary_expires", "time",       NULL,
+    "created",     "last_login",
+    "last_used",   "password_changed",
+    "purge_after", "store_full_since",
+    "t",           "temporary_expires",
+    "time",        NULL,
 };
-static const char *const bool_keys[] = {"locked", "otp", "password_temporary", NULL};
+static const char *const bool_keys[] = {"locked", "otp", "password_temporary", "store_full", NULL};
 
 static bool key_in(const char *const *keys, const char *key)
 {
