@@ -36,6 +36,8 @@ static const char *const number_keys[] = {
     "recovery_codes",
     "recovery_left",
     "seq",
+    "store_full_refused",
+    "store_full_since",
     "temporary_expires",
     "time",
     "uptime",
@@ -44,10 +46,21 @@ static const char *const number_keys[] = {
     NULL,
 };
 static const char *const time_keys[] = {
-    "created",     "expires", "last_login",        "last_used", "locked_since", "password_changed",
-    "purge_after", "t",       "temporary_expires", "time",      NULL,
+    "created",
+    "expires",
+    "last_login",
+    "last_used",
+    "locked_since",
+    "password_changed",
+    "purge_after",
+    "store_full_since",
+    "t",
+    "temporary_expires",
+    "time",
+    NULL,
 };
-static const char *const bool_keys[] = {"locked", "otp", "password_temporary", "trusted", NULL};
+static const char *const bool_keys[] = {"locked",  "otp",        "password_temporary",
+                                        "trusted", "store_full", NULL};
 
 static bool key_in(const char *const *keys, const char *key)
 {

@@ -5,9 +5,13 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "cli.h"
+#include "cli_output.h"
 #include "client.h"
 #include "proto.h"
 
@@ -160,23 +164,56 @@ int cli_recv(struct cli_ctx *ctx, const char *id, struct proto_msg *msg_r)
 	return CLI_EXIT_OK;
 }
 
+/*
+ * With --json a refusal is a document on standard output too, so that a
+ * script reading it sees why: {"result","reason","message","detail"?,"wait"?}.
+ */
+static void json_refusal(const struct proto_msg *msg, const char *result, const char *reason,
+                         const char *message)
+{
+	const char *detail = proto_get(msg, "detail"), *wait = proto_get(msg, "wait");
+	json_t *obj = json_object();
+
+	if (obj == NULL)
+		return;
+	json_object_set_new(obj, "result", json_string(result));
+	json_object_set_new(obj, "reason", cli_json_string(reason));
+	json_object_set_new(obj, "message", cli_json_string(message));
+	if (detail != NULL)
+		json_object_set_new(obj, "detail", cli_json_string(detail));
+	if (wait != NULL)
+		json_object_set_new(obj, "wait", json_integer(strtoll(wait, NULL, 10)));
+	(void)cli_json_emit(obj);
+}
+
 int cli_answer_status(const struct cli_ctx *ctx, const struct proto_msg *msg, const char *subject)
 {
 	char buf[1024];
+	const char *reason;
 
 	if (strcmp(msg->verb, "OK") == 0)
 		return CLI_EXIT_OK;
 	if (strcmp(msg->verb, "FAIL") == 0) {
-		cli_fail_message(buf, sizeof(buf), subject, proto_get(msg, "reason"),
-		                 proto_get(msg, "detail"), proto_get(msg, "wait"));
+		reason = proto_get(msg, "reason");
+		cli_fail_message(buf, sizeof(buf), subject, reason, proto_get(msg, "detail"),
+		                 proto_get(msg, "wait"));
 		cli_error("%s", buf);
+		if (ctx->json)
+			json_refusal(msg, "refused", reason != NULL ? reason : "unknown", buf);
 		return CLI_EXIT_REFUSED;
 	}
-	if (strcmp(msg->verb, "TEMPFAIL") == 0)
-		cli_error("the daemon cannot answer now (tempfail): try again later");
-	else
-		cli_error("unexpected answer %s from the daemon at %s", msg->verb,
-		          ctx->socket_path);
+	if (strcmp(msg->verb, "TEMPFAIL") == 0) {
+		snprintf(buf, sizeof(buf),
+		         "the daemon cannot answer now (tempfail): try again later");
+		reason = "tempfail";
+	} else {
+		snprintf(buf, sizeof(buf), "unexpected answer %.32s from the daemon at %s",
+		         msg->verb, ctx->socket_path);
+		reason = "unexpected_answer";
+	}
+	cli_error("%s", buf);
+	if (ctx->json)
+		json_refusal(msg, "tempfail", reason, buf);
 	return CLI_EXIT_UNAVAILABLE;
 }
 

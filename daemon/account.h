@@ -135,6 +135,11 @@ void account_wipe(struct account *a);
  * STORE_OK, STORE_NOTFOUND or an error.
  */
 int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r);
+/*
+ * Reads and decodes a record and drops it: for the paths that find no
+ * account, so that they cost what a lookup that finds one does.
+ */
+int account_decoy(struct store_txn *txn);
 /* The identifiant indexed under a NUMEN HMAC, if any. */
 int account_by_numen(struct store_txn *txn, const char *numen_hmac, char ident_r[IDENT_MAX + 1]);
 /*

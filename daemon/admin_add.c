@@ -12,6 +12,7 @@
 #include "crypto.h"
 #include "daemon.h"
 #include "fields.h"
+#include "hash_cost.h"
 #include "password.h"
 #include "secret.h"
 #include "store.h"
@@ -46,6 +47,7 @@ static bool add_fields(struct request *req, struct add *ad)
 {
 	bool bad = false;
 	const char *numen, *imp, *why = NULL;
+	char cost[160];
 
 	ad->first = field_get(req, "first", NAME_MAX_BYTES, true, &bad);
 	ad->last = field_get(req, "last", NAME_MAX_BYTES, true, &bad);
@@ -75,6 +77,9 @@ static bool add_fields(struct request *req, struct add *ad)
 		why = "identifiant: lowercase letters and digits, starting with a letter";
 	else if (ad->imported != NULL && !crypt_form(ad->imported))
 		why = "password_hash: a crypt(3) hash in $6$, $y$ or $2b$ form";
+	else if (ad->imported != NULL &&
+	         hash_cost_check(ad->imported, &req->config->hash_limits, cost, sizeof(cost)) < 0)
+		why = cost;
 	if (why != NULL) {
 		reply_fail(req, REASON_BAD_REQUEST, why);
 		return false;

@@ -139,6 +139,7 @@ static void admin_status(struct worker *w, struct request *req)
 {
 	struct daemon *d = w->daemon;
 	struct store_usage u = {0};
+	struct store_full full;
 	struct store_txn *txn;
 	struct proto_writer ok;
 	unsigned accounts = 0;
@@ -161,6 +162,11 @@ static void admin_status(struct worker *w, struct request *req)
 	proto_addf(&ok, "map_size", "%zu", u.map_size);
 	proto_addf(&ok, "uptime", "%lld", (long long)(req->now - d->started));
 	proto_addf(&ok, "hashes", "%lu", atomic_load(&d->hashes));
+	store_full_state(&full);
+	proto_addf(&ok, "store_full", "%d", full.full ? 1 : 0);
+	proto_addf(&ok, "store_full_refused", "%lu", full.refused);
+	if (full.full)
+		proto_addf(&ok, "store_full_since", "%lld", (long long)full.since);
 	reply_line(req, &ok);
 }
 

@@ -56,6 +56,15 @@ static const struct config_key config_keys[] = {
     {"password", "character_classes", KEY_BOOL, OFF(policy.classes), 0, 0},
     {"password", "dictionary", KEY_BOOL, OFF(policy.dictionary), 0, 0},
     {"password", "dictionary_path", KEY_STRING, OFF(dictionary_path), 0, 0},
+    /* What a stored (imported) hash may cost: libxcrypt's own ceilings at most. */
+    {"password", "hash_max_sha512_rounds", KEY_UINT, OFF(hash_limits.sha512_rounds), 1000,
+     999999999},
+    {"password", "hash_max_yescrypt_cost", KEY_UINT, OFF(hash_limits.yescrypt_cost), 1, 11},
+    {"password", "hash_max_bcrypt_cost", KEY_UINT, OFF(hash_limits.bcrypt_cost), 4, 31},
+    {"password", "hash_max_argon2_memory_kib", KEY_UINT, OFF(hash_limits.argon2.m_kib), 19456,
+     4u << 20},
+    {"password", "hash_max_argon2_time", KEY_UINT, OFF(hash_limits.argon2.t), 2, 100},
+    {"password", "hash_max_argon2_parallelism", KEY_UINT, OFF(hash_limits.argon2.p), 1, 16},
     {"otp", "required", KEY_BOOL, OFF(otp_required), 0, 0},
     {"otp", "window", KEY_UINT, OFF(otp_window), 0, 10},
     {"otp", "digits", KEY_UINT, OFF(otp_digits), 6, 8},
@@ -82,6 +91,11 @@ static const struct config_key config_keys[] = {
     {"http", "secure_cookie", KEY_BOOL, OFF(http_secure_cookie), 0, 0},
     {"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
     {"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
+    {"recovery", "mails_per_hour", KEY_UINT, OFF(recovery.per_hour), 1, MAIL_LIMIT_PER_DAY_MAX},
+    {"recovery", "mails_per_day", KEY_UINT, OFF(recovery.per_day), 1, MAIL_LIMIT_PER_DAY_MAX},
+    /* The floor keeps the limit a limit; tests set it short and wait it out. */
+    {"recovery", "hour_window", KEY_UINT, OFF(recovery.hour_window), 10, 3600},
+    {"recovery", "resend_while_outstanding", KEY_BOOL, OFF(recovery_resend), 0, 0},
 };
 
 static const struct {
@@ -126,6 +140,11 @@ static void config_defaults(struct config *c)
 	c->temporary_password = TEMP_PASSWORD_RANDOM;
 	c->temporary_password_days = 7;
 	c->argon2 = (struct argon2_params){.m_kib = 65536, .t = 3, .p = 1};
+	/* About a third of a second each on one core of the build host (crypt(3), measured). */
+	c->hash_limits = (struct hash_limits){.sha512_rounds = 1000000,
+	                                      .yescrypt_cost = 8,
+	                                      .bcrypt_cost = 13,
+	                                      .argon2 = {.m_kib = 262144, .t = 10, .p = 16}};
 	c->policy =
 	    (struct password_policy){.min_chars = 12, .max_bytes = 1024, .dictionary = true};
 	c->otp_required = true;
@@ -143,6 +162,7 @@ static void config_defaults(struct config *c)
 	c->session_lifetime = 43200;
 	c->penalty_base_ms = 2000;
 	c->penalty_max_ms = 15000;
+	c->recovery = (struct mail_limit_conf){.per_hour = 3, .per_day = 10, .hour_window = 3600};
 	c->http_max_connections = 256;
 	c->http_per_ip_connections = 32;
 	c->http_timeout = 15;
@@ -409,6 +429,15 @@ static const char *config_check(struct config *c)
 		}
 	if (c->state_dir[0] != '/' || c->auth_socket[0] != '/' || c->admin_socket[0] != '/')
 		return "state_dir, auth_socket and admin_socket must be absolute paths";
+	/* Our own hashes must pass the ceiling that every stored hash passes. */
+	if (c->argon2.m_kib > c->hash_limits.argon2.m_kib ||
+	    c->argon2.t > c->hash_limits.argon2.t || c->argon2.p > c->hash_limits.argon2.p)
+		return "[password] argon2_memory_kib, argon2_time and argon2_parallelism must not "
+		       "exceed "
+		       "hash_max_argon2_memory_kib, hash_max_argon2_time and "
+		       "hash_max_argon2_parallelism";
+	if (c->recovery.per_day < c->recovery.per_hour)
+		return "[recovery] mails_per_day must not be below mails_per_hour";
 	if (c->throttle.max_delay < c->throttle.base_delay)
 		return "[throttle] max_delay must not be below base_delay";
 	if (c->throttle.forget_after < c->throttle.max_delay)

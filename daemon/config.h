@@ -10,6 +10,8 @@
 #include <sys/types.h>
 
 #include "otp.h"
+#include "hash_cost.h"
+#include "mail_limit.h"
 #include "password.h"
 
 struct throttle_conf {
@@ -77,6 +79,7 @@ struct config {
 	struct argon2_params argon2;
 	struct password_policy policy;
 	char *dictionary_path;
+	struct hash_limits hash_limits; /* ceilings on stored hashes' cost */
 	/* [otp] */
 	bool otp_required;
 	unsigned otp_window;
@@ -105,6 +108,9 @@ struct config {
 	/* [mail] */
 	char *mail_sendmail; /* a command line, run without a shell */
 	char *mail_from;
+	/* [recovery]: recovery mails per account and per rescue address */
+	struct mail_limit_conf recovery;
+	bool recovery_resend; /* a new ask replaces a code still outstanding, and mails it */
 	/* [service NAME] */
 	struct service_policy services[SERVICES_MAX];
 	unsigned nservices;

@@ -21,6 +21,7 @@ struct store;
 struct password_hasher;
 struct penalty;
 struct throttle;
+struct mail_limit;
 
 struct daemon {
 	struct config *config; /* read under config_lock */
@@ -28,14 +29,16 @@ struct daemon {
 	pthread_rwlock_t config_lock;
 	struct store *store;
 	struct crypto_keys keys;
-	struct auditq *auditq;     /* records of decisions that change nothing */
-	struct penalty *penalty;   /* per client address */
-	struct throttle *throttle; /* per login: wrong passwords (throttle.h) */
+	struct auditq *auditq;         /* records of decisions that change nothing */
+	struct penalty *penalty;       /* per client address */
+	struct throttle *throttle;     /* per login: wrong passwords (throttle.h) */
+	struct mail_limit *mail_limit; /* recovery mails per account and rescue address */
 	time_t started;
 	atomic_uint connections;
 	atomic_ulong hashes; /* Argon2 runs: what a throttle or penalty must not spend */
 	atomic_uint queued;
 	unsigned workers;
+	bool abandoned; /* stopped with workers inside a hash: exit without freeing */
 };
 
 struct pool;
@@ -45,6 +48,9 @@ struct worker {
 	struct pool *pool;
 	struct password_hasher *hasher; /* owns this thread's Argon2 memory */
 	unsigned index;
+	/* Work the request left for after its answer has gone (a mail), run under the config lock.
+	 */
+	void (*after)(struct worker *w, const struct config *config);
 };
 
 /* Which workers may run a request (workers.c): only the hash lane's own Argon2 memory. */

@@ -5,6 +5,7 @@
  * method, CSRF header, content type, size, session.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <microhttpd.h>
 
@@ -395,6 +397,24 @@ static int settings_load(struct http_server *hs, const struct config *c)
 	return 0;
 }
 
+/* Why libmicrohttpd could not listen, found by binding as it does. */
+static const char *bind_error(const struct sockaddr_storage *ss, bool v6)
+{
+	int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), on = 1, err;
+
+	if (fd < 0)
+		return strerror(errno);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+	err = bind(fd, (const struct sockaddr *)ss,
+	           v6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in)) < 0
+	          ? errno
+	          : 0;
+	close(fd);
+	if (err == EADDRINUSE)
+		return "the port is in use (another verdond or another server listens there)";
+	return err != 0 ? strerror(err) : "see the message above";
+}
+
 static struct MHD_Daemon *mhd_start(struct http_server *hs, const struct config *c,
                                     struct sockaddr_storage *ss, bool v6)
 {
@@ -412,8 +432,9 @@ static struct MHD_Daemon *mhd_start(struct http_server *hs, const struct config 
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->http_per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->http_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
-	    MHD_OPTION_LISTENING_ADDRESS_REUSE, (unsigned)1, MHD_OPTION_NOTIFY_COMPLETED,
-	    on_completed, hs, MHD_OPTION_NOTIFY_CONNECTION, on_connection, hs, MHD_OPTION_END);
+	    /* SO_REUSEADDR only: with SO_REUSEPORT a second daemon would share the port. */
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, hs, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, hs, MHD_OPTION_END);
 }
 
 struct http_server *http_start(struct daemon *d)
@@ -438,7 +459,7 @@ struct http_server *http_start(struct daemon *d)
 	    (hs->watch = http_watch_new(c->http_timeout)) == NULL)
 		goto fail;
 	if ((hs->mhd = mhd_start(hs, c, &ss, v6)) == NULL) {
-		log_err("http: cannot listen on %s", c->http_listen);
+		log_err("http: cannot listen on %s: %s", c->http_listen, bind_error(&ss, v6));
 		goto fail;
 	}
 	log_info("http: serving the self-service page on %s with %u threads", c->http_listen,

@@ -19,6 +19,7 @@
 #include "due.h"
 #include "daemon.h"
 #include "log.h"
+#include "mail_limit.h"
 #include "penalty.h"
 #include "throttle.h"
 #include "server.h"
@@ -27,6 +28,7 @@
 
 #define DEFAULT_CONFIG "/etc/verdon/verdon.conf"
 #define KEY_FILE "verdon.key"
+#define MAIL_LIMIT_CAPACITY 8192 /* accounts and rescue addresses remembered */
 
 static void usage(void)
 {
@@ -193,18 +195,25 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if ((d.auditq = auditq_new()) == NULL || (d.penalty = penalty_new()) == NULL ||
-	    (d.throttle = throttle_new()) == NULL) {
+	    (d.throttle = throttle_new()) == NULL ||
+	    (d.mail_limit = mail_limit_new(MAIL_LIMIT_CAPACITY)) == NULL) {
 		log_err("out of memory");
 		goto out;
 	}
 	r = server_run(&d);
 	/* The workers are joined: what they queued is written before the store closes. */
 	auditq_flush(d.auditq, d.store);
+	if (d.abandoned) {
+		/* A worker still hashing uses the keys and the store: leave them to exit. */
+		log_info("stopped");
+		_exit(r);
+	}
 	log_info("stopped");
 out:
 	auditq_free(d.auditq);
 	penalty_free(d.penalty);
 	throttle_free(d.throttle);
+	mail_limit_free(d.mail_limit);
 	store_close(d.store);
 	crypto_keys_wipe(&d.keys);
 	config_free(d.config);

@@ -4,10 +4,12 @@
  * The policy lives in password_policy.c.
  */
 #include <crypt.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <argon2.h>
@@ -15,6 +17,8 @@
 #include <uninorm.h>
 
 #include "crypto.h"
+#include "hash_cost.h"
+#include "log.h"
 #include "password.h"
 #include "secret.h"
 
@@ -39,6 +43,9 @@ struct password_hasher {
 	uint8_t *area;
 	size_t area_len;
 	bool busy;
+	const struct hash_limits *limits; /* NULL: stored hashes are not bounded */
+	atomic_int hashing;               /* > 0 while a hash runs: shutdown does not wait long */
+	atomic_llong since_ms;            /* when the outermost running hash began (monotonic) */
 };
 
 struct phc {
@@ -113,6 +120,43 @@ struct password_hasher *password_hasher_new(const struct argon2_params *params)
 	for (size_t i = 0; i < h->area_len; i += (size_t)(page > 0 ? page : 4096))
 		((volatile uint8_t *)h->area)[i] = 0;
 	return h;
+}
+
+void password_hasher_limits(struct password_hasher *h, const struct hash_limits *lim)
+{
+	if (h != NULL)
+		h->limits = lim;
+}
+
+static long long monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Only h's own thread counts: the start is written before a reader can see the count move. */
+static void hash_begin(struct password_hasher *h)
+{
+	if (atomic_load(&h->hashing) == 0)
+		atomic_store(&h->since_ms, monotonic_ms());
+	atomic_fetch_add(&h->hashing, 1);
+}
+
+static void hash_end(struct password_hasher *h)
+{
+	atomic_fetch_sub(&h->hashing, 1);
+}
+
+long long password_hasher_hashing_ms(struct password_hasher *h)
+{
+	long long since;
+
+	if (h == NULL) /* a fast-lane worker never hashes */
+		return -1;
+	since = atomic_load(&h->since_ms);
+	return atomic_load(&h->hashing) > 0 ? monotonic_ms() - since : -1;
 }
 
 void password_hasher_free(struct password_hasher *h)
@@ -204,8 +248,8 @@ static int phc_encode(const struct argon2_params *p, const uint8_t *salt, const 
 	return n > 0 && n < PASSWORD_HASH_MAX ? 0 : -1;
 }
 
-int password_hash(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
-                  size_t len, char out[PASSWORD_HASH_MAX])
+static int hash_phc(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
+                    size_t len, char out[PASSWORD_HASH_MAX])
 {
 	uint8_t pre[CRYPTO_HMAC_LEN], salt[SALT_LEN], hash[HASH_LEN];
 	char *nfkc = NULL;
@@ -227,6 +271,17 @@ out:
 	return r;
 }
 
+int password_hash(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
+                  size_t len, char out[PASSWORD_HASH_MAX])
+{
+	int r;
+
+	hash_begin(h);
+	r = hash_phc(h, keys, pw, len, out);
+	hash_end(h);
+	return r;
+}
+
 void password_dummy(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,
                     size_t len)
 {
@@ -234,7 +289,9 @@ void password_dummy(struct password_hasher *h, const struct crypto_keys *keys, c
 	uint8_t pre[CRYPTO_HMAC_LEN], hash[HASH_LEN];
 
 	crypto_hmac(keys, "password", pw, len < PASSWORD_INPUT_MAX ? len : PASSWORD_INPUT_MAX, pre);
+	hash_begin(h);
 	(void)argon2_run(h, &h->params, pre, salt, sizeof(salt), hash, sizeof(hash));
+	hash_end(h);
 	secret_wipe(pre, sizeof(pre));
 	secret_wipe(hash, sizeof(hash));
 }
@@ -396,15 +453,24 @@ out:
 	return r;
 }
 
-enum password_match password_verify(struct password_hasher *h, const struct crypto_keys *keys,
-                                    const char *pw, size_t len, const char *stored, bool *rehash_r)
+static enum password_match verify_any(struct password_hasher *h, const struct crypto_keys *keys,
+                                      const char *pw, size_t len, const char *stored,
+                                      bool *rehash_r)
 {
-	*rehash_r = false;
+	char why[160];
+
 	if (len > PASSWORD_INPUT_MAX) {
 		password_dummy(h, keys, pw, len);
 		return PASSWORD_MISMATCH;
 	}
 	if (stored == NULL || strnlen(stored, PASSWORD_HASH_MAX) >= PASSWORD_HASH_MAX) {
+		password_dummy(h, keys, pw, len);
+		return PASSWORD_ERROR;
+	}
+	/* Stored before the ceilings existed or were lowered: never run it. */
+	if (h->limits != NULL && hash_cost_check(stored, h->limits, why, sizeof(why)) < 0) {
+		log_err("a stored password hash is refused: %s; import it again or raise the limit",
+		        why);
 		password_dummy(h, keys, pw, len);
 		return PASSWORD_ERROR;
 	}
@@ -418,6 +484,18 @@ enum password_match password_verify(struct password_hasher *h, const struct cryp
 	}
 	password_dummy(h, keys, pw, len);
 	return PASSWORD_ERROR;
+}
+
+enum password_match password_verify(struct password_hasher *h, const struct crypto_keys *keys,
+                                    const char *pw, size_t len, const char *stored, bool *rehash_r)
+{
+	enum password_match r;
+
+	*rehash_r = false;
+	hash_begin(h);
+	r = verify_any(h, keys, pw, len, stored, rehash_r);
+	hash_end(h);
+	return r;
 }
 
 void password_hmac_hash(const struct crypto_keys *keys, const char *secret, size_t len,

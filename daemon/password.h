@@ -17,6 +17,7 @@
 #include "reason.h"
 
 struct crypto_keys;
+struct hash_limits;
 
 #define PASSWORD_HASH_MAX 256 /* any stored form, NUL included */
 #define PASSWORD_TEMP_LEN 16  /* generated temporary passwords: 16 chars, 80 bits */
@@ -31,6 +32,12 @@ struct argon2_params {
 struct password_hasher;
 struct password_hasher *password_hasher_new(const struct argon2_params *params);
 void password_hasher_free(struct password_hasher *h);
+/* Ceilings on what a stored hash may ask for (hash_cost.h); lim must outlive its use. NULL h:
+ * no-op. */
+void password_hasher_limits(struct password_hasher *h, const struct hash_limits *lim);
+/* How long h has been running a hash, in ms, or -1 (any thread may ask): shutdown waits only so
+ * long. */
+long long password_hasher_hashing_ms(struct password_hasher *h);
 
 /* Hashes with Argon2id; out gets the PHC string. -1 on error (bad UTF-8 included). */
 int password_hash(struct password_hasher *h, const struct crypto_keys *keys, const char *pw,

@@ -7,6 +7,7 @@
  * time shows nowhere. Every outcome is audited; every ask counts against the
  * client's address, as a failed login does.
  */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,6 +19,7 @@
 #include "daemon.h"
 #include "fields.h"
 #include "log.h"
+#include "mail_limit.h"
 #include "mailer.h"
 #include "otpcheck.h"
 #include "password.h"
@@ -48,17 +50,94 @@ static void recipient_of(struct recipient *rc, const struct account *a)
 	snprintf(rc->to, sizeof(rc->to), "%s", a->rescue_email);
 }
 
-/* Hands text (owned, wiped here) to the mailer; the answer never waits for it. */
-static void send_mail(const struct request *req, const char *to, const char *subject, char *text)
-{
-	struct mail m = {
-	    .from = req->config->mail_from, .to = to, .subject = subject, .body = text};
+enum mail_kind { MAIL_NONE, MAIL_CODE, MAIL_HELPDESK, MAIL_IDENT, MAIL_DONE };
 
-	if (text == NULL)
+/*
+ * The mail a request leaves for after its answer (workers.c runs it once the
+ * answer has gone): the body is built and sendmail started then, so that
+ * neither shows in the answer's time. One per worker thread.
+ */
+static __thread struct {
+	enum mail_kind kind;
+	struct recipient rc;
+	char code[RESET_CODE_LEN + 1];
+} later;
+
+static void mail_after(struct worker *w, const struct config *c)
+{
+	static const char *const subjects[] = {
+	    [MAIL_CODE] = SUBJECT_CODE,
+	    [MAIL_HELPDESK] = SUBJECT_HELPDESK,
+	    [MAIL_IDENT] = SUBJECT_IDENT,
+	    [MAIL_DONE] = SUBJECT_DONE,
+	};
+	const char *id = later.rc.identifiant, *org = c->organisation;
+	char *text = NULL;
+
+	(void)w;
+	switch (later.kind) {
+	case MAIL_CODE:
+		text = reset_body_code(id, later.code, org);
+		break;
+	case MAIL_HELPDESK:
+		text = reset_body_helpdesk(id, org);
+		break;
+	case MAIL_IDENT:
+		text = reset_body_ident(id, later.rc.email, org);
+		break;
+	case MAIL_DONE:
+		text = reset_body_done(id, org);
+		break;
+	case MAIL_NONE:
+		goto out;
+	}
+	if (text == NULL) {
 		log_err("mail dropped: out of memory");
-	else
-		(void)mailer_send(req->config->mail_sendmail, &m, req->now);
+	} else {
+		struct mail m = {.from = c->mail_from,
+		                 .to = later.rc.to,
+		                 .subject = subjects[later.kind],
+		                 .body = text};
+
+		(void)mailer_send(c->mail_sendmail, &m, time(NULL));
+	}
 	secret_free(text);
+out:
+	secret_wipe(&later, sizeof(later));
+}
+
+/*
+ * Leaves kind's mail for after the answer. Every ask calls it, mail or not,
+ * with the same copies, so that the work before the answer is the same.
+ */
+static void mail_later(struct worker *w, enum mail_kind kind, const struct recipient *rc,
+                       const char *code)
+{
+	later.kind = kind;
+	memcpy(&later.rc, rc, sizeof(later.rc));
+	snprintf(later.code, sizeof(later.code), "%s", code != NULL ? code : "");
+	w->after = mail_after;
+}
+
+/*
+ * The recovery mail limits (mail_limit.h) for this account and its rescue
+ * address; NULL a: the path that sends nothing scans the same table.
+ */
+static bool mail_allowed(struct worker *w, const struct request *req, const struct account *a,
+                         const char **why_r)
+{
+	char acc[MAIL_LIMIT_KEY_MAX + 1], addr[MAIL_LIMIT_KEY_MAX + 1];
+	char lower[EMAIL_MAX + 1], hex[2 * CRYPTO_HMAC_LEN + 1];
+	size_t i;
+
+	for (i = 0; a != NULL && a->rescue_email[i] != '\0' && i < EMAIL_MAX; i++)
+		lower[i] = (char)tolower((unsigned char)a->rescue_email[i]);
+	lower[a != NULL ? i : 0] = '\0';
+	crypto_hmac_hex(&w->daemon->keys, "rescue", lower, strlen(lower), hex);
+	snprintf(acc, sizeof(acc), "a:%s", a != NULL ? a->identifiant : "");
+	snprintf(addr, sizeof(addr), "r:%s", hex);
+	return mail_limit_take(w->daemon->mail_limit, &req->config->recovery,
+	                       a != NULL ? acc : NULL, a != NULL ? addr : NULL, req->now, why_r);
 }
 
 static void reply_ok(struct request *req)
@@ -82,7 +161,6 @@ enum ask_mail { ASK_NONE, ASK_CODE, ASK_HELPDESK };
 static enum ask_mail ask_kind(const struct request *req, const struct account *a, int *reason_r,
                               const char **why_r)
 {
-	(void)req;
 	*reason_r = REASON_NONE;
 	if (a->state != ACCOUNT_ACTIVE) {
 		*reason_r = REASON_DISABLED;
@@ -93,6 +171,11 @@ static enum ask_mail ask_kind(const struct request *req, const struct account *a
 	} else if (a->locked_since != 0) {
 		*reason_r = REASON_LOCKED;
 		*why_r = "locked: no mail";
+	} else if (a->otp_active && !req->config->recovery_resend && a->reset_hmac[0] != '\0' &&
+	           a->reset_tries > 0 && req->now < a->reset_expires) {
+		/* The code mailed earlier stays the one: an ask cannot replace a person's code. */
+		*reason_r = REASON_LOCKED;
+		*why_r = "a code is outstanding: no mail";
 	} else if (!a->otp_active) {
 		*why_r = "no active authenticator: helpdesk notice mailed";
 		return ASK_HELPDESK;
@@ -108,7 +191,7 @@ static int ask_commit(struct worker *w, struct request *req, struct attempt *at,
                       struct recipient *rc, enum ask_mail *kind_r)
 {
 	struct store_txn *txn;
-	const char *why = "unknown login";
+	const char *why = "unknown login", *limit_why;
 	int r = STORE_NOTFOUND, reason = REASON_INVALID;
 
 	*kind_r = ASK_NONE;
@@ -117,9 +200,18 @@ static int ask_commit(struct worker *w, struct request *req, struct attempt *at,
 	if (at->norm_ok && (r = account_get(txn, at->norm, at->is_email, &at->a)) < 0)
 		goto fail;
 	at->found = r == STORE_OK;
+	if (!at->found && account_decoy(txn) != STORE_OK)
+		goto fail;
 	if (at->found) {
 		*kind_r = ask_kind(req, &at->a, &reason, &why);
 		recipient_of(rc, &at->a);
+	}
+	/* Scanned for every ask, counted only for a mail that goes. */
+	if (!mail_allowed(w, req, *kind_r != ASK_NONE ? &at->a : NULL, &limit_why) &&
+	    *kind_r != ASK_NONE) {
+		*kind_r = ASK_NONE;
+		reason = REASON_LOCKED;
+		why = limit_why;
 	}
 	if (*kind_r == ASK_CODE) {
 		reset_code_set(&at->a, hex, req->now);
@@ -157,13 +249,12 @@ void reset_ask_handle(struct worker *w, struct request *req)
 		reply_tempfail(req);
 		goto out;
 	}
+	mail_later(w,
+	           kind == ASK_CODE       ? MAIL_CODE
+	           : kind == ASK_HELPDESK ? MAIL_HELPDESK
+	                                  : MAIL_NONE,
+	           &rc, code);
 	reply_ok(req);
-	if (kind == ASK_CODE)
-		send_mail(req, rc.to, SUBJECT_CODE,
-		          reset_body_code(rc.identifiant, code, req->config->organisation));
-	else if (kind == ASK_HELPDESK)
-		send_mail(req, rc.to, SUBJECT_HELPDESK,
-		          reset_body_helpdesk(rc.identifiant, req->config->organisation));
 	/* Every ask counts: asking is how a mailbox gets flooded. */
 	penalty_record(w->daemon->penalty, at.address, true, NULL, penalty_now_ms());
 out:
@@ -309,9 +400,8 @@ static void confirm_commit(struct worker *w, struct request *req, struct confirm
 	if (r != STORE_OK)
 		goto tempfail;
 	c->succeeded = true;
+	mail_later(w, MAIL_DONE, &rc, NULL);
 	reply_ok_ident(req, rc.identifiant);
-	send_mail(req, rc.to, SUBJECT_DONE,
-	          reset_body_done(rc.identifiant, req->config->organisation));
 	return;
 tempfail:
 	reply_tempfail(req);
@@ -417,6 +507,8 @@ static int ident_lookup(struct worker *w, const char *numen, struct attempt *at)
 	r = account_by_numen(txn, hex, ident);
 	if (r == STORE_OK || r == STORE_NOTFOUND)
 		r = account_get(txn, valid && r == STORE_OK ? ident : "-", false, &at->a);
+	if (r == STORE_NOTFOUND)
+		r = account_decoy(txn) == STORE_OK ? STORE_NOTFOUND : STORE_ERROR;
 	store_abort(txn);
 	at->found = r == STORE_OK;
 	return r < 0 ? STORE_ERROR : STORE_OK;
@@ -441,7 +533,8 @@ void ident_ask_handle(struct worker *w, struct request *req)
 {
 	struct ident_ask ia = {0};
 	struct recipient rc;
-	bool bad = false, match;
+	const char *why;
+	bool bad = false, match, allowed;
 
 	ia.numen = field_get(req, "numen", FIELD_CODE_MAX, true, &bad);
 	ia.birth = field_get(req, "birth", DATE_MAX, true, &bad);
@@ -455,14 +548,18 @@ void ident_ask_handle(struct worker *w, struct request *req)
 	}
 	match = ident_matches(&ia);
 	recipient_of(&rc, &ia.at.a);
-	/* Nothing changes: queued, the same for every answer. */
-	attempt_audit_later(w, req, &ia.at, "ident.ask", match ? "ok" : "refused",
-	                    match ? REASON_NONE : REASON_INVALID,
-	                    match ? "identifiant mailed" : "no match");
+	/* Scanned for every ask, counted only for a mail that goes. */
+	allowed = mail_allowed(w, req, match ? &ia.at.a : NULL, &why);
+	/* Nothing changes in the store: queued, the same for every answer. */
+	attempt_audit_later(w, req, &ia.at, "ident.ask", match && allowed ? "ok" : "refused",
+	                    !match    ? REASON_INVALID
+	                    : allowed ? REASON_NONE
+	                              : REASON_LOCKED,
+	                    !match    ? "no match"
+	                    : allowed ? "identifiant mailed"
+	                              : why);
+	mail_later(w, match && allowed ? MAIL_IDENT : MAIL_NONE, &rc, NULL);
 	reply_ok(req);
-	if (match)
-		send_mail(req, rc.to, SUBJECT_IDENT,
-		          reset_body_ident(rc.identifiant, rc.email, req->config->organisation));
 	penalty_record(w->daemon->penalty, ia.at.address, true, NULL, penalty_now_ms());
 out:
 	account_wipe(&ia.at.a);

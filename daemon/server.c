@@ -595,12 +595,20 @@ static void server_teardown(struct server *s)
 	for (unsigned fd = 0; s->conns != NULL && fd < s->nconns_max; fd++)
 		if (s->conns[fd] != NULL)
 			conn_close(s, s->conns[fd]);
-	/* Before the pool: its threads may be waiting for a worker's answer. */
-	http_stop(s->http);
-	s->http = NULL;
-	/* Joins the workers: every request they hold finishes its commit first. */
-	s->d->pool = NULL;
-	pool_free(s->pool);
+	/*
+	 * Joins the workers: every request they hold finishes its commit first,
+	 * HTTP threads waiting for one get its answer. A worker inside a hash
+	 * is not waited for: then HTTP threads may wait for it too, and the
+	 * process exits around both (main.c).
+	 */
+	if (s->pool != NULL && pool_stop(s->pool) > 0) {
+		s->d->abandoned = true;
+	} else {
+		http_stop(s->http);
+		s->http = NULL;
+		s->d->pool = NULL;
+		pool_free(s->pool);
+	}
 	for (int k = 0; k < 2; k++)
 		if (s->listen_fd[k] >= 0) {
 			close(s->listen_fd[k]);
@@ -641,6 +649,10 @@ int server_run(struct daemon *d)
 		    pool_busy(s.pool) == 0)
 			break;
 		if (s.stopping && time(NULL) > s.stop_deadline + SHUTDOWN_GRACE)
+			break;
+		/* Only hashes running for long are left: they decided nothing, do not wait. */
+		if (s.stopping && pool_long_hashes(s.pool) > 0 &&
+		    pool_long_hashes(s.pool) == pool_running(s.pool))
 			break;
 	}
 	r = 0;

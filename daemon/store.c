@@ -6,9 +6,56 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "log.h"
 #include "secret.h"
 #include "store.h"
+
+#define FULL_LOG_INTERVAL 60 /* seconds between two error lines about a full store */
+
+/*
+ * A full map or disk fails every write closed (TEMPFAIL), which is right,
+ * but must not be silent: one error line a minute while it lasts, and the
+ * state for STATUS. One store per process, so these are the process's.
+ */
+static atomic_bool full_now;
+static atomic_ulong full_refused;
+static atomic_llong full_since, full_logged = -FULL_LOG_INTERVAL;
+static __thread bool txn_wrote; /* this thread's write transaction changed something */
+
+static int note_full(int r)
+{
+	long long now = (long long)time(NULL), last = atomic_load(&full_logged);
+	unsigned long n;
+
+	if (r != STORE_FULL)
+		return r;
+	n = atomic_fetch_add(&full_refused, 1) + 1;
+	if (!atomic_exchange(&full_now, true))
+		atomic_store(&full_since, now);
+	if (now - last >= FULL_LOG_INTERVAL &&
+	    atomic_compare_exchange_strong(&full_logged, &last, now))
+		log_err(
+		    "store: full (the map or the disk): every write answers TEMPFAIL, %lu refused "
+		    "so far; raise map_size_mb or free disk space, then restart",
+		    n);
+	return r;
+}
+
+static int note_write(int r)
+{
+	if (r == STORE_OK)
+		txn_wrote = true;
+	return note_full(r);
+}
+
+void store_full_state(struct store_full *f)
+{
+	f->full = atomic_load(&full_now);
+	f->refused = atomic_load(&full_refused);
+	f->since = f->full ? (int64_t)atomic_load(&full_since) : 0;
+}
 
 static const struct store_backend *const store_backends[] = {
     &store_lmdb_backend,
@@ -133,11 +180,14 @@ int store_begin(struct store *store, bool write, struct store_txn **txn_r)
 	fp_doomed = STORE_OK;
 #endif
 	FAILPOINT(false);
-	return store_be(store)->begin(store, write, txn_r);
+	txn_wrote = false;
+	return note_full(store_be(store)->begin(store, write, txn_r));
 }
 
 int store_commit(struct store_txn *txn)
 {
+	int r;
+
 	if (txn == NULL)
 		return STORE_ERROR;
 #ifdef VERDON_FAILPOINTS
@@ -149,7 +199,12 @@ int store_commit(struct store_txn *txn)
 		return fp_r;
 	}
 #endif
-	return store_be(txn)->commit(txn);
+	r = note_full(store_be(txn)->commit(txn));
+	/* Space again (a bigger map after a restart, a freed disk): the state says so. */
+	if (r == STORE_OK && txn_wrote && atomic_exchange(&full_now, false))
+		log_info("store: writes succeed again");
+	txn_wrote = false;
+	return r;
 }
 
 void store_abort(struct store_txn *txn)
@@ -178,7 +233,7 @@ int store_put(struct store_txn *txn, enum store_table table, const void *key, si
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
 	FAILPOINT(true);
-	return store_be(txn)->put(txn, table, key, klen, val, vlen);
+	return note_write(store_be(txn)->put(txn, table, key, klen, val, vlen));
 }
 
 int store_del(struct store_txn *txn, enum store_table table, const void *key, size_t klen)
@@ -186,7 +241,7 @@ int store_del(struct store_txn *txn, enum store_table table, const void *key, si
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
 	FAILPOINT(true);
-	return store_be(txn)->del(txn, table, key, klen);
+	return note_write(store_be(txn)->del(txn, table, key, klen));
 }
 
 int store_scan(struct store_txn *txn, enum store_table table, const void *from, size_t flen,
@@ -204,7 +259,7 @@ int store_append(struct store_txn *txn, enum store_table table, const void *val,
 	if (txn == NULL || (unsigned)table >= STORE_TABLE_COUNT)
 		return STORE_ERROR;
 	FAILPOINT(true);
-	return store_be(txn)->append(txn, table, val, vlen, seq_r);
+	return note_write(store_be(txn)->append(txn, table, val, vlen, seq_r));
 }
 
 int store_backup(struct store *store, const char *path, char *err, size_t errlen)

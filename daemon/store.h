@@ -131,4 +131,12 @@ int store_open_configured(const struct config *c, struct store **store_r, char *
                           size_t errlen);
 bool store_config_shared(const struct config *c);
 
+/* Writes refused for a full map or disk: logged once a minute, shown by STATUS. */
+struct store_full {
+	bool full;             /* the last write that ended failed for space */
+	unsigned long refused; /* since start */
+	int64_t since;         /* when the current full spell began; 0 when not full */
+};
+void store_full_state(struct store_full *f);
+
 #endif

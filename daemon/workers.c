@@ -1,8 +1,10 @@
+#define _GNU_SOURCE /* pthread_tryjoin_np */
 #include <errno.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -33,6 +35,8 @@ struct pool {
 	struct request *done_head, *done_tail;
 	unsigned running, queue_max;
 	bool stopping;
+	bool stopped;       /* pool_stop has run */
+	unsigned abandoned; /* threads left inside a hash at pool_stop */
 	int done_fd;
 	unsigned nthreads;
 	pthread_t *threads;
@@ -74,11 +78,13 @@ static void run_request(struct worker *w, struct request *req)
 	pthread_rwlock_rdlock(&d->config_lock);
 	req->config = d->config;
 	req->now = time(NULL);
+	password_hasher_limits(w->hasher, &req->config->hash_limits);
 #ifdef VERDON_FAILPOINTS
 	/* The loop's own requests (timers) have no connection and no waiter. */
 	store_failpoint_thread(req->conn_id != 0 || req->waiter != NULL);
 #endif
 	req->verb->handler(w, req);
+	password_hasher_limits(w->hasher, NULL);
 	req->config = NULL;
 	pthread_rwlock_unlock(&d->config_lock);
 }
@@ -120,6 +126,13 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		run_request(w, req);
 		pool_finish(p, req);
+		if (w->after != NULL) {
+			/* The answer has gone: what it must not wait for (nor show the time of). */
+			pthread_rwlock_rdlock(&w->daemon->config_lock);
+			w->after(w, w->daemon->config);
+			pthread_rwlock_unlock(&w->daemon->config_lock);
+			w->after = NULL;
+		}
 	}
 }
 
@@ -216,17 +229,63 @@ unsigned pool_busy(struct pool *p)
 	return n;
 }
 
-void pool_free(struct pool *p)
+unsigned pool_long_hashes(struct pool *p)
 {
-	if (p == NULL)
-		return;
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < p->nthreads; i++)
+		n += password_hasher_hashing_ms(p->workers[i].hasher) >= POOL_HASH_WAIT_MS;
+	return n;
+}
+
+unsigned pool_running(struct pool *p)
+{
+	unsigned running;
+
+	pthread_mutex_lock(&p->lock);
+	running = p->running;
+	pthread_mutex_unlock(&p->lock);
+	return running;
+}
+
+/*
+ * A hash has decided nothing yet and cannot be interrupted (crypt_rn on a
+ * stored hash of minutes): a thread inside one for POOL_HASH_WAIT_MS is left
+ * behind, the process exits around it. Anything else is waited for.
+ */
+unsigned pool_stop(struct pool *p)
+{
+	static const struct timespec tick = {.tv_nsec = 10 * 1000 * 1000};
+
+	if (p->stopped)
+		return p->abandoned;
+	p->stopped = true;
 	pthread_mutex_lock(&p->lock);
 	p->stopping = true;
 	for (int k = 0; k < LANE_COUNT; k++)
 		pthread_cond_broadcast(&p->lanes[k].wake);
 	pthread_mutex_unlock(&p->lock);
-	for (unsigned i = 0; i < p->nthreads; i++)
-		pthread_join(p->threads[i], NULL);
+	for (unsigned i = 0; i < p->nthreads; i++) {
+		while (pthread_tryjoin_np(p->threads[i], NULL) == EBUSY) {
+			if (password_hasher_hashing_ms(p->workers[i].hasher) >= POOL_HASH_WAIT_MS) {
+				pthread_detach(p->threads[i]);
+				p->abandoned++;
+				break;
+			}
+			nanosleep(&tick, NULL);
+		}
+	}
+	if (p->abandoned > 0)
+		log_warn("stopping without waiting for %u password hashes running for %d s or more",
+		         p->abandoned, POOL_HASH_WAIT_MS / 1000);
+	return p->abandoned;
+}
+
+void pool_free(struct pool *p)
+{
+	/* A thread still hashing holds its hasher and the pool: the process exits around it. */
+	if (p == NULL || pool_stop(p) > 0)
+		return;
 	for (unsigned i = 0; p->workers != NULL && i < p->nthreads; i++)
 		password_hasher_free(p->workers[i].hasher);
 	if (p->done_fd >= 0)

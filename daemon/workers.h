@@ -24,7 +24,21 @@ int pool_done_fd(struct pool *p);
 struct request *pool_take_done(struct pool *p);
 /* Requests queued or running. */
 unsigned pool_busy(struct pool *p);
-/* Lets queued requests finish, then joins the threads. */
+/* How long shutdown waits for a password hash: a bounded one takes well under a second. */
+#define POOL_HASH_WAIT_MS 5000
+
+/* Threads running a request. */
+unsigned pool_running(struct pool *p);
+/* Threads inside a password hash for POOL_HASH_WAIT_MS or more. */
+unsigned pool_long_hashes(struct pool *p);
+/*
+ * Stops taking requests and joins every thread, except those inside a
+ * password hash for POOL_HASH_WAIT_MS, which are left running; returns how
+ * many were left. Then the process must exit without freeing what they use
+ * (the pool, the store).
+ */
+unsigned pool_stop(struct pool *p);
+/* pool_stop, then frees everything unless a thread was left hashing. */
 void pool_free(struct pool *p);
 
 #endif

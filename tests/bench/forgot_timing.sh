@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Does the HTTP API's answer to a forgotten password or identifiant take longer when the account
-# exists (issue 4: "no measurable difference in time")? Starts its own verdond (HTTP on a free
-# loopback port, [penalty] base_ms = 0 so the per-address penalty does not dominate, a sendmail
-# script of ours writing each mail to a file), creates one account, then alternates known and
-# unknown asks, with GET /api/health in each round as the reference. Prints per group the count,
-# median, p90 and mean, the difference of the medians, and whether status and body were
+# exists (issue 4: "no measurable difference in time"; issue 7 point 7)? Starts its own verdond
+# (HTTP on a free loopback port, [penalty] base_ms = 0 so the per-address penalty does not
+# dominate, a sendmail script of ours writing each mail to a file), creates accounts, then
+# alternates known and unknown asks (interleaved, which goes first alternating), with GET
+# /api/health in each round as the reference. The known asks rotate over enough accounts, each with
+# its own rescue address, that every one of them mails within the recovery mail limits ([recovery]
+# at 50 an hour): the known side is the side that mails. Prints per group the count, median, p90
+# and mean, both medians and their difference, the mails written, and whether status and body were
 # byte-identical. Prints figures; asserts nothing about time. The daemon is stopped by its PID.
 # Knobs: FORGOT_N (requests a group, default 200), FORGOT_SECONDS (each phase's limit, default 30,
 # so 60 s in all), KEEP=1.
@@ -72,6 +75,11 @@ base_delay = 0
 ; no per-address delay: it would dominate every figure
 base_ms = 0
 
+[recovery]
+; the known asks rotate over accounts so that each of them mails (see MAILS_EACH below)
+mails_per_hour = 50
+mails_per_day = 50
+
 [mail]
 sendmail = /bin/sh $T/fake-sendmail.sh
 from = verdon@example.org
@@ -93,16 +101,24 @@ if ! [ -S "$T/admin.sock" ]; then
 	exit 1
 fi
 
-NUMEN=0000000001XYZ BIRTH=1980-01-01 LAST=Dupont
-IDENT=$("$VERDONCTL" -c "$CONF" --json user add --first Jeanne --last "$LAST" --birth "$BIRTH" \
-	--numen "$NUMEN" --rescue-email rescue@example.net |
-	python3 -c 'import json,sys; print(json.load(sys.stdin).get("identifiant",""))')
-[ -n "$IDENT" ] || { echo "forgot_timing: user add failed" >&2; exit 1; }
+# Each account mails at most MAILS_EACH times: the known asks of a phase rotate over ACCOUNTS of them,
+# one set for each phase (both pages count against the same account and rescue address).
+MAILS_EACH=50
+ACCOUNTS=$(((FORGOT_N + MAILS_EACH - 1) / MAILS_EACH))
+BIRTH=1980-01-01 LAST=Dupont
+IDENTS=""
+for i in $(seq 1 $((2 * ACCOUNTS))); do
+	id=$("$VERDONCTL" -c "$CONF" --json user add --first Jeanne --last "$LAST" --birth "$BIRTH" \
+		--numen "$(printf '%010dXYZ' "$i")" --rescue-email "rescue$i@example.net" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin).get("identifiant",""))')
+	[ -n "$id" ] || { echo "forgot_timing: user add failed" >&2; exit 1; }
+	IDENTS="$IDENTS $id"
+done
 
 echo "forgot_timing: verdond $VERDOND, HTTP 127.0.0.1:$PORT, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "  N=$FORGOT_N a group, at most $FORGOT_SECONDS s a phase; times from request to body read, in µs"
 
-PORT=$PORT IDENT=$IDENT NUMEN=$NUMEN BIRTH=$BIRTH LAST=$LAST N=$FORGOT_N LIMIT=$FORGOT_SECONDS \
+PORT=$PORT IDENTS=$IDENTS ACCOUNTS=$ACCOUNTS BIRTH=$BIRTH LAST=$LAST N=$FORGOT_N LIMIT=$FORGOT_SECONDS \
 	MAILDIR="$T/mail" timeout $((2 * FORGOT_SECONDS + 60)) python3 - <<'PY'
 import http.client
 import json
@@ -150,7 +166,7 @@ def stats(xs):
     return statistics.median(s), s[min(len(s) - 1, int(0.9 * len(s)))], statistics.fmean(s)
 
 
-def phase(title, path, known, unknown):
+def phase(title, path, knowns, unknown):
     conn = Conn()
     t = {"known": [], "unknown": [], "health": []}
     answers = {"known": set(), "unknown": set()}
@@ -161,7 +177,8 @@ def phase(title, path, known, unknown):
         # Alternate which goes first, so neither always follows the health request.
         order = ("known", "unknown") if i % 2 == 0 else ("unknown", "known")
         for k in order:
-            us, st, raw = conn.call("POST", path, known if k == "known" else unknown)
+            body = knowns[i % len(knowns)] if k == "known" else unknown
+            us, st, raw = conn.call("POST", path, body)
             t[k].append(us)
             answers[k].add((st, raw))
         us, st, raw = conn.call("GET", "/api/health")
@@ -172,9 +189,10 @@ def phase(title, path, known, unknown):
                      ("health", "GET /api/health (ref)")):
         med, p90, mean = stats(t[k])
         print("  %-22s %6d %10.0f %10.0f %10.0f" % (label, len(t[k]), med, p90, mean))
-    d = statistics.median(t["known"]) - statistics.median(t["unknown"])
-    print("  median known - unknown: %+.0f µs (health median %.0f µs)"
-          % (d, statistics.median(t["health"])))
+    mk, mu = statistics.median(t["known"]), statistics.median(t["unknown"])
+    d = mk - mu
+    print("  medians: known %.0f µs, unknown %.0f µs; known - unknown: %+.0f µs (health median %.0f µs)"
+          % (mk, mu, d, statistics.median(t["health"])))
     same = len(answers["known"]) == 1 and answers["known"] == answers["unknown"]
     shown = sorted("%d %s" % (st, raw.decode(errors="replace")) for st, raw in
                    answers["known"] | answers["unknown"])
@@ -183,13 +201,21 @@ def phase(title, path, known, unknown):
     return d
 
 
-ident = os.environ["IDENT"]
-who = {"numen": os.environ["NUMEN"], "birth": os.environ["BIRTH"], "last": os.environ["LAST"]}
-before = len(os.listdir(os.environ["MAILDIR"]))
-phase("forgot-password", "/api/forgot-password", {"login": ident}, {"login": "personne.inconnue"})
-phase("forgot-identifiant", "/api/forgot-identifiant", who, dict(who, birth="1999-09-09"))
+idents = os.environ["IDENTS"].split()
+accounts = int(os.environ["ACCOUNTS"])
+birth, last = os.environ["BIRTH"], os.environ["LAST"]
+maildir = os.environ["MAILDIR"]
+before = len(os.listdir(maildir))
+phase("forgot-password", "/api/forgot-password", [{"login": i} for i in idents[:accounts]],
+      {"login": "personne.inconnue"})
 time.sleep(1)
-print("mails written by the fake sendmail: %d" % (len(os.listdir(os.environ["MAILDIR"])) - before))
+mid = len(os.listdir(maildir))
+print("  mails written for forgot-password: %d" % (mid - before))
+who = [{"numen": "%010dXYZ" % n, "birth": birth, "last": last}
+       for n in range(accounts + 1, 2 * accounts + 1)]
+phase("forgot-identifiant", "/api/forgot-identifiant", who, dict(who[0], birth="1999-09-09"))
+time.sleep(1)
+print("  mails written for forgot-identifiant: %d" % (len(os.listdir(maildir)) - mid))
 PY
 rc=$?
 [ $rc -eq 0 ] || echo "forgot_timing: the measuring loop exited $rc (124: timed out)"

@@ -35,6 +35,13 @@ from = verdon@example.org
 [penalty]
 ; every ask counts against the address: no delay here, so that the scenario runs fast
 base_ms = 0
+
+[recovery]
+; this scenario asks again and again for a few accounts, and checks that a new ask replaces the
+; code: the mail limits and the one outstanding code have their own, 44_recovery_limits
+resend_while_outstanding = yes
+mails_per_hour = 50
+mails_per_day = 50
 CONF
 [ -n "$HTTP_PORT" ] && printf '\n[http]\nlisten = 127.0.0.1:%s\n' "$HTTP_PORT" >>"$CONF"
 export HTTP_PORT

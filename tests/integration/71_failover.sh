@@ -114,7 +114,8 @@ def run(tap):
     time.sleep(3)
     t_promote = time.monotonic()
     subprocess.run(["runuser", "-u", "postgres", "--", os.environ["PG_BIN"] + "/pg_ctl", "-D",
-                    os.environ["STANDBY_DATA"], "-w", "promote"], check=True, capture_output=True)
+                    os.environ["STANDBY_DATA"], "-w", "promote"], check=True, capture_output=True,
+                   cwd=os.environ["T"])  # a directory postgres can enter, unlike a clone under /root
     # probe with the reserved people until a login succeeds, then wait for a change too (bounded)
     probe = [Client(n + "auth.sock", timeout=20) for n in NODES]
     deadline = time.monotonic() + 60

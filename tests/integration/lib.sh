@@ -104,6 +104,47 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# pytap [PREFIX...] <<'PY' … PY: runs a python scenario (lib_proto importable), after an optional
+# command prefix (e.g. setpriv), and numbers its "ok - " / "not ok - " lines. PYTAP_LIBDIR replaces
+# the checkout's tests/integration (see other_user_dir); PYTAP_TIMEOUT the 600 s bound. A scenario
+# that printed no result at all did not run (an import error, a path out of reach): that fails too.
+pytap() {
+	local line rc results=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok - "*) ok "${line#ok - }" && results=$((results + 1)) ;;
+		"not ok - "*) not_ok "${line#not ok - }" && results=$((results + 1)) ;;
+		*) echo "$line" ;;
+		esac
+	done < <("$@" env PYTHONPATH="${PYTAP_LIBDIR:-$ROOT/tests/integration}" PYTHONDONTWRITEBYTECODE=1 \
+		T="$T" CANARY_PW="$CANARY_PW" DAEMON_PID="$DAEMON_PID" timeout "${PYTAP_TIMEOUT:-600}" python3 -)
+	wait $!
+	rc=$?
+	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "python scenario exited $rc (124: timed out)"
+	[ $results -gt 0 ] || not_ok "python scenario ran no test at all (exit $rc)"
+}
+
+# other_user_dir USER: a directory of USER's own under $T (which is 0755 under /tmp) with a copy of
+# lib_proto.py, for steps run as USER: the checkout may sit where USER cannot go (a clone under
+# /root, mode 0700), and a step that cannot even start tests nothing.
+other_user_dir() {
+	local d="$T/as-$1"
+	mkdir -p "$d" && cp "$ROOT/tests/integration/lib_proto.py" "$d/" &&
+		chown "$1" "$d" && chmod 0755 "$d" && chmod 0644 "$d/lib_proto.py" && echo "$d"
+}
+
+# fake_sendmail: a [mail] sendmail command of the test's own (run without a shell) that writes each
+# message whole, renamed into place, under $T/mail; prints the command.
+fake_sendmail() {
+	mkdir -p "$T/mail"
+	cat >"$T/fake-sendmail.sh" <<SH
+umask 077
+f="$T/mail/\$(date +%s%N).\$\$"
+cat >"\$f.tmp" && mv "\$f.tmp" "\$f"
+SH
+	echo "/bin/sh $T/fake-sendmail.sh"
+}
+
 ctl() { "$VERDONCTL" -c "$CONF" "$@"; }
 jctl() { "$VERDONCTL" -c "$CONF" --json "$@"; }
 
@@ -119,21 +160,4 @@ step_now() { echo $(($(date +%s) / 30)); }
 fresh_step() {
 	local left=$((30 - $(date +%s) % 30))
 	[ "$left" -ge "${1:-5}" ] || sleep "$left"
-}
-
-# pytap [PREFIX…] <<'PY' … PY: runs a python scenario (lib_proto importable), after an optional
-# command prefix (e.g. setpriv), numbering its "ok - " / "not ok - " lines.
-pytap() {
-	local line rc
-	while IFS= read -r line; do
-		case "$line" in
-		"ok - "*) ok "${line#ok - }" ;;
-		"not ok - "*) not_ok "${line#not ok - }" ;;
-		*) echo "$line" ;;
-		esac
-	done < <("$@" env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
-		CANARY_PW="$CANARY_PW" DAEMON_PID="$DAEMON_PID" timeout "${PYTAP_TIMEOUT:-600}" python3 -)
-	wait $!
-	rc=$?
-	[ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "python scenario exited $rc (124: timed out)"
 }

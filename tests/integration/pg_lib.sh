@@ -5,12 +5,15 @@ PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
 PG_NAMES=""
 
 pg_dir() { echo "$T/pg-$1"; }
+# Runs a PostgreSQL tool as postgres from $T: the checkout may be out of its reach (a clone under
+# /root, mode 0700), and the tools complain of a working directory they cannot enter.
+pg_as() { (cd "$T" && runuser -u postgres -- "$@"); }
 pg_pid() { head -n1 "$(pg_dir "$1")/data/postmaster.pid" 2>/dev/null; }
 pg_port() { cat "$(pg_dir "$1")/port"; }
 # A libpq connection string for instance NAME (database verdon).
 pg_conninfo() { echo "host=$(pg_dir "$1") port=$(pg_port "$1") dbname=verdon user=postgres"; }
 pg_psql() { # NAME SQL
-	timeout 60 runuser -u postgres -- "$PG_BIN/psql" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres \
+	pg_as timeout 60 "$PG_BIN/psql" -h "$(pg_dir "$1")" -p "$(pg_port "$1")" -U postgres \
 		-d verdon -XAtq -c "$2"
 }
 
@@ -28,12 +31,12 @@ pg_start() {
 	echo "$port" >"$dir/port"
 	case "$how" in
 	initdb)
-		runuser -u postgres -- "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres \
+		pg_as "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres \
 			>"$dir/initdb.log" 2>&1 || { sed 's/^/# /' "$dir/initdb.log"; return 1; }
 		;;
 	standby-of:*)
 		local primary=${how#standby-of:}
-		runuser -u postgres -- "$PG_BIN/pg_basebackup" -h "$(pg_dir "$primary")" \
+		pg_as "$PG_BIN/pg_basebackup" -h "$(pg_dir "$primary")" \
 			-p "$(pg_port "$primary")" -U postgres -D "$dir/data" -R -X stream \
 			>"$dir/basebackup.log" 2>&1 || { sed 's/^/# /' "$dir/basebackup.log"; return 1; }
 		# the primary waits for this standby's flush before a commit returns
@@ -41,12 +44,12 @@ pg_start() {
 			>>"$dir/data/postgresql.auto.conf"
 		;;
 	esac
-	runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
+	pg_as "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/server.log" \
 		-o "-k $dir -p $port -c listen_addresses='' -c fsync=on ${PG_OPTS:-}" -w -t 60 start \
 		>/dev/null 2>&1 || { echo "# PostgreSQL $name did not start:"; tail -n 20 "$dir/server.log" | sed 's/^/# /'; return 1; }
 	PG_NAMES="$PG_NAMES $name"
 	if [ "$how" = initdb ]; then
-		timeout 60 runuser -u postgres -- "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres verdon || return 1
+		pg_as timeout 60 "$PG_BIN/createdb" -h "$dir" -p "$port" -U postgres verdon || return 1
 	fi
 }
 

@@ -356,6 +356,16 @@ static const struct error_row error_rows[] = {
     {"[throttle]\nbase_delay = 60\nmax_delay = 59\n",
      ": [throttle] max_delay must not be below base_delay"},
     {"[throttle]\nbase_delay = 7200\n", ": [throttle] max_delay must not be below base_delay"},
+    {"[password]\nargon2_memory_kib = 300000\n",
+     ": [password] argon2_memory_kib, argon2_time and argon2_parallelism must not exceed "
+     "hash_max_argon2_memory_kib, hash_max_argon2_time and hash_max_argon2_parallelism"},
+    {"[password]\nargon2_time = 5\nhash_max_argon2_time = 4\n",
+     ": [password] argon2_memory_kib, argon2_time and argon2_parallelism must not exceed "
+     "hash_max_argon2_memory_kib, hash_max_argon2_time and hash_max_argon2_parallelism"},
+    {"[password]\nhash_max_sha512_rounds = 999\n",
+     ":8: hash_max_sha512_rounds: expected a number from 1000 to 999999999"},
+    {"[password]\nhash_max_bcrypt_cost = 32\n",
+     ":8: hash_max_bcrypt_cost: expected a number from 4 to 31"},
     {"admin_group = verdon-no-such-group\n", ": [verdon] admin_group: no such group"},
     {"[password]\ndictionary_path = /nonexistent/dict\n",
      ": /nonexistent/dict.pwd: no cracklib dictionary (install cracklib-runtime or fix "
