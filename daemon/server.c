@@ -19,6 +19,7 @@
 #include "auditq.h"
 #include "log.h"
 #include "penalty.h"
+#include "radius.h"
 #include "reason.h"
 #include "secret.h"
 #include "server.h"
@@ -34,6 +35,7 @@ struct server {
 	struct daemon *d;
 	struct pool *pool;
 	struct http_server *http; /* NULL without [http] listen */
+	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
 	int ep, listen_fd[2], signal_fd, timer_fd;
 	struct conn **conns; /* indexed by fd */
 	unsigned nconns_max;
@@ -197,16 +199,6 @@ static struct request *request_new(struct conn *c, const char *line, size_t len)
 	req->gid = c->gid;
 	req->pid = c->pid;
 	return req;
-}
-
-static void request_free(struct request *req)
-{
-	if (req == NULL)
-		return;
-	secret_wipe(req->line, req->line_len);
-	free(req->line);
-	reply_wipe(&req->reply);
-	free(req);
 }
 
 /* Holds a request from a penalised address until its slot; false: run it now (or refuse). */
@@ -570,6 +562,9 @@ static int server_setup(struct server *s)
 	/* After the pool (its requests go there) and the signal mask (its threads inherit it). */
 	if (c->http_listen != NULL && (s->http = http_start(s->d)) == NULL)
 		return -1;
+	if ((c->radius_listen != NULL || c->radsec_listen != NULL) &&
+	    (s->radius = radius_start(s->d)) == NULL)
+		return -1;
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
@@ -595,6 +590,9 @@ static void server_teardown(struct server *s)
 	for (unsigned fd = 0; s->conns != NULL && fd < s->nconns_max; fd++)
 		if (s->conns[fd] != NULL)
 			conn_close(s, s->conns[fd]);
+	/* Before the pool: the RADIUS thread answers what the workers hold for it (bounded). */
+	radius_stop(s->radius);
+	s->radius = NULL;
 	/*
 	 * Joins the workers: every request they hold finishes its commit first,
 	 * HTTP threads waiting for one get its answer. A worker inside a hash
