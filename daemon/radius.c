@@ -379,12 +379,16 @@ static void job_notify(struct request *req, void *arg)
 	struct radius_server *rs = job->rs;
 	uint64_t one = 1;
 
+	bool first;
+
 	job->req = req;
 	pthread_mutex_lock(&rs->lock);
 	job->next = rs->done;
+	first = rs->done == NULL;
 	rs->done = job;
 	pthread_mutex_unlock(&rs->lock);
-	if (write(rs->done_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+	/* One wake-up for a batch: the loop takes the whole list at once. */
+	if (first && write(rs->done_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		log_err("radius: eventfd write: %s", strerror(errno));
 }
 

@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -7,6 +8,21 @@
 #include "radius_codec.h"
 
 #define MA_LEN 16
+
+/* MD5 fetched once: an implicit fetch per digest costs more than the digest (OpenSSL 3). */
+static EVP_MD *md5_alg;
+static pthread_once_t md5_once = PTHREAD_ONCE_INIT;
+
+static void md5_fetch(void)
+{
+	md5_alg = EVP_MD_fetch(NULL, "MD5", NULL);
+}
+
+static const EVP_MD *md5(void)
+{
+	pthread_once(&md5_once, md5_fetch);
+	return md5_alg != NULL ? md5_alg : EVP_md5();
+}
 
 int radius_decode(const uint8_t *buf, size_t len, struct radius_packet *p_r)
 {
@@ -89,7 +105,7 @@ static void ma_compute(const uint8_t *data, size_t len, size_t ma_off, const uin
 	if (auth != NULL)
 		memcpy(copy + 4, auth, RADIUS_AUTH_LEN);
 	memset(copy + ma_off, 0, MA_LEN);
-	HMAC(EVP_md5(), secret, (int)slen, copy, len, out, &olen);
+	HMAC(md5(), secret, (int)slen, copy, len, out, &olen);
 }
 
 static size_t ma_offset(const struct radius_packet *p)
@@ -113,7 +129,7 @@ static void response_auth(const uint8_t *data, size_t len, const uint8_t req_aut
 	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
 	unsigned olen = RADIUS_AUTH_LEN;
 
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, EVP_md5(), NULL) != 1 ||
+	if (ctx == NULL || EVP_DigestInit_ex(ctx, md5(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, data, 4) != 1 ||
 	    EVP_DigestUpdate(ctx, req_auth, RADIUS_AUTH_LEN) != 1 ||
 	    EVP_DigestUpdate(ctx, data + RADIUS_HEADER_LEN, len - RADIUS_HEADER_LEN) != 1 ||
@@ -143,7 +159,7 @@ static int pad_block(const uint8_t *secret, size_t slen, const uint8_t prev[16],
 	unsigned olen = 16;
 	int r = -1;
 
-	if (ctx != NULL && EVP_DigestInit_ex(ctx, EVP_md5(), NULL) == 1 &&
+	if (ctx != NULL && EVP_DigestInit_ex(ctx, md5(), NULL) == 1 &&
 	    EVP_DigestUpdate(ctx, secret, slen) == 1 && EVP_DigestUpdate(ctx, prev, 16) == 1 &&
 	    EVP_DigestFinal_ex(ctx, b, &olen) == 1)
 		r = 0;

@@ -42,7 +42,7 @@ enum cache_hit {
 	CACHE_NEW,     /* not seen: now pending, answer it with radius_cache_done */
 	CACHE_PENDING, /* a duplicate of a request being decided: drop it */
 	CACHE_DONE,    /* a duplicate of an answered request: send *reply_r again */
-	CACHE_FULL,    /* no room: drop it, the client retries */
+	CACHE_FULL,    /* every slot of its run pending: drop it, the client retries */
 };
 
 struct radius_cache *radius_cache_new(void);
