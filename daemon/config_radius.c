@@ -239,11 +239,6 @@ const char *config_radius_check(struct config *c)
 		}
 		if (rc->secret_file != NULL && (why = read_secret(rc)) != NULL)
 			return why;
-		if (rc->secret_file == NULL) {
-			/* RFC 6614 2.3: over TLS the shared secret is "radsec". */
-			memcpy(rc->secret, "radsec", 6);
-			rc->secret_len = 6;
-		}
 		if (rc->challenge_message[0] == '\0')
 			snprintf(rc->challenge_message, sizeof(rc->challenge_message), "%s",
 			         "Code de vérification :");

@@ -566,14 +566,17 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 	const struct radius_client *rc = find_client(cfg(rs), peer, tls_client);
 	struct radius_packet *p = NULL;
 	struct rad_job *job = NULL;
-	const uint8_t *cached;
-	size_t cached_len;
+	const uint8_t *cached, *secret;
+	size_t cached_len, slen;
 	int r;
 
 	if (rc == NULL) {
 		radius_drop(rs, peer, "unknown client");
 		return;
 	}
+	/* RFC 6614 2.3: inside TLS the shared secret is "radsec". */
+	secret = tls_client != NULL ? (const uint8_t *)"radsec" : rc->secret;
+	slen = tls_client != NULL ? 6 : rc->secret_len;
 	if ((p = malloc(sizeof(*p))) == NULL || (job = calloc(1, sizeof(*job))) == NULL)
 		goto out;
 	if ((r = radius_decode(buf, len, p)) != RADIUS_OK) {
@@ -588,7 +591,7 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 		radius_drop(rs, peer, "no Message-Authenticator (required)");
 		goto out;
 	}
-	if (p->ma_index >= 0 && !radius_request_ma_ok(p, rc->secret, rc->secret_len)) {
+	if (p->ma_index >= 0 && !radius_request_ma_ok(p, secret, slen)) {
 		radius_drop(rs, peer, "bad Message-Authenticator (wrong secret?)");
 		goto out;
 	}
@@ -613,6 +616,8 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 	job->client = *rc;
 	/* the config's strings may be freed by a reload: the job keeps none */
 	job->client.address = job->client.secret_file = job->client.tls_name = NULL;
+	memcpy(job->client.secret, secret, slen);
+	job->client.secret_len = slen;
 	job->cache_ms = cfg(rs)->radius_cache_seconds * 1000u;
 	if (p->code == RADIUS_STATUS_SERVER)
 		status_server(rs, job);
