@@ -721,6 +721,7 @@ static void *radius_main(void *arg)
 			         deadline == 0)
 				udp_read(rs, rs->udp[tag - TAG_UDP_MIN]);
 		}
+		radsec_tick(rs->radsec);
 		/* Stopping: every decision in flight is answered first (its state is committed). */
 		if (deadline != 0 && (rs->inflight == 0 || mono_ms() > deadline))
 			break;

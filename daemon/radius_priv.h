@@ -36,6 +36,8 @@ void radius_peer_ip(const struct radius_peer *peer, char *buf, size_t len);
 struct daemon;
 struct radsec *radsec_new(struct radius_server *rs, struct daemon *d, int ep);
 void radsec_event(struct radsec *r, uint64_t tag, uint32_t events);
+/* Cuts slow handshakes and idle connections; called at least once a second. */
+void radsec_tick(struct radsec *r);
 /* Queues a reply on a connection (gone: dropped). */
 void radsec_send(struct radsec *r, uint64_t tls_id, const uint8_t *buf, size_t len);
 /* The client section a certificate maps to; called with the config read-locked. */

@@ -179,7 +179,8 @@ enum cache_hit radius_cache_lookup(struct radius_cache *c, const uint8_t key[RAD
 			victim = s;
 			break;
 		}
-		/* else the answered entry closest to its end: a retransmission of it is decided again */
+		/* else the answered entry closest to its end: a retransmission of it is decided
+		 * again */
 		if (s->state == SLOT_DONE && (victim == NULL || s->until_ms < victim->until_ms))
 			victim = s;
 	}

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/err.h>
@@ -26,12 +27,15 @@
 
 #define CONNS_MAX 64
 #define WBUF_MAX (1u << 20)
+#define HANDSHAKE_MS 10000 /* a handshake not done by then: cut */
+#define IDLE_MS 600000     /* RadSec peers keep connections open; a silent one goes after this */
 
 struct tls_conn {
 	struct tls_conn *next;
 	uint64_t tag;
 	SSL *ssl;
-	bool ready; /* handshake done and the certificate mapped */
+	bool ready;     /* handshake done and the certificate mapped */
+	uint64_t since; /* monotonic ms: accepted, or last packet */
 	char client[RADIUS_NAME_MAX + 1];
 	struct radius_peer peer;
 	uint8_t rbuf[RADIUS_PACKET_MAX];
@@ -49,6 +53,14 @@ struct radsec {
 	unsigned nconns;
 	uint64_t next_tag;
 };
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void conn_close(struct radsec *r, struct tls_conn *tc)
 {
@@ -148,6 +160,7 @@ static bool conn_packets(struct radsec *r, struct tls_conn *tc)
 		}
 		if (tc->rlen < plen)
 			break;
+		tc->since = mono_ms();
 		radius_packet_in(r->rs, &tc->peer, tc->rbuf, plen, tc->client);
 		memmove(tc->rbuf, tc->rbuf + plen, tc->rlen - plen);
 		tc->rlen -= plen;
@@ -212,6 +225,7 @@ static void accept_conns(struct radsec *r)
 			continue;
 		}
 		tc->peer = peer;
+		tc->since = mono_ms();
 		tc->tag = ++r->next_tag;
 		tc->peer.tls_id = tc->tag;
 		if ((tc->ssl = SSL_new(r->ctx)) == NULL || SSL_set_fd(tc->ssl, fd) != 1) {
@@ -252,6 +266,24 @@ void radsec_event(struct radsec *r, uint64_t tag, uint32_t events)
 		accept_conns(r);
 	else if ((tc = conn_find(r, tag)) != NULL)
 		conn_event(r, tc);
+}
+
+void radsec_tick(struct radsec *r)
+{
+	uint64_t now = mono_ms();
+	struct tls_conn *tc, *next;
+
+	if (r == NULL)
+		return;
+	for (tc = r->conns; tc != NULL; tc = next) {
+		next = tc->next;
+		if (now - tc->since > (tc->ready ? IDLE_MS : HANDSHAKE_MS)) {
+			radius_drop(r->rs, &tc->peer,
+			            tc->ready ? "radsec: idle connection closed"
+			                      : "radsec: handshake too slow: closed");
+			conn_close(r, tc);
+		}
+	}
 }
 
 void radsec_send(struct radsec *r, uint64_t tls_id, const uint8_t *buf, size_t len)
