@@ -441,7 +441,6 @@ static const char *config_check(struct config *c)
 	};
 	static char msg[512];
 	const char *msg_r;
-	const char *why;
 
 	for (size_t i = 0; i < sizeof(required) / sizeof(required[0]); i++)
 		if (*(char **)((char *)c + required[i].offset) == NULL) {
@@ -482,8 +481,8 @@ static const char *config_check(struct config *c)
 	if (c->policy.dictionary &&
 	    password_dictionary_check(c->dictionary_path, msg, sizeof(msg)) < 0)
 		return msg;
-	if ((why = config_radius_check(c)) != NULL)
-		return why;
+	if ((msg_r = config_radius_check(c)) != NULL)
+		return msg_r;
 	if (c->auth_group != NULL) {
 		struct group *gr = getgrnam(c->auth_group);
 
