@@ -39,6 +39,7 @@
 
 #define LISTEN_MAX 8
 #define STOP_GRACE_MS 10000
+#define HELD_MAX 4096 /* held requests and delayed rejects, all addresses together */
 
 enum { TAG_DONE = 1, TAG_STOP, TAG_UDP_MIN = 16 };
 
@@ -83,6 +84,7 @@ struct radius_server {
 	struct rad_job *done;
 	unsigned inflight;    /* jobs given to the workers */
 	struct rad_job *held; /* held requests and delayed replies, soonest first */
+	unsigned nheld;
 	struct radius_states *states;
 	struct radius_cache *cache;
 	uint64_t seq;
@@ -238,15 +240,19 @@ static void audit_refusal(struct radius_server *rs, const struct rad_job *job, c
 	auditq_push(rs->d->auditq, &ev);
 }
 
-/* Inserts a job in the timed list, soonest first. */
-static void hold(struct radius_server *rs, struct rad_job *job)
+/* Inserts a job in the timed list, soonest first; false when the list is full. */
+static bool hold(struct radius_server *rs, struct rad_job *job)
 {
 	struct rad_job **pp;
 
+	if (rs->nheld >= HELD_MAX)
+		return false;
+	rs->nheld++;
 	for (pp = &rs->held; *pp != NULL && (*pp)->due_ms <= job->due_ms; pp = &(*pp)->next)
 		;
 	job->next = *pp;
 	*pp = job;
+	return true;
 }
 
 /* Sends a job's built reply, keeps it for retransmissions, frees the job. */
@@ -315,13 +321,10 @@ static void reply_reject(struct radius_server *rs, struct rad_job *job)
 	 */
 	delay = penalty_delay(rs->d->penalty, job->addr, cfg(rs)->penalty_base_ms,
 	                      cfg(rs)->penalty_max_ms);
-	if (delay == 0) {
-		job_reply(rs, job);
-		return;
-	}
 	job->phase = JOB_DELAYED;
 	job->due_ms = penalty_now_ms() + delay;
-	hold(rs, job);
+	if (delay == 0 || !hold(rs, job))
+		job_reply(rs, job);
 }
 
 /* The password was right and a code is due: a single-use State bound to client, user, lifetime. */
@@ -438,7 +441,12 @@ static void job_start(struct radius_server *rs, struct rad_job *job)
 	}
 	job->phase = JOB_HELD;
 	job->due_ms = slot;
-	hold(rs, job);
+	if (!hold(rs, job)) {
+		penalty_release(rs->d->penalty, job->addr);
+		radius_drop(rs, &job->peer, "too many requests held");
+		radius_cache_forget(rs->cache, job->key);
+		job_free(job);
+	}
 }
 
 /* Calling-Station-Id when present (a MAC or a phone number), else the peer's IP. */
@@ -512,6 +520,20 @@ static bool take_state(struct radius_server *rs, struct rad_job *job, const stru
 	return false;
 }
 
+/* A Microsoft vendor attribute (vendor 311) of MS-CHAP (types 1, 11, 25: challenge, responses). */
+static bool is_mschap(const struct radius_packet *p)
+{
+	for (unsigned i = 0; i < p->nattrs; i++) {
+		const struct radius_attr *a = &p->attrs[i];
+
+		if (a->type == RADIUS_VENDOR_SPECIFIC && a->len >= 6 && a->value[0] == 0 &&
+		    a->value[1] == 0 && a->value[2] == 0x01 && a->value[3] == 0x37 &&
+		    (a->value[4] == 1 || a->value[4] == 11 || a->value[4] == 25))
+			return true;
+	}
+	return false;
+}
+
 static void access_request(struct radius_server *rs, struct rad_job *job,
                            const struct radius_packet *p)
 {
@@ -528,6 +550,10 @@ static void access_request(struct radius_server *rs, struct rad_job *job,
 	}
 	if (radius_find(p, RADIUS_CHAP_PASSWORD) != NULL) {
 		refuse(rs, job, "CHAP cannot be checked against Argon2 hashes: use PAP");
+		return;
+	}
+	if (is_mschap(p)) {
+		refuse(rs, job, "MS-CHAP cannot be checked against Argon2 hashes: use PAP");
 		return;
 	}
 	if (radius_find(p, RADIUS_EAP_MESSAGE) != NULL) {
@@ -686,6 +712,7 @@ static int run_held(struct radius_server *rs, bool all)
 		struct rad_job *job = rs->held;
 
 		rs->held = job->next;
+		rs->nheld--;
 		if (job->phase == JOB_DELAYED) {
 			job_reply(rs, job);
 			continue;
@@ -819,6 +846,7 @@ void radius_stop(struct radius_server *rs)
 		struct rad_job *job = rs->held;
 
 		rs->held = job->next;
+		rs->nheld--;
 		if (job->phase == JOB_HELD)
 			penalty_release(rs->d->penalty, job->addr);
 		job_free(job);

@@ -34,7 +34,7 @@ enum { TAG_AUTH = 1, TAG_ADMIN, TAG_SIGNAL, TAG_DONE, TAG_TIMER, TAG_CONN_MIN = 
 struct server {
 	struct daemon *d;
 	struct pool *pool;
-	struct http_server *http; /* NULL without [http] listen */
+	struct http_server *http;     /* NULL without [http] listen */
 	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
 	int ep, listen_fd[2], signal_fd, timer_fd;
 	struct conn **conns; /* indexed by fd */
@@ -407,6 +407,12 @@ static void server_internal(struct server *s, const struct verb *verb)
 		request_free(req);
 }
 
+/* Two optional strings are equal (both absent counts). */
+static bool same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void server_reload(struct server *s)
 {
 	struct config *fresh, *old = s->d->config;
@@ -419,9 +425,12 @@ static void server_reload(struct server *s)
 	if (strcmp(fresh->state_dir, old->state_dir) != 0 ||
 	    strcmp(fresh->auth_socket, old->auth_socket) != 0 ||
 	    strcmp(fresh->admin_socket, old->admin_socket) != 0 || fresh->workers != old->workers ||
-	    fresh->argon2.m_kib != old->argon2.m_kib)
-		log_warn("reload: state_dir, sockets, workers and argon2 memory change only at "
-		         "restart");
+	    fresh->argon2.m_kib != old->argon2.m_kib ||
+	    !same(fresh->radius_listen, old->radius_listen) ||
+	    !same(fresh->radsec_listen, old->radsec_listen))
+		log_warn(
+		    "reload: state_dir, sockets, workers, argon2 memory and the RADIUS listeners "
+		    "change only at restart");
 	pthread_rwlock_wrlock(&s->d->config_lock);
 	s->d->config = fresh;
 	pthread_rwlock_unlock(&s->d->config_lock);

@@ -140,6 +140,10 @@ out=$(rc "$SECRET" "User-Name = jdupont, CHAP-Password = \"$CANARY_PW\", Calling
 expect "CHAP → Access-Reject" Access-Reject "$(got <<<"$out")"
 grep -q "CHAP cannot be checked against Argon2" "$T/verdond.log" && ok "… with a clear log line" || not_ok "… with a clear log line"
 
+out=$(rc "$SECRET" "User-Name = jdupont, MS-CHAP-Challenge = 0x00112233445566778899aabbccddeeff, MS-CHAP2-Response = 0x$(printf '%0100d' 0), Calling-Station-Id = st-9, $MA")
+expect "MS-CHAPv2 → Access-Reject" Access-Reject "$(got <<<"$out")"
+grep -q "MS-CHAP cannot be checked against Argon2" "$T/verdond.log" && ok "… with a clear log line" || not_ok "… MS-CHAP's clear log line"
+
 # Status-Server (RFC 5997).
 out=$(printf '%s\n' "$MA" | radclient -x -r 1 -t 4 "127.0.0.1:$PORT" status "$SECRET" 2>&1)
 expect "Status-Server → Access-Accept" Access-Accept "$(got <<<"$out")"
@@ -206,3 +210,12 @@ if [ ! -s "$T/verdond.log" ] ||
 	grep -F -e "$CANARY_PW" -e "$LONG_PW" -e "$UTF_PW" -e "$SECRET" "$T/verdond.log" >/dev/null; then
 	not_ok "no secret in the log"
 else ok "no secret in the log"; fi
+
+# A new secret by SIGHUP: the old one is dropped, the new one answered.
+NEW_SECRET="vpn-Rotated-$$-secret"
+printf '%s\n' "$NEW_SECRET" >"$T/vpn.secret"
+kill -HUP "$DAEMON_PID"
+for _ in $(seq 1 50); do grep -q "configuration reloaded" "$T/verdond.log" && break; sleep 0.1; done
+out=$(printf '%s\n' "$MA" | radclient -x -r 1 -t 3 "127.0.0.1:$PORT" status "$NEW_SECRET" 2>&1)
+expect "after SIGHUP, the new secret is answered" Access-Accept "$(got <<<"$out")"
+expect "… and the old one dropped" "no reply" "$(RADIUS_WAIT=2 py 127.0.0.1 "$PORT" "$SECRET" --status)"
