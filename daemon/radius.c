@@ -88,6 +88,7 @@ struct radius_server {
 	struct radius_states *states;
 	struct radius_cache *cache;
 	uint64_t seq;
+	unsigned log_max;    /* [radius] log_per_second, copied under the config lock */
 	uint64_t log_second; /* bounded drop logging */
 	unsigned log_lines;
 	unsigned long log_suppressed;
@@ -123,26 +124,35 @@ static unsigned peer_port(const struct radius_peer *peer)
 	                 : ((const struct sockaddr_in *)&peer->addr)->sin_port);
 }
 
-void radius_drop(struct radius_server *rs, const struct radius_peer *peer, const char *why)
+/* One log line about a peer, at most log_max a second; the rest are counted. */
+static void rate_log(struct radius_server *rs, const struct radius_peer *peer, const char *what,
+                     const char *why)
 {
 	uint64_t second = mono_ms() / 1000;
 	char ip[INET6_ADDRSTRLEN];
 
 	if (second != rs->log_second) {
 		if (rs->log_suppressed > 0)
-			log_warn("radius: %lu more dropped packets not logged", rs->log_suppressed);
+			log_warn(
+			    "radius: %lu more lines about dropped or refused packets not logged",
+			    rs->log_suppressed);
 		rs->log_second = second;
 		rs->log_lines = 0;
 		rs->log_suppressed = 0;
 	}
-	if (rs->log_lines >= cfg(rs)->radius_log_per_second) {
+	if (rs->log_lines >= rs->log_max) {
 		rs->log_suppressed++;
 		return;
 	}
 	rs->log_lines++;
 	radius_peer_ip(peer, ip, sizeof(ip));
-	log_warn("radius: dropped a packet from %s%s port %u: %s", ip,
-	         peer->tls_id != 0 ? " (radsec)" : "", peer_port(peer), why);
+	log_warn("radius: %s from %s%s port %u: %s", what, ip, peer->tls_id != 0 ? " (radsec)" : "",
+	         peer_port(peer), why);
+}
+
+void radius_drop(struct radius_server *rs, const struct radius_peer *peer, const char *why)
+{
+	rate_log(rs, peer, "dropped a packet", why);
 }
 
 static bool cidr_match(const struct radius_client *rc, const struct radius_peer *peer)
@@ -209,7 +219,7 @@ static void send_packet(struct radius_server *rs, const struct radius_peer *peer
 	}
 	if (sendto(peer->fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&peer->addr,
 	           peer->addrlen) < 0)
-		log_warn("radius: sendto: %s", strerror(errno));
+		radius_drop(rs, peer, strerror(errno)); /* a full send buffer: the client retries */
 }
 
 static void job_free(struct rad_job *job)
@@ -494,10 +504,7 @@ static void copy_proxy_states(struct rad_job *job, const struct radius_packet *p
 /* A refusal before any decision: audited, answered with a (delayed) reject. */
 static void refuse(struct radius_server *rs, struct rad_job *job, const char *detail)
 {
-	char line[160];
-
-	snprintf(line, sizeof(line), "refused: %s", detail);
-	radius_drop(rs, &job->peer, line);
+	rate_log(rs, &job->peer, "refused a request", detail);
 	audit_refusal(rs, job, detail);
 	reply_reject(rs, job);
 }
@@ -659,6 +666,7 @@ void radius_packet_in(struct radius_server *rs, const struct radius_peer *peer, 
                       size_t len, const char *tls_client)
 {
 	pthread_rwlock_rdlock(&rs->d->config_lock);
+	rs->log_max = cfg(rs)->radius_log_per_second;
 	packet_in(rs, peer, buf, len, tls_client);
 	pthread_rwlock_unlock(&rs->d->config_lock);
 }
@@ -796,6 +804,7 @@ struct radius_server *radius_start(struct daemon *d)
 	if (rs == NULL)
 		return NULL;
 	rs->d = d;
+	rs->log_max = c->radius_log_per_second;
 	rs->done_fd = rs->stop_fd = -1;
 	pthread_mutex_init(&rs->lock, NULL);
 	if ((rs->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||

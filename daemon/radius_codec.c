@@ -3,7 +3,9 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include "radius_codec.h"
 
@@ -91,21 +93,40 @@ const struct radius_attr *radius_find(const struct radius_packet *p, uint8_t typ
 	return NULL;
 }
 
+static EVP_MAC *hmac_alg;
+static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+
+static void hmac_fetch(void)
+{
+	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+}
+
 /*
  * HMAC-MD5 of the packet with its MA zeroed and auth (when not NULL) in the
- * authenticator field (RFC 3579 3.2).
+ * authenticator field (RFC 3579 3.2), fed in pieces: no copy of the packet.
  */
 static void ma_compute(const uint8_t *data, size_t len, size_t ma_off, const uint8_t *auth,
                        const uint8_t *secret, size_t slen, uint8_t out[MA_LEN])
 {
-	uint8_t copy[RADIUS_PACKET_MAX];
-	unsigned olen = MA_LEN;
+	static const uint8_t zero[MA_LEN];
+	char digest[] = "MD5";
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	EVP_MAC_CTX *ctx = NULL;
+	size_t outl = 0;
 
-	memcpy(copy, data, len);
-	if (auth != NULL)
-		memcpy(copy + 4, auth, RADIUS_AUTH_LEN);
-	memset(copy + ma_off, 0, MA_LEN);
-	HMAC(md5(), secret, (int)slen, copy, len, out, &olen);
+	pthread_once(&hmac_once, hmac_fetch);
+	if (hmac_alg == NULL || (ctx = EVP_MAC_CTX_new(hmac_alg)) == NULL ||
+	    EVP_MAC_init(ctx, secret, slen, params) != 1 || EVP_MAC_update(ctx, data, 4) != 1 ||
+	    EVP_MAC_update(ctx, auth != NULL ? auth : data + 4, RADIUS_AUTH_LEN) != 1 ||
+	    EVP_MAC_update(ctx, data + RADIUS_HEADER_LEN, ma_off - RADIUS_HEADER_LEN) != 1 ||
+	    EVP_MAC_update(ctx, zero, MA_LEN) != 1 ||
+	    EVP_MAC_update(ctx, data + ma_off + MA_LEN, len - ma_off - MA_LEN) != 1 ||
+	    EVP_MAC_final(ctx, out, &outl, MA_LEN) != 1 || outl != MA_LEN)
+		RAND_bytes(out, MA_LEN); /* out of memory: a value nobody matches */
+	EVP_MAC_CTX_free(ctx);
 }
 
 static size_t ma_offset(const struct radius_packet *p)
