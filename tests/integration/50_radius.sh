@@ -211,6 +211,26 @@ if [ ! -s "$T/verdond.log" ] ||
 	not_ok "no secret in the log"
 else ok "no secret in the log"; fi
 
+# Drops are logged at a bounded rate: a burst of 300 packets from an unknown client.
+before=$(grep -c "dropped a packet from 127.0.0.3" "$T/verdond.log")
+secs=$(python3 - "$PORT" <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.3", 0))
+t0 = time.monotonic()
+for _ in range(300):
+    s.sendto(b"\x01\x01\x00\x14" + b"\x00" * 16, ("127.0.0.1", int(sys.argv[1])))
+print(int(time.monotonic() - t0) + 2)
+PY
+)
+sleep 1.2
+RADIUS_WAIT=1 py 127.0.0.1 "$PORT" "$SECRET" --bind 127.0.0.3 --status >/dev/null # the next second's first line
+logged=$(($(grep -c "dropped a packet from 127.0.0.3" "$T/verdond.log") - before))
+if [ "$logged" -le $((10 * secs + 1)) ] && [ "$logged" -ge 10 ]; then ok "300 dropped packets: $logged log lines (10 a second at most)"
+else not_ok "300 dropped packets: $logged log lines, over $secs s"; fi
+grep -q "more lines about dropped or refused packets not logged" "$T/verdond.log" &&
+	ok "… and a line counting the rest" || not_ok "… and a line counting the rest"
+
 # A new secret by SIGHUP: the old one is dropped, the new one answered.
 NEW_SECRET="vpn-Rotated-$$-secret"
 printf '%s\n' "$NEW_SECRET" >"$T/vpn.secret"
