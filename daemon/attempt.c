@@ -24,7 +24,9 @@ static void fill_event(struct audit_event *ev, struct request *req, const struct
 {
 	*ev = (struct audit_event){
 	    .time = req->now,
-	    .actor = req->kind == SOCKET_HTTP ? "http" : "auth",
+	    .actor = req->kind == SOCKET_HTTP     ? "http"
+	             : req->kind == SOCKET_RADIUS ? "radius"
+	                                          : "auth",
 	    .action = action,
 	    .identifiant = at->found ? at->a.identifiant : NULL,
 	    /* People type passwords into the login field: never the login in clear. */

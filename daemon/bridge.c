@@ -17,28 +17,60 @@ static const struct verb *find_verb(const char *name)
 	return NULL;
 }
 
-int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *reply_r)
+/* A request for the handlers from a finished writer; NULL when out of memory or unknown. */
+static struct request *request_of(const struct proto_writer *w, enum socket_kind kind)
 {
-	struct waiter waiter = {.done = false};
 	struct request *req = calloc(1, sizeof(*req));
 	size_t len = w->len;
-	int r = -1;
 
-	memset(reply_r, 0, sizeof(*reply_r));
-	if (req == NULL || d->pool == NULL)
-		goto out;
+	if (req == NULL)
+		return NULL;
 	if (len > 0 && w->buf[len - 1] == '\n')
 		len--;
 	if ((req->line = malloc(len + 1)) == NULL)
-		goto out;
+		goto fail;
 	memcpy(req->line, w->buf, len);
 	req->line[len] = '\0';
 	req->line_len = len;
 	if (proto_parse(req->line, len, &req->msg) != PROTO_OK ||
 	    (req->verb = find_verb(req->msg.verb)) == NULL)
-		goto out;
-	req->kind = SOCKET_HTTP;
+		goto fail;
+	req->kind = kind;
 	req->lane = (req->verb->flags & VERB_FAST) ? LANE_FAST : LANE_HASH;
+	return req;
+fail:
+	request_free(req);
+	return NULL;
+}
+
+int bridge_submit(struct daemon *d, const struct proto_writer *w,
+                  void (*notify)(struct request *req, void *arg), void *arg)
+{
+	struct request *req;
+
+	if (d->pool == NULL || (req = request_of(w, SOCKET_RADIUS)) == NULL)
+		return -1;
+	/* An app password goes to the fast lane, as on the auth socket (the caller holds the
+	 * config's read lock). */
+	req->lane = request_lane(d->config, req);
+	req->notify = notify;
+	req->notify_arg = arg;
+	if (!pool_submit(d->pool, req)) {
+		request_free(req);
+		return -1;
+	}
+	return 0;
+}
+
+int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *reply_r)
+{
+	struct waiter waiter = {.done = false};
+	struct request *req = NULL;
+	int r = -1;
+
+	memset(reply_r, 0, sizeof(*reply_r));
+	if (d->pool == NULL || (req = request_of(w, SOCKET_HTTP)) == NULL)
+		goto out;
 	req->waiter = &waiter;
 	pthread_mutex_init(&waiter.lock, NULL);
 	pthread_cond_init(&waiter.cond, NULL);
@@ -55,11 +87,6 @@ destroy:
 	pthread_cond_destroy(&waiter.cond);
 	pthread_mutex_destroy(&waiter.lock);
 out:
-	if (req != NULL) {
-		secret_wipe(req->line, req->line_len);
-		free(req->line);
-		reply_wipe(&req->reply);
-		free(req);
-	}
+	request_free(req);
 	return r;
 }

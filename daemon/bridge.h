@@ -1,7 +1,8 @@
 /*
- * The HTTP front end asks the same handlers as the sockets: a request line
- * goes to the worker pool and the calling thread waits for the answer. One
- * decision, whatever the front end (SPEC "The authentication decision").
+ * The HTTP and RADIUS front ends ask the same handlers as the sockets: a
+ * request line goes to the worker pool and the caller waits for the answer
+ * (bridge_call) or is told of it (bridge_submit). One decision, whatever the
+ * front end (SPEC "The authentication decision").
  */
 #ifndef VERDON_BRIDGE_H
 #define VERDON_BRIDGE_H
@@ -11,6 +12,7 @@
 struct daemon;
 struct proto_writer;
 struct reply;
+struct request;
 
 /*
  * Runs one request (a finished writer: proto_end done or not) through the
@@ -19,5 +21,13 @@ struct reply;
  * full or stopping (answer 503).
  */
 int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *reply_r);
+
+/*
+ * The same without waiting, audited with actor "radius": notify(req, arg)
+ * runs in the worker's thread once req->reply holds the answer; the callee
+ * then owns req (request_free). -1 when the pool is full or stopping.
+ */
+int bridge_submit(struct daemon *d, const struct proto_writer *w,
+                  void (*notify)(struct request *req, void *arg), void *arg);
 
 #endif

@@ -89,6 +89,15 @@ static const struct config_key config_keys[] = {
     {"http", "body_max", KEY_UINT, OFF(http_body_max), 1024, 1 << 20},
     {"http", "threads", KEY_UINT, OFF(http_threads), 1, 64},
     {"http", "secure_cookie", KEY_BOOL, OFF(http_secure_cookie), 0, 0},
+    {"radius", "listen", KEY_STRING, OFF(radius_listen), 0, 0},
+    /* a State lives at least 10 s: a person types a code in that time */
+    {"radius", "state_lifetime", KEY_UINT, OFF(radius_state_lifetime), 10, 600},
+    {"radius", "cache_seconds", KEY_UINT, OFF(radius_cache_seconds), 1, 60},
+    {"radius", "log_per_second", KEY_UINT, OFF(radius_log_per_second), 1, 1000},
+    {"radsec", "listen", KEY_STRING, OFF(radsec_listen), 0, 0},
+    {"radsec", "certificate", KEY_STRING, OFF(radsec_certificate), 0, 0},
+    {"radsec", "key", KEY_STRING, OFF(radsec_key), 0, 0},
+    {"radsec", "ca_file", KEY_STRING, OFF(radsec_ca_file), 0, 0},
     {"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
     {"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
     {"recovery", "mails_per_hour", KEY_UINT, OFF(recovery.per_hour), 1, MAIL_LIMIT_PER_DAY_MAX},
@@ -168,9 +177,17 @@ static void config_defaults(struct config *c)
 	c->http_timeout = 15;
 	c->http_body_max = 16384;
 	c->http_threads = 4;
+	c->radius_state_lifetime = 60;
+	c->radius_cache_seconds = 5;
+	c->radius_log_per_second = 10;
 }
 
 static int parse_bool(const char *value, bool *out);
+
+int config_parse_bool(const char *value, bool *out)
+{
+	return parse_bool(value, out);
+}
 
 int config_credentials_parse(const char *list, unsigned *bits_r)
 {
@@ -360,6 +377,9 @@ static int config_handler(void *user, const char *section, const char *name, con
 		return 0;
 	if (strncmp(section, "service ", 8) == 0)
 		return service_key(ps, section, name, value);
+	if (strncmp(section, "radius.client ", 14) == 0)
+		return config_radius_key(ps->config, section + 14, name, value, ps->msg,
+		                         sizeof(ps->msg)) == 0;
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++) {
 		const struct config_key *k = &config_keys[i];
 
@@ -461,6 +481,8 @@ static const char *config_check(struct config *c)
 	if (c->policy.dictionary &&
 	    password_dictionary_check(c->dictionary_path, msg, sizeof(msg)) < 0)
 		return msg;
+	if ((msg_r = config_radius_check(c)) != NULL)
+		return msg_r;
 	if (c->auth_group != NULL) {
 		struct group *gr = getgrnam(c->auth_group);
 
@@ -573,6 +595,7 @@ void config_free(struct config *c)
 	for (size_t i = 0; i < sizeof(config_keys) / sizeof(config_keys[0]); i++)
 		if (config_keys[i].type == KEY_STRING)
 			free(*(char **)((char *)c + config_keys[i].offset));
+	config_radius_free(c);
 	free(c->path);
 	free(c);
 }

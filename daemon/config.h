@@ -45,6 +45,35 @@ struct service_policy {
 	bool issue_tokens;
 };
 
+#define RADIUS_CLIENTS_MAX 64
+#define RADIUS_SECRET_MAX 128
+#define RADIUS_NAME_MAX 40
+
+enum radius_otp {
+	RADIUS_OTP_CHALLENGE = 0, /* Access-Challenge asks for the code (a State) */
+	RADIUS_OTP_APPEND,        /* the code appended to the password */
+};
+
+/* [radius.client NAME]: one NAS, or a RadSec peer by its certificate (docs/radius.md). */
+struct radius_client {
+	char name[RADIUS_NAME_MAX + 1];
+	char *address; /* CIDR as written; NULL: RadSec only */
+	int family;    /* AF_INET or AF_INET6 */
+	unsigned char net[16];
+	unsigned prefix;
+	char *secret_file;
+	unsigned char secret[RADIUS_SECRET_MAX]; /* read at load; wiped by config_free */
+	size_t secret_len;
+	char *tls_name; /* a certificate's DNS name or CN; NULL: UDP only */
+	char service[SERVICE_NAME_MAX + 1];
+	enum radius_otp otp;
+	bool require_ma;
+	char challenge_message[254]; /* Reply-Message of an Access-Challenge */
+	char reply_message[254];     /* of an Access-Accept; "": none */
+	char reply_class[254];       /* Class of an Access-Accept; "": none */
+	unsigned session_timeout; /* Session-Timeout of an Access-Accept; 0: none */
+};
+
 struct config {
 	char *path;
 	/* [verdon] */
@@ -111,6 +140,17 @@ struct config {
 	/* [recovery]: recovery mails per account and per rescue address */
 	struct mail_limit_conf recovery;
 	bool recovery_resend; /* a new ask replaces a code still outstanding, and mails it */
+	/* [radius], [radsec] and [radius.client NAME]: off when no listen is set */
+	char *radius_listen;   /* "127.0.0.1:1812, [::1]:1812" */
+	unsigned radius_state_lifetime; /* seconds an Access-Challenge's State stays usable */
+	unsigned radius_cache_seconds;  /* a retransmission gets the cached reply this long */
+	unsigned radius_log_per_second; /* drop log lines; beyond: counted, summed up later */
+	char *radsec_listen;
+	char *radsec_certificate;
+	char *radsec_key;
+	char *radsec_ca_file;
+	struct radius_client radius_clients[RADIUS_CLIENTS_MAX];
+	unsigned nradius_clients;
 	/* [service NAME] */
 	struct service_policy services[SERVICES_MAX];
 	unsigned nservices;
@@ -125,6 +165,13 @@ struct config {
 const struct service_policy *config_service(const struct config *config, const char *name);
 /* "password_otp, app_password" for logs and docs. */
 int config_credentials_parse(const char *list, unsigned *bits_r);
+
+/* [radius.client NAME] keys and their checks once the file is read, in config_radius.c. */
+int config_radius_key(struct config *c, const char *cname, const char *name, const char *value,
+                      char *msg, size_t msglen);
+const char *config_radius_check(struct config *c);
+void config_radius_free(struct config *c);
+int config_parse_bool(const char *value, bool *out);
 
 /* -1 with err "file:line: message" (or "file: message"). */
 int config_load(const char *path, struct config **config_r, char *err, size_t errlen);

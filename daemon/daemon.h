@@ -63,7 +63,8 @@ enum lane_kind {
 enum socket_kind {
 	SOCKET_AUTH,
 	SOCKET_ADMIN,
-	SOCKET_HTTP, /* the HTTP front end, through bridge.c: audited as "http" */
+	SOCKET_HTTP,   /* the HTTP front end, through bridge.c: audited as "http" */
+	SOCKET_RADIUS, /* the RADIUS front end, through bridge.c: audited as "radius" */
 };
 
 /* A caller outside the loop (the HTTP threads) waits for its request here. */
@@ -96,7 +97,10 @@ struct request {
 	const struct config *config; /* valid while the handler runs */
 	time_t now;
 	struct waiter *waiter; /* not NULL: handed back to this waiter, not to a connection */
-	uint64_t due_ms;       /* held by the address penalty until then */
+	/* not NULL: called by the worker with the answer instead (bridge_submit) */
+	void (*notify)(struct request *req, void *arg);
+	void *notify_arg;
+	uint64_t due_ms; /* held by the address penalty until then */
 	enum lane_kind lane;
 	bool held;
 };
@@ -126,6 +130,8 @@ void reply_fail(struct request *req, int reason, const char *detail);
 void reply_tempfail(struct request *req);
 
 void reply_wipe(struct reply *reply);
+/* Frees a request, wiping its line and answer; NULL is a no-op. */
+void request_free(struct request *req);
 
 /*
  * The lane a request goes to: VERB_FAST verbs, and AUTH with what the

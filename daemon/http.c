@@ -22,6 +22,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "http_priv.h"
+#include "listen.h"
 #include "log.h"
 #include "proto.h"
 #include "secret.h"
@@ -348,39 +349,6 @@ __attribute__((format(printf, 2, 0))) static void on_log(void *cls, const char *
 	log_warn("http: %s", line);
 }
 
-/* "127.0.0.1:8080" or "[::1]:8080", numeric only. */
-static int parse_listen(const char *listen, struct sockaddr_storage *ss, bool *v6_r)
-{
-	char host[HTTP_ADDRESS_MAX];
-	const char *colon = strrchr(listen, ':');
-	size_t n = colon != NULL ? (size_t)(colon - listen) : 0;
-	char *end;
-	unsigned long port = colon != NULL ? strtoul(colon + 1, &end, 10) : 0;
-
-	memset(ss, 0, sizeof(*ss));
-	if (colon == NULL || *end != '\0' || colon[1] == '\0' || port == 0 || port > 65535)
-		return -1;
-	*v6_r = listen[0] == '[';
-	if (*v6_r && (n < 2 || listen[n - 1] != ']'))
-		return -1;
-	if (*v6_r)
-		listen++, n -= 2;
-	if (n == 0 || n >= sizeof(host))
-		return -1;
-	memcpy(host, listen, n);
-	host[n] = '\0';
-	if (*v6_r) {
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-
-		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons((uint16_t)port);
-		return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -1;
-	}
-	((struct sockaddr_in *)ss)->sin_family = AF_INET;
-	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
-	return inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
-}
-
 static int settings_load(struct http_server *hs, const struct config *c)
 {
 	hs->set.body_max = c->http_body_max;
@@ -448,7 +416,7 @@ struct http_server *http_start(struct daemon *d)
 		goto fail;
 	hs->d = d;
 	json_set_alloc_funcs(json_alloc, json_wipe_free);
-	if (parse_listen(c->http_listen, &ss, &v6) < 0) {
+	if (listen_parse_inet(c->http_listen, &ss, &v6) < 0) {
 		log_err("http: listen = %s: give ADDRESS:PORT, [ADDRESS]:PORT for IPv6",
 		        c->http_listen);
 		goto fail;

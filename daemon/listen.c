@@ -1,4 +1,5 @@
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -6,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -105,4 +107,55 @@ bool peer_is_admin(uid_t uid, gid_t gid, gid_t admin_gid, bool have_group)
 		if (groups[i] == admin_gid)
 			return true;
 	return false;
+}
+
+int listen_parse_inet(const char *text, struct sockaddr_storage *ss, bool *v6_r)
+{
+	char host[64];
+	const char *colon = strrchr(text, ':');
+	size_t n = colon != NULL ? (size_t)(colon - text) : 0;
+	char *end;
+	unsigned long port = colon != NULL ? strtoul(colon + 1, &end, 10) : 0;
+
+	memset(ss, 0, sizeof(*ss));
+	if (colon == NULL || *end != '\0' || colon[1] == '\0' || port == 0 || port > 65535)
+		return -1;
+	*v6_r = text[0] == '[';
+	if (*v6_r && (n < 2 || text[n - 1] != ']'))
+		return -1;
+	if (*v6_r)
+		text++, n -= 2;
+	if (n == 0 || n >= sizeof(host))
+		return -1;
+	memcpy(host, text, n);
+	host[n] = '\0';
+	if (*v6_r) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 ? 0 : -1;
+	}
+	((struct sockaddr_in *)ss)->sin_family = AF_INET;
+	((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)port);
+	return inet_pton(AF_INET, host, &((struct sockaddr_in *)ss)->sin_addr) == 1 ? 0 : -1;
+}
+
+int listen_inet(const struct sockaddr_storage *ss, int type)
+{
+	socklen_t len = ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+	                                           : sizeof(struct sockaddr_in);
+	int fd = socket(ss->ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0), one = 1;
+
+	if (fd < 0)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss->ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (const struct sockaddr *)ss, len) < 0 ||
+	    (type == SOCK_STREAM && listen(fd, 128) < 0)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
 }

@@ -89,6 +89,18 @@ const char *request_actor(const struct request *req, char *buf, size_t len)
 		return "auth";
 	if (req->kind == SOCKET_HTTP)
 		return "http";
+	if (req->kind == SOCKET_RADIUS)
+		return "radius";
 	snprintf(buf, len, "admin:uid=%u", (unsigned)req->uid);
 	return buf;
+}
+
+void request_free(struct request *req)
+{
+	if (req == NULL)
+		return;
+	secret_wipe(req->line, req->line_len);
+	free(req->line);
+	reply_wipe(&req->reply);
+	free(req);
 }

@@ -19,6 +19,7 @@
 #include "auditq.h"
 #include "log.h"
 #include "penalty.h"
+#include "radius.h"
 #include "reason.h"
 #include "secret.h"
 #include "server.h"
@@ -33,7 +34,8 @@ enum { TAG_AUTH = 1, TAG_ADMIN, TAG_SIGNAL, TAG_DONE, TAG_TIMER, TAG_CONN_MIN = 
 struct server {
 	struct daemon *d;
 	struct pool *pool;
-	struct http_server *http; /* NULL without [http] listen */
+	struct http_server *http;     /* NULL without [http] listen */
+	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
 	int ep, listen_fd[2], signal_fd, timer_fd;
 	struct conn **conns; /* indexed by fd */
 	unsigned nconns_max;
@@ -197,16 +199,6 @@ static struct request *request_new(struct conn *c, const char *line, size_t len)
 	req->gid = c->gid;
 	req->pid = c->pid;
 	return req;
-}
-
-static void request_free(struct request *req)
-{
-	if (req == NULL)
-		return;
-	secret_wipe(req->line, req->line_len);
-	free(req->line);
-	reply_wipe(&req->reply);
-	free(req);
 }
 
 /* Holds a request from a penalised address until its slot; false: run it now (or refuse). */
@@ -415,6 +407,12 @@ static void server_internal(struct server *s, const struct verb *verb)
 		request_free(req);
 }
 
+/* Two optional strings are equal (both absent counts). */
+static bool same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
 static void server_reload(struct server *s)
 {
 	struct config *fresh, *old = s->d->config;
@@ -427,9 +425,12 @@ static void server_reload(struct server *s)
 	if (strcmp(fresh->state_dir, old->state_dir) != 0 ||
 	    strcmp(fresh->auth_socket, old->auth_socket) != 0 ||
 	    strcmp(fresh->admin_socket, old->admin_socket) != 0 || fresh->workers != old->workers ||
-	    fresh->argon2.m_kib != old->argon2.m_kib)
-		log_warn("reload: state_dir, sockets, workers and argon2 memory change only at "
-		         "restart");
+	    fresh->argon2.m_kib != old->argon2.m_kib ||
+	    !same(fresh->radius_listen, old->radius_listen) ||
+	    !same(fresh->radsec_listen, old->radsec_listen))
+		log_warn(
+		    "reload: state_dir, sockets, workers, argon2 memory and the RADIUS listeners "
+		    "change only at restart");
 	pthread_rwlock_wrlock(&s->d->config_lock);
 	s->d->config = fresh;
 	pthread_rwlock_unlock(&s->d->config_lock);
@@ -570,6 +571,9 @@ static int server_setup(struct server *s)
 	/* After the pool (its requests go there) and the signal mask (its threads inherit it). */
 	if (c->http_listen != NULL && (s->http = http_start(s->d)) == NULL)
 		return -1;
+	if ((c->radius_listen != NULL || c->radsec_listen != NULL) &&
+	    (s->radius = radius_start(s->d)) == NULL)
+		return -1;
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
@@ -595,6 +599,9 @@ static void server_teardown(struct server *s)
 	for (unsigned fd = 0; s->conns != NULL && fd < s->nconns_max; fd++)
 		if (s->conns[fd] != NULL)
 			conn_close(s, s->conns[fd]);
+	/* Before the pool: the RADIUS thread answers what the workers hold for it (bounded). */
+	radius_stop(s->radius);
+	s->radius = NULL;
 	/*
 	 * Joins the workers: every request they hold finishes its commit first,
 	 * HTTP threads waiting for one get its answer. A worker inside a hash

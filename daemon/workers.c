@@ -47,6 +47,13 @@ static void pool_finish(struct pool *p, struct request *req)
 {
 	uint64_t one = 1;
 
+	if (req->notify != NULL) {
+		pthread_mutex_lock(&p->lock);
+		p->running--;
+		pthread_mutex_unlock(&p->lock);
+		req->notify(req, req->notify_arg);
+		return;
+	}
 	if (req->waiter != NULL) {
 		pthread_mutex_lock(&p->lock);
 		p->running--;

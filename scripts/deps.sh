@@ -21,6 +21,7 @@ libpq-dev postgresql
 util-linux whois jq curl time
 pamtester dovecot-imapd postfix swaks
 chromium fonts-dejavu-core
+freeradius-utils radsecproxy freeradius
 "
 
 missing=""

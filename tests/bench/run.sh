@@ -6,6 +6,7 @@
 # PAM (pam_verdon.so against pam_permit.so), 1 and 16 clients; and the time to
 # import 10,000 accounts, twice (the second run creates nobody). Prints
 # figures; asserts nothing about time. The daemon it starts is stopped by its PID.
+# Then RADIUS against a private FreeRADIUS (tests/bench/radius.sh).
 # Knobs: BENCH_SECONDS (per Argon2 phase), BENCH_MAX (operations per Argon2 phase),
 # FAST_SECONDS and FAST_MAX (per credential or PAM phase), IMPORT_N, KEEP=1.
 set -u
@@ -346,6 +347,11 @@ echo "import the same file again: $I2_S s ($(rate "$I2_E" "$I2_S") lines/s)" \
 stop_daemon
 
 echo
+# RADIUS against a private FreeRADIUS, in the same run (tests/bench/radius.sh).
+echo
+BUILD="$BUILD" "$ROOT/tests/bench/radius.sh" | tee "$T/results_radius"
+[ "${PIPESTATUS[0]}" -eq 0 ] || echo "tests/bench/radius.sh exited ${PIPESTATUS[0]}" >>"$T/bench.status"
+echo
 echo "=== verdon benchmark summary ($CORES cores, argon2id m=$ARGON2_M KiB t=$ARGON2_T p=$ARGON2_P) ==="
 while read -r line; do
 	# RESULT key=value ...: each key becomes a shell-safe local variable.
@@ -385,6 +391,7 @@ done < <(grep '^RESULT ' "$T/results_pam")
 printf '  import %u accounts:   %s s (%s accounts/s), created %s\n' "$IMPORT_N" "$I1_S" \
 	"$(rate "$I1_C" "$I1_S")" "$I1_C"
 printf '  import again:         %s s, created %s, existing %s\n' "$I2_S" "$I2_C" "$I2_E"
+grep -E '^(radius PAP|  (app password|one-factor))' "$T/results_radius" 2>/dev/null | sed 's/^/  /'
 grep -v 'exited 0$' "$T/bench.status" 2>/dev/null | sed 's/^/  warning: /'
 
 # The same daemon on the PostgreSQL store, one node then two (docs/cluster.md).
