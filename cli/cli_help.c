@@ -144,6 +144,14 @@ static const struct cli_help_text help_texts[] = {
 	 "verdonctl session list jdupont"},
 	{"session revoke", "Ends one session by its ID, or all with --all.\n",
 	 "verdonctl session revoke jdupont --all"},
+	{"device list",
+	 "Lists an account's devices: trusted browsers (which may skip the code) and device\n"
+	 "cookies, with their expiry.\n",
+	 "verdonctl device list jdupont"},
+	{"device revoke",
+	 "Revokes one device by its ID, or all with --all: a trusted browser asks for the\n"
+	 "code again.\n",
+	 "verdonctl device revoke jdupont --all"},
 	{"audit",
 	 "Prints the audit trail, newest last: every decision and admin action.\n"
 	 "  --limit N    at most N records (default 100)\n",
