@@ -22,8 +22,10 @@ static void fuzz_account(const uint8_t *data, size_t size)
 	if (account_decode(data, size, a) == 0) {
 		if (account_encode(a, &json, &len) < 0 || account_decode(json, len, b) < 0)
 			abort();
-		if (strcmp(a->identifiant, b->identifiant) != 0 || strcmp(a->email, b->email) != 0 ||
-		    a->state != b->state || a->failures != b->failures || a->napps != b->napps ||
+		if (strcmp(a->identifiant, b->identifiant) != 0 ||
+		    strcmp(a->email, b->email) != 0 || a->state != b->state ||
+		    a->code_failures != b->code_failures || a->napps != b->napps ||
+		    a->naliases != b->naliases || strcmp(a->etablissement, b->etablissement) != 0 ||
 		    a->otp_active != b->otp_active || a->otp.last_step != b->otp.last_step ||
 		    a->session_gen != b->session_gen || a->napps > ACCOUNT_APPS_MAX)
 			abort();
