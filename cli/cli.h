@@ -29,7 +29,7 @@ enum cli_socket {
 };
 
 #define CLI_ARGS_MAX 2
-#define CLI_OPTS_MAX 8
+#define CLI_OPTS_MAX 12
 #define CLI_COUNT_MAX 1000000
 #define CLI_TIMEOUT_DEFAULT 30000
 #define CLI_TIMEOUT_MAX 3600000
@@ -48,7 +48,7 @@ enum cli_check {
 	CLI_V_PATH,     /* non-empty */
 };
 
-/* One --name VALUE option of a command; every option takes a value. */
+/* One --name VALUE option of a command, or a --name flag (its value is then "1"). */
 struct cli_opt {
 	const char *name;
 	const char *key; /* request field, or NULL when the handler uses the value itself */
@@ -56,6 +56,7 @@ struct cli_opt {
 	const char *choices; /* for CLI_V_CHOICE */
 	const char *def;     /* taken when the option is absent */
 	bool required;
+	bool flag; /* takes no value */
 };
 
 struct cli_args {
@@ -103,6 +104,14 @@ extern const struct cli_command cli_commands[];
 const struct cli_command *cli_command_find(int argc, char **argv, int *used_r);
 /* Usage lines of every command of group (all when group is NULL). */
 void cli_help(FILE *out, const char *group);
+/* Whether group names a group of commands ("user", "otp" …). */
+bool cli_is_group(const char *group);
+/* Whether argv (up to a "--") asks for help: --help or -h. */
+bool cli_wants_help(int argc, char **argv);
+
+/* cli_help.c: one command's usage, options and an example. */
+void cli_help_command(FILE *out, const struct cli_command *cmd);
+bool cli_help_has_text(const struct cli_command *cmd);
 
 /* cli_args.c: pure parsing. -1 with a message in err. */
 int cli_global_parse(int argc, char **argv, struct cli_ctx *ctx, int *next_r, char *err,
@@ -142,6 +151,8 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cmd_help(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_simple(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_user_list(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
+int cmd_user_show(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
+int cmd_stats(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_rows(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_revoke(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);
 int cmd_user_import(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv);

@@ -226,7 +226,19 @@ static int parse_option(const struct cli_command *cmd, int argc, char **argv, in
 	}
 	for (int k = 0; cmd->opts != NULL && cmd->opts[k].name != NULL; k++) {
 		const struct cli_opt *o = &cmd->opts[k];
-		int m = match_long(argc, argv, i, o->name, &v);
+		int m;
+
+		if (o->flag) {
+			if (strncmp(a, "--", 2) != 0 || strcmp(a + 2, o->name) != 0)
+				continue;
+			if (args->opt[k] != NULL) {
+				snprintf(err, errlen, "option --%s given twice", o->name);
+				return -1;
+			}
+			args->opt[k] = "1";
+			return 0;
+		}
+		m = match_long(argc, argv, i, o->name, &v);
 
 		if (m == 0)
 			continue;

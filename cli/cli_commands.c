@@ -24,9 +24,34 @@ static const struct cli_opt user_add_opts[] = {
     {.name = NULL},
 };
 
+static const struct cli_opt user_import_opts[] = {
+    {.name = "encoding", .check = CLI_V_TEXT},
+    {.name = "out", .check = CLI_V_PATH},
+    {.name = "skip-bad", .flag = true},
+    {.name = "dry-run", .flag = true},
+    {.name = NULL},
+};
+
 static const struct cli_opt user_list_opts[] = {
     {.name = "state", .key = "state", .check = CLI_V_CHOICE, .choices = "active|suspended|deleted"},
     {.name = "limit", .key = "limit", .check = CLI_V_COUNT},
+    {.name = "pending", .key = NULL, .flag = true},
+    {.name = "expired", .key = NULL, .flag = true},
+    {.name = "etablissement", .key = "etablissement", .check = CLI_V_TEXT},
+    {.name = NULL},
+};
+
+static const struct cli_opt user_show_opts[] = {
+    {.name = "numen", .key = "numen", .check = CLI_V_NUMEN},
+    {.name = NULL},
+};
+
+static const struct cli_opt user_set_opts[] = {
+    {.name = "first", .key = "first", .check = CLI_V_TEXT},
+    {.name = "last", .key = "last", .check = CLI_V_TEXT},
+    {.name = "rescue-email", .key = "rescue_email", .check = CLI_V_EMAIL},
+    {.name = "mobile", .key = "mobile", .check = CLI_V_TEXT},
+    {.name = "etablissement", .key = "etablissement", .check = CLI_V_TEXT},
     {.name = NULL},
 };
 
@@ -82,12 +107,18 @@ static const struct cli_opt app_add_opts[] = {
 const struct cli_command cli_commands[] = {
 	{"user", "add", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "USER_ADD", {NULL, NULL}, user_add_opts, NULL,
 	 "user add --first F --last L --birth YYYY-MM-DD --numen N --rescue-email E [--mobile M] [--id IDENT]"},
-	{"user", "import", cmd_user_import, CLI_SOCKET_ADMIN, 1, 1, "USER_ADD", {NULL, NULL}, NULL, NULL,
-	 "user import FILE|-"},
-	{"user", "show", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_SHOW", LOGIN_ONLY, NULL, NULL,
-	 "user show LOGIN"},
+	{"user", "import", cmd_user_import, CLI_SOCKET_ADMIN, 1, 1, "USER_ADD", {NULL, NULL}, user_import_opts, NULL,
+	 "user import FILE|- [--encoding CHARSET] [--out FILE.csv] [--skip-bad] [--dry-run]"},
+	{"user", "show", cmd_user_show, CLI_SOCKET_ADMIN, 0, 1, "USER_SHOW", LOGIN_ONLY, user_show_opts, NULL,
+	 "user show LOGIN | user show --numen N"},
 	{"user", "list", cmd_user_list, CLI_SOCKET_ADMIN, 0, 0, "USER_LIST", {NULL, NULL}, user_list_opts, NULL,
-	 "user list [--state active|suspended|deleted] [--limit N]"},
+	 "user list [--state active|suspended|deleted] [--pending|--expired] [--etablissement UAI] [--limit N]"},
+	{"user", "set", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_SET", LOGIN_ONLY, user_set_opts, "changed",
+	 "user set LOGIN [--first F] [--last L] [--rescue-email E] [--mobile M] [--etablissement UAI]"},
+	{"user", "rename", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RENAME", LOGIN_ONLY, NULL, NULL,
+	 "user rename LOGIN"},
+	{"user", "unalias", cmd_simple, CLI_SOCKET_ADMIN, 2, 2, "USER_UNALIAS", {"login", "alias"}, NULL, "alias removed",
+	 "user unalias LOGIN ALIAS"},
 	{"user", "reset-password", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_RESET", LOGIN_ONLY, user_reset_opts, NULL,
 	 "user reset-password LOGIN [--numen N]"},
 	{"user", "unlock", cmd_simple, CLI_SOCKET_ADMIN, 1, 1, "USER_UNLOCK", LOGIN_ONLY, NULL, "unlocked",
@@ -134,10 +165,12 @@ const struct cli_command cli_commands[] = {
 	 "store copy --to lmdb|postgresql TARGET   (verdond stopped; TARGET: a new state directory or a connection string)"},
 	{"store", "verify", cmd_store_verify, CLI_SOCKET_ADMIN, 0, 0, "STORE_VERIFY", {NULL, NULL}, NULL, NULL,
 	 "store verify   (every record decodes, every index entry and session points at its account, the audit has no gap; exit 1 on a problem)"},
+	{NULL, "stats", cmd_stats, CLI_SOCKET_ADMIN, 0, 0, "STATS", {NULL, NULL}, NULL, NULL,
+	 "stats"},
 	{NULL, "status", cmd_simple, CLI_SOCKET_ADMIN, 0, 0, "STATUS", {NULL, NULL}, NULL, NULL,
 	 "status"},
-	{NULL, "help", cmd_help, CLI_SOCKET_NONE, 0, 0, NULL, {NULL, NULL}, NULL, NULL,
-	 "help"},
+	{NULL, "help", cmd_help, CLI_SOCKET_NONE, 0, 2, NULL, {NULL, NULL}, NULL, NULL,
+	 "help [COMMAND]"},
 	{NULL, NULL, NULL, CLI_SOCKET_NONE, 0, 0, NULL, {NULL, NULL}, NULL, NULL, NULL},
 };
 /* clang-format on */
@@ -184,14 +217,46 @@ void cli_help(FILE *out, const char *group)
 		             "unreachable, timeout or temporary failure.\n");
 }
 
+bool cli_is_group(const char *group)
+{
+	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
+		if (c->group != NULL && strcmp(c->group, group) == 0)
+			return true;
+	return false;
+}
+
+bool cli_wants_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
+/* help, help GROUP, help COMMAND: exit 0 when the topic is known. */
 int cmd_help(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
+	const struct cli_command *topic;
 	struct cli_args args;
 	char err[256];
+	int used;
 
 	(void)ctx;
 	if (cli_args_parse(cmd, argc, argv, &args, err, sizeof(err)) == -1)
 		return cli_usage_error(cmd, "%s", err);
-	cli_help(stdout, NULL);
-	return CLI_EXIT_OK;
+	if (args.npos == 0) {
+		cli_help(stdout, NULL);
+		return CLI_EXIT_OK;
+	}
+	topic = cli_command_find(args.npos, (char **)args.pos, &used);
+	if (topic != NULL && used == args.npos) {
+		cli_help_command(stdout, topic);
+		return CLI_EXIT_OK;
+	}
+	if (args.npos == 1 && cli_is_group(args.pos[0])) {
+		cli_help(stdout, args.pos[0]);
+		return CLI_EXIT_OK;
+	}
+	return cli_usage_error(cmd, "no command %s%s%s", args.pos[0], args.npos > 1 ? " " : "",
+	                       args.npos > 1 ? args.pos[1] : "");
 }

@@ -14,7 +14,9 @@
 /* Answer fields that are numbers; those in time_keys are unix seconds. */
 static const char *const number_keys[] = {
     "accounts",
+    "activated",
     "bytes",
+    "closed",
     "connections",
     "count",
     "code_failures",
@@ -22,6 +24,7 @@ static const char *const number_keys[] = {
     "delay",
     "digits",
     "drift",
+    "expired",
     "expires",
     "failures",
     "last_login",
@@ -30,6 +33,7 @@ static const char *const number_keys[] = {
     "map_size",
     "map_used",
     "password_changed",
+    "pending",
     "period",
     "purge_after",
     "queue",

@@ -1,8 +1,12 @@
 /*
- * user import: one USER_ADD import=1 per CSV row, pipelined, each line's
- * outcome printed as its answer comes back (answers may come out of order:
- * the request id is the row's line number). The daemon makes it idempotent:
- * running an import again reports the existing accounts and adds the rest.
+ * user import: the whole file is checked first (the CSV itself, a NUMEN twice
+ * in the file, and every row through the daemon with USER_ADD dry_run=1,
+ * pipelined), and only a file without a bad line is imported, one row at a
+ * time so that the file's order decides the numbering (jdupont, jdupont2).
+ * --skip-bad imports the good rows anyway; --dry-run stops after the check;
+ * --out writes the temporary passwords to a mail-merge file instead of the
+ * terminal. The daemon makes it idempotent: the same file again reports the
+ * existing accounts and adds the rest.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,25 +20,19 @@
 #include "cli.h"
 #include "cli_output.h"
 #include "client.h"
+#include "cmd_import.h"
 #include "csv.h"
+#include "csv_charset.h"
 #include "proto.h"
 #include "secret.h"
 
 /*
- * One row at a time: the file's order decides the numbering (the first Jean Dupont of the
- * file is jdupont, the next jdupont2), which pipelined rows on two workers would not keep.
- * The daemon commits one write at a time anyway, so little speed is lost.
+ * Checking changes nothing, so its rows may go out in parallel: fewer than
+ * the daemon's max_pending by default (16); a row it answers TEMPFAIL (a
+ * smaller max_pending, a busy queue) is checked again alone afterwards.
  */
-#define IMPORT_WINDOW 1
+#define CHECK_WINDOW 8
 #define IMPORT_FILE_MAX (64u << 20)
-
-struct import {
-	struct cli_ctx *ctx;
-	const struct cli_command *cmd;
-	struct csv_reader *csv;
-	unsigned inflight, created, existing, errors, reported;
-	bool eof;
-};
 
 static int read_fd(int fd, char **data_r, size_t *len_r)
 {
@@ -96,63 +94,105 @@ static const char *str_or(const char *s, const char *def)
 	return s != NULL ? s : def;
 }
 
-static void cell(const char *s, size_t width)
+struct import_row *import_row_at(struct import *im, unsigned line)
 {
-	size_t w = cli_display_width(s);
+	size_t lo = 0, hi = im->nrows;
 
-	cli_put_safe(stdout, s);
-	for (; w < width + 2; w++)
-		fputc(' ', stdout);
-}
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
 
-/* One line's outcome; obj holds its fields and is dropped. */
-static void report(struct import *im, json_t *obj)
-{
-	char line[16];
-	const char *status = json_string_value(json_object_get(obj, "status"));
-	const char *reason = json_string_value(json_object_get(obj, "reason"));
-	const char *detail = json_string_value(json_object_get(obj, "detail"));
-	const char *pass = json_string_value(json_object_get(obj, "temporary_password"));
-
-	if (im->ctx->json) {
-		fputs(im->reported > 0 ? ",\n    " : "    ", stdout);
-		if (obj == NULL || json_dumpf(obj, stdout, JSON_COMPACT) == -1)
-			fputs("null", stdout);
-	} else {
-		snprintf(line, sizeof(line), "%lld",
-		         (long long)json_integer_value(json_object_get(obj, "line")));
-		cell(line, 6);
-		cell(status != NULL ? status : "error", 8);
-		cell(str_or(json_string_value(json_object_get(obj, "identifiant")), "-"), 20);
-		cell(str_or(json_string_value(json_object_get(obj, "email")), "-"), 36);
-		if (pass != NULL)
-			cli_put_safe(stdout, pass);
-		if (reason != NULL)
-			cli_put_safe(stdout, reason);
-		if (reason != NULL && detail != NULL)
-			fputs(": ", stdout);
-		if (detail != NULL)
-			cli_put_safe(stdout, detail);
-		fputc('\n', stdout);
+		if (im->rows[mid].line == line)
+			return &im->rows[mid];
+		if (im->rows[mid].line < line)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	im->reported++;
-	json_decref(obj);
+	return NULL;
 }
 
-static void report_error(struct import *im, unsigned line, const char *reason, const char *detail)
+static struct import_row *row_new(struct import *im, unsigned line)
+{
+	struct import_row *bigger;
+
+	if (im->nrows == im->caprows) {
+		size_t cap = im->caprows == 0 ? 1024 : im->caprows * 2;
+
+		if ((bigger = realloc(im->rows, cap * sizeof(*bigger))) == NULL)
+			return NULL;
+		im->rows = bigger;
+		im->caprows = cap;
+	}
+	memset(&im->rows[im->nrows], 0, sizeof(im->rows[0]));
+	im->rows[im->nrows].line = line;
+	return &im->rows[im->nrows++];
+}
+
+void import_mark_bad(struct import *im, unsigned line, const char *column, const char *reason,
+                     const char *detail)
 {
 	json_t *obj = json_object();
+	struct import_row *row = import_row_at(im, line);
 
-	im->errors++;
+	if (row != NULL)
+		row->bad = true;
+	im->bad++;
 	json_object_set_new(obj, "line", json_integer(line));
 	json_object_set_new(obj, "status", json_string("error"));
+	json_object_set_new(obj, "column", cli_json_string(column));
 	json_object_set_new(obj, "reason", cli_json_string(reason));
-	if (detail != NULL)
-		json_object_set_new(obj, "detail", cli_json_string(detail));
-	report(im, obj);
+	json_object_set_new(obj, "detail", cli_json_string(detail));
+	json_array_append_new(im->report, obj);
 }
 
-static int send_row(struct import *im, const struct csv_row *row)
+/* A csv.c message ("line N: \"Col\" is …") as line, column and the rest. */
+static void mark_csv_error(struct import *im, const char *err)
+{
+	char column[64] = "";
+	const char *text = err, *q;
+	unsigned line = 0;
+
+	if (sscanf(err, "line %u:", &line) == 1 && (text = strchr(err, ':')) != NULL)
+		text += 2;
+	else
+		text = err;
+	if (text[0] == '"' && (q = strchr(text + 1, '"')) != NULL &&
+	    (size_t)(q - text - 1) < sizeof(column)) {
+		memcpy(column, text + 1, (size_t)(q - text - 1));
+		column[q - text - 1] = '\0';
+	}
+	if (import_row_at(im, line) == NULL)
+		row_new(im, line);
+	import_mark_bad(im, line, column, "csv", text);
+}
+
+/* A daemon refusal: its detail begins with the request field at fault ("numen: …"). */
+void import_mark_refused(struct import *im, unsigned line, const char *reason, const char *detail,
+                         bool creating)
+{
+	char key[32];
+	const char *column = "";
+	size_t n = detail != NULL ? strcspn(detail, ":") : 0;
+	int col;
+
+	if (detail != NULL && detail[n] == ':' && n < sizeof(key)) {
+		memcpy(key, detail, n);
+		key[n] = '\0';
+		if ((col = csv_column_of_key(key)) >= 0) {
+			/* The column says which field: the reason alone follows. */
+			column = csv_column_name(im->csv, (enum csv_column)col);
+			detail += n + 1 + (detail[n + 1] == ' ');
+		}
+	}
+	import_mark_bad(im, line, column, reason, str_or(detail, reason));
+	if (creating) {
+		/* Not a bad line of the check: a refusal while creating. */
+		im->bad--;
+		im->errors++;
+	}
+}
+
+int import_send_row(struct import *im, const struct csv_row *row, bool dry_run)
 {
 	static const struct {
 		enum csv_column column;
@@ -166,6 +206,7 @@ static int send_row(struct import *im, const struct csv_row *row)
 	    {CSV_ID, "identifiant"},
 	    {CSV_MOBILE, "mobile"},
 	    {CSV_PASSWORD_HASH, "password_hash"},
+	    {CSV_ETAB, "etablissement"},
 	};
 	struct proto_writer w;
 	char id[16];
@@ -180,57 +221,106 @@ static int send_row(struct import *im, const struct csv_row *row)
 			proto_add(&w, map[i].key, v);
 	}
 	proto_add(&w, "import", "1");
+	if (dry_run)
+		proto_add(&w, "dry_run", "1");
 	return cli_send(im->ctx, &w);
 }
 
-static int handle_answer(struct import *im, const struct proto_msg *msg)
+/* The check's answer to one row. */
+static int check_answer(struct import *im, const struct proto_msg *msg)
 {
 	unsigned line = (unsigned)strtoul(msg->id, NULL, 10);
-	json_t *obj;
+	const char *reason = str_or(proto_get(msg, "reason"), "unknown");
+	struct import_row *row = import_row_at(im, line);
 
 	im->inflight -= im->inflight > 0;
 	if (strcmp(msg->verb, "OK") == 0) {
-		obj = cli_msg_json(msg);
-		json_object_set_new(obj, "line", json_integer(line));
-		if (json_object_get(obj, "status") == NULL)
-			json_object_set_new(obj, "status", json_string("created"));
-		if (strcmp(str_or(proto_get(msg, "status"), ""), "exists") == 0)
-			im->existing++;
-		else
-			im->created++;
-		report(im, obj);
-	} else if (strcmp(msg->verb, "FAIL") == 0 &&
-	           strcmp(str_or(proto_get(msg, "reason"), ""), "forbidden") == 0) {
-		/* Every other line would say the same. */
+		if (row != NULL) {
+			snprintf(row->ident, sizeof(row->ident), "%s",
+			         str_or(proto_get(msg, "identifiant"), ""));
+			snprintf(row->email, sizeof(row->email), "%s",
+			         str_or(proto_get(msg, "email"), ""));
+			row->exists = strcmp(str_or(proto_get(msg, "status"), ""), "exists") == 0;
+		}
+		return CLI_EXIT_OK;
+	}
+	if (strcmp(msg->verb, "FAIL") == 0 && strcmp(reason, "forbidden") == 0)
 		return cli_answer_status(im->ctx, msg, NULL);
-	} else if (strcmp(msg->verb, "FAIL") == 0) {
-		report_error(im, line, str_or(proto_get(msg, "reason"), "unknown"),
-		             proto_get(msg, "detail"));
-	} else {
-		report_error(im, line, "tempfail", "the daemon is busy: run the import again");
+	if (strcmp(msg->verb, "FAIL") == 0) {
+		import_mark_refused(im, line, reason, proto_get(msg, "detail"), false);
+		return CLI_EXIT_OK;
+	}
+	if (row != NULL && !row->retry) {
+		row->retry = true;
+		im->retries++;
+		return CLI_EXIT_OK;
+	}
+	cli_error("the daemon is busy (line %u): run the import again", line);
+	return CLI_EXIT_UNAVAILABLE;
+}
+
+/* The file from its first row again (it was read whole, and checked, once already). */
+static int reread(struct import *im)
+{
+	char err[512];
+
+	csv_close(im->csv);
+	im->csv = NULL;
+	if (csv_open(im->text, im->textlen, &im->csv, err, sizeof(err)) == -1) {
+		cli_error("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The rows the daemon was too busy to check, again, one at a time. */
+static int check_retries(struct import *im)
+{
+	struct csv_row row;
+	struct proto_msg msg;
+	struct import_row *checked;
+	char err[512];
+	int r, k;
+
+	if (im->retries == 0)
+		return CLI_EXIT_OK;
+	if (reread(im) == -1)
+		return CLI_EXIT_REFUSED;
+	while ((k = csv_next(im->csv, &row, err, sizeof(err))) != 0) {
+		if (k == -1 || (checked = import_row_at(im, row.line)) == NULL || !checked->retry)
+			continue;
+		if ((r = import_send_row(im, &row, true)) != CLI_EXIT_OK)
+			return r;
+		im->inflight = 1;
+		r = cli_recv(im->ctx, NULL, &msg);
+		if (r == CLI_EXIT_OK)
+			r = check_answer(im, &msg);
+		if (r != CLI_EXIT_OK)
+			return r;
 	}
 	return CLI_EXIT_OK;
 }
 
-static int import_run(struct import *im)
+/* Pass 1: every row read and checked; nothing is created. */
+static int import_check(struct import *im)
 {
 	struct csv_row row;
 	struct proto_msg msg;
 	char err[512];
-	unsigned line;
+	bool eof = false;
 	int r, k;
 
-	while (!im->eof || im->inflight > 0) {
-		while (!im->eof && im->inflight < IMPORT_WINDOW) {
+	while (!eof || im->inflight > 0) {
+		while (!eof && im->inflight < CHECK_WINDOW) {
 			k = csv_next(im->csv, &row, err, sizeof(err));
 			if (k == 0) {
-				im->eof = true;
-				if (im->ctx->client != NULL)
-					proto_client_half_close(im->ctx->client);
+				eof = true;
 			} else if (k == -1) {
-				line = sscanf(err, "line %u", &line) == 1 ? line : 0;
-				report_error(im, line, "csv", err);
-			} else if ((r = send_row(im, &row)) != CLI_EXIT_OK) {
+				mark_csv_error(im, err);
+			} else if (row_new(im, row.line) == NULL || import_numen_note(im, &row) < 0) {
+				cli_error("out of memory");
+				return CLI_EXIT_REFUSED;
+			} else if ((r = import_send_row(im, &row, true)) != CLI_EXIT_OK) {
 				return r;
 			} else {
 				im->inflight++;
@@ -240,65 +330,218 @@ static int import_run(struct import *im)
 			break;
 		r = cli_recv(im->ctx, NULL, &msg);
 		if (r == CLI_EXIT_OK)
-			r = handle_answer(im, &msg);
+			r = check_answer(im, &msg);
 		if (r != CLI_EXIT_OK)
 			return r;
 	}
+	if ((r = check_retries(im)) != CLI_EXIT_OK)
+		return r;
+	import_numen_duplicates(im);
 	return CLI_EXIT_OK;
 }
 
-static void import_begin(const struct import *im)
+/* The next answer of the creating pass, reported with its pending row. */
+static int create_answer(struct import *im)
 {
-	if (im->ctx->json)
-		fputs("{\n  \"lines\": [\n", stdout);
-	else
-		printf("%-8s%-10s%-22s%-38s%s\n", "LINE", "STATUS", "IDENTIFIANT", "EMAIL",
-		       "TEMPORARY PASSWORD / ERROR");
+	struct import_row *row;
+	struct proto_msg msg;
+	unsigned line;
+	int r = cli_recv(im->ctx, NULL, &msg);
+
+	if (r != CLI_EXIT_OK)
+		return r;
+	line = (unsigned)strtoul(msg.id, NULL, 10);
+	for (size_t i = 0; i < IMPORT_WINDOW; i++) {
+		struct import_pending *p = &im->pending[i];
+
+		if (p->line != line || line == 0)
+			continue;
+		if (strcmp(msg.verb, "TEMPFAIL") == 0 && (row = import_row_at(im, line)) != NULL &&
+		    !row->again) {
+			/* A busy daemon (max_pending, a full queue): this row goes again at the end. */
+			row->again = true;
+			im->retries++;
+		} else {
+			r = import_created(im, p, &msg);
+		}
+		secret_wipe(p, sizeof(*p));
+		im->inflight--;
+		return r;
+	}
+	cli_error("the daemon answered a request that was not sent (%s)", msg.id);
+	return CLI_EXIT_UNAVAILABLE;
 }
 
-static void import_end(const struct import *im)
+static int create_send(struct import *im, const struct csv_row *row)
 {
-	if (im->ctx->json)
-		printf("%s  ],\n  \"created\": %u,\n  \"existing\": %u,\n  \"errors\": %u\n}\n",
-		       im->reported > 0 ? "\n" : "", im->created, im->existing, im->errors);
-	else
-		printf("%u created, %u existing, %u errors\n", im->created, im->existing,
-		       im->errors);
+	struct import_pending *p = NULL;
+	int r;
+
+	for (size_t i = 0; i < IMPORT_WINDOW && p == NULL; i++)
+		if (im->pending[i].line == 0)
+			p = &im->pending[i];
+	if (p == NULL || (r = import_send_row(im, row, false)) != CLI_EXIT_OK)
+		return p == NULL ? CLI_EXIT_UNAVAILABLE : r;
+	p->line = row->line;
+	snprintf(p->last, sizeof(p->last), "%s", row->field[CSV_LAST]);
+	snprintf(p->first, sizeof(p->first), "%s", row->field[CSV_FIRST]);
+	snprintf(p->etab, sizeof(p->etab), "%s",
+	         row->field[CSV_ETAB] != NULL ? row->field[CSV_ETAB] : "");
+	im->inflight++;
+	return CLI_EXIT_OK;
+}
+
+/* The rows the daemon was too busy to create, again, one at a time. */
+static int create_again(struct import *im)
+{
+	struct csv_row row;
+	struct import_row *checked;
+	char err[512];
+	int r = CLI_EXIT_OK, k;
+
+	if (reread(im) == -1)
+		return CLI_EXIT_REFUSED;
+	while (r == CLI_EXIT_OK && (k = csv_next(im->csv, &row, err, sizeof(err))) != 0) {
+		if (k == -1 || (checked = import_row_at(im, row.line)) == NULL || !checked->again)
+			continue;
+		r = create_send(im, &row);
+		if (r == CLI_EXIT_OK)
+			r = create_answer(im);
+	}
+	return r;
+}
+
+/*
+ * Pass 2: the good rows. Rows whose identifiant and email are theirs alone go
+ * IMPORT_WINDOW at a time; a row that shares its base with another (two Jean
+ * Dupont) goes alone once the others are answered, so the file's order
+ * decides which is jdupont and which jdupont2. Rows the check found already
+ * there are reported without a request: a file run again costs no commit.
+ */
+static int import_create(struct import *im)
+{
+	struct csv_row row;
+	struct import_row *checked;
+	char err[512];
+	int r = CLI_EXIT_OK, k;
+
+	im->retries = 0;
+	if (import_mark_ordered(im) < 0) {
+		cli_error("out of memory");
+		return CLI_EXIT_REFUSED;
+	}
+	if (reread(im) == -1)
+		return CLI_EXIT_REFUSED;
+	while (r == CLI_EXIT_OK && (k = csv_next(im->csv, &row, err, sizeof(err))) != 0) {
+		if (k == -1 || (checked = import_row_at(im, row.line)) == NULL || checked->bad)
+			continue;
+		if (checked->exists) {
+			import_existing(im, checked);
+			continue;
+		}
+		while (r == CLI_EXIT_OK && im->inflight > 0 &&
+		       (checked->ordered || im->inflight == IMPORT_WINDOW))
+			r = create_answer(im);
+		if (r == CLI_EXIT_OK)
+			r = create_send(im, &row);
+		if (r == CLI_EXIT_OK && checked->ordered)
+			r = create_answer(im);
+	}
+	while (r == CLI_EXIT_OK && im->inflight > 0)
+		r = create_answer(im);
+	if (r == CLI_EXIT_OK && im->retries > 0)
+		r = create_again(im);
+	return r;
+}
+
+static int import_open(struct import *im, const struct cli_args *args)
+{
+	char err[512];
+
+	if (read_file(args->pos[0], &im->data, &im->datalen) == -1) {
+		cli_error("cannot read %s: %s", args->pos[0], strerror(errno));
+		return -1;
+	}
+	if (csv_charset_decode(im->data, im->datalen, cli_args_opt(im->cmd, args, "encoding"),
+	                       &im->utf8, &im->textlen, im->charset, err, sizeof(err)) == -1) {
+		cli_error("%s: %s (nothing imported; give the file's encoding with --encoding)",
+		          args->pos[0], err);
+		return -1;
+	}
+	im->text = im->utf8 != NULL ? im->utf8 : im->data;
+	if (csv_open(im->text, im->textlen, &im->csv, err, sizeof(err)) == -1) {
+		cli_error("%s: %s (nothing imported)", args->pos[0], err);
+		return -1;
+	}
+	return 0;
+}
+
+static void import_free(struct import *im)
+{
+	csv_close(im->csv);
+	csv_charset_free(im->utf8, im->textlen);
+	if (im->data != NULL) {
+		secret_wipe(im->data, im->datalen);
+		free(im->data);
+	}
+	if (im->rows != NULL) {
+		secret_wipe(im->rows, im->caprows * sizeof(im->rows[0]));
+		free(im->rows);
+	}
+	import_numen_free(im);
+	secret_wipe(im->pending, sizeof(im->pending));
+	import_out_free(im);
+	json_decref(im->report);
+	if (im->out != NULL) {
+		/* A file without a row is no mail merge: it goes, so the name can be used again. */
+		if (im->created == 0)
+			unlink(im->out_path);
+		fclose(im->out);
+	}
+}
+
+static int import_run(struct import *im)
+{
+	int r = import_check(im);
+
+	if (r != CLI_EXIT_OK)
+		return r;
+	if (im->dry_run || (im->bad > 0 && !im->skip_bad))
+		return import_print_check(im);
+	r = import_create(im);
+	if (import_out_write(im) == -1 && r == CLI_EXIT_OK)
+		r = CLI_EXIT_REFUSED;
+	import_print_result(im);
+	if (r == CLI_EXIT_UNAVAILABLE)
+		cli_error(
+		    "import stopped with %u line%s unanswered: it is idempotent, run it again",
+		    im->inflight, im->inflight == 1 ? "" : "s");
+	if (r == CLI_EXIT_OK && im->bad + im->errors > 0)
+		r = CLI_EXIT_REFUSED;
+	return r;
 }
 
 int cmd_user_import(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
 	struct import im = {.ctx = ctx, .cmd = cmd};
 	struct cli_args args;
-	char err[512], *data = NULL;
-	size_t len = 0;
-	int r;
+	char err[512];
+	int r = CLI_EXIT_REFUSED;
 
 	if (cli_args_parse(cmd, argc, argv, &args, err, sizeof(err)) == -1)
 		return cli_usage_error(cmd, "%s", err);
 	ctx->json = ctx->json || args.json;
-	r = CLI_EXIT_REFUSED;
-	if (read_file(args.pos[0], &data, &len) == -1) {
-		cli_error("cannot read %s: %s", args.pos[0], strerror(errno));
+	im.skip_bad = cli_args_opt(cmd, &args, "skip-bad") != NULL;
+	im.dry_run = cli_args_opt(cmd, &args, "dry-run") != NULL;
+	im.out_path = cli_args_opt(cmd, &args, "out");
+	if ((im.report = json_array()) == NULL)
 		goto out;
-	}
-	if (csv_open(data, len, &im.csv, err, sizeof(err)) == -1) {
-		cli_error("%s: %s (nothing imported)", args.pos[0], err);
+	if (im.out_path != NULL && !im.dry_run && import_out_create(&im) == -1)
 		goto out;
-	}
-	import_begin(&im);
+	if (import_open(&im, &args) == -1)
+		goto out;
 	r = import_run(&im);
-	import_end(&im);
-	if (r == CLI_EXIT_UNAVAILABLE)
-		cli_error("import stopped with %u lines unanswered: it is idempotent, run it again",
-		          im.inflight);
-	if (r == CLI_EXIT_OK && im.errors > 0)
-		r = CLI_EXIT_REFUSED;
 out:
-	csv_close(im.csv);
-	if (data != NULL) {
-		secret_wipe(data, len);
-		free(data);
-	}
+	import_free(&im);
 	return r;
 }

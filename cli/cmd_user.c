@@ -17,8 +17,19 @@ static const struct cli_column user_columns[] = {
     {"email", NULL, "EMAIL"},
     {"first", NULL, "FIRST"},
     {"last", NULL, "LAST"},
+    {"etablissement", NULL, "ETABLISSEMENT"},
     {"state", NULL, "STATE"},
+    {"activation", NULL, "ACTIVATION"},
     {"otp", NULL, "OTP"},
+};
+
+static const struct cli_column stats_columns[] = {
+    {"etablissement", NULL, "ETABLISSEMENT"},
+    {"accounts", NULL, "ACCOUNTS"},
+    {"activated", NULL, "ACTIVATED"},
+    {"pending", NULL, "PENDING"},
+    {"expired", NULL, "EXPIRED"},
+    {"closed", NULL, "SUSPENDED/DELETED"},
 };
 
 static int print_json(json_t *value)
@@ -95,6 +106,20 @@ oom:
 	return CLI_EXIT_REFUSED;
 }
 
+/* --pending and --expired are one request field, only=. */
+static int user_list_only(const struct cli_command *cmd, const struct cli_args *args,
+                          struct proto_writer *w)
+{
+	const char *pending = cli_args_opt(cmd, args, "pending");
+	const char *expired = cli_args_opt(cmd, args, "expired");
+
+	if (pending != NULL && expired != NULL)
+		return cli_usage_error(cmd, "--pending and --expired: one of them");
+	if (pending != NULL || expired != NULL)
+		proto_add(w, "only", pending != NULL ? "pending" : "expired");
+	return CLI_EXIT_OK;
+}
+
 static int list_pages(struct cli_ctx *ctx, const struct cli_command *cmd,
                       const struct cli_args *args, struct proto_writer *w, json_t *rows)
 {
@@ -105,6 +130,7 @@ static int list_pages(struct cli_ctx *ctx, const struct cli_command *cmd,
 		if (page > 1) {
 			snprintf(id, sizeof(id), "%u", page);
 			cli_request_build(cmd, args, id, w);
+			user_list_only(cmd, args, w);
 			proto_add(w, "after", after);
 		}
 		r = cli_send(ctx, w);
@@ -142,7 +168,9 @@ int cmd_user_list(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, 
 		r = CLI_EXIT_REFUSED;
 		goto out;
 	}
-	r = list_pages(ctx, cmd, &args, &w, rows);
+	r = user_list_only(cmd, &args, &w);
+	if (r == CLI_EXIT_OK)
+		r = list_pages(ctx, cmd, &args, &w, rows);
 	if (r != CLI_EXIT_OK)
 		goto out;
 	if (ctx->json) {
@@ -152,6 +180,60 @@ int cmd_user_list(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, 
 		cli_print_table(stdout, rows, user_columns,
 		                sizeof(user_columns) / sizeof(user_columns[0]));
 	}
+out:
+	proto_writer_wipe(&w);
+	json_decref(rows);
+	return r;
+}
+
+int cmd_user_show(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
+{
+	struct cli_args args;
+	char err[256];
+
+	if (cli_args_parse(cmd, argc, argv, &args, err, sizeof(err)) == -1)
+		return cli_usage_error(cmd, "%s", err);
+	if ((args.npos == 1) == (cli_args_opt(cmd, &args, "numen") != NULL))
+		return cli_usage_error(cmd, "give a LOGIN or --numen N");
+	return cmd_simple(ctx, cmd, argc, argv);
+}
+
+int cmd_stats(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
+{
+	struct cli_args args;
+	struct proto_writer w;
+	struct proto_msg msg;
+	json_t *rows = json_array(), *doc;
+	int r;
+
+	r = cli_prepare(ctx, cmd, argc, argv, &args, &w);
+	if (r == CLI_EXIT_OK && rows == NULL)
+		r = CLI_EXIT_REFUSED;
+	if (r == CLI_EXIT_OK)
+		r = cli_send(ctx, &w);
+	while (r == CLI_EXIT_OK && (r = cli_recv(ctx, "1", &msg)) == CLI_EXIT_OK &&
+	       strcmp(msg.verb, "ROW") == 0)
+		json_array_append_new(rows, cli_msg_json(&msg));
+	if (r == CLI_EXIT_OK)
+		r = cli_answer_status(ctx, &msg, NULL);
+	if (r != CLI_EXIT_OK)
+		goto out;
+	doc = cli_msg_json(&msg);
+	if (ctx->json) {
+		json_object_set(doc, "etablissements", rows);
+		r = print_json(doc);
+		goto out;
+	}
+	printf("accounts %lld: %lld activated, %lld pending, %lld expired, %lld suspended or "
+	       "deleted\n\n",
+	       (long long)json_integer_value(json_object_get(doc, "accounts")),
+	       (long long)json_integer_value(json_object_get(doc, "activated")),
+	       (long long)json_integer_value(json_object_get(doc, "pending")),
+	       (long long)json_integer_value(json_object_get(doc, "expired")),
+	       (long long)json_integer_value(json_object_get(doc, "closed")));
+	json_decref(doc);
+	cli_print_table(stdout, rows, stats_columns,
+	                sizeof(stats_columns) / sizeof(stats_columns[0]));
 out:
 	proto_writer_wipe(&w);
 	json_decref(rows);

@@ -29,6 +29,7 @@ struct csv_reader {
 	size_t pos;
 	unsigned line; /* line number at pos */
 	char sep;
+	int bom;
 	size_t ncols;
 	int map[CSV_MAX_FIELDS]; /* header position -> enum csv_column, -1 ignored */
 	char name[CSV_COLUMN_COUNT][CSV_NAME_MAX]; /* as the header spells them */
@@ -50,10 +51,12 @@ static const char *const csv_aliases[CSV_COLUMN_COUNT] = {
     " first prenom ",
     " birth naissance date_naissance date_de_naissance ",
     " numen ",
-    " rescue_email email_secours email mail_secours ",
-    " id identifiant ",
-    " mobile portable telephone ",
+    (" rescue_email email_secours email mail_secours courriel mail e_mail adresse_de_secours "
+     "courriel_de_secours email_de_secours mail_de_secours "),
+    " id identifiant login ",
+    " mobile portable telephone telephone_portable ",
     " password_hash hash crypt ",
+    " etablissement uai rne etab ",
 };
 
 /* How a missing column is named: the English name and the French one. */
@@ -66,6 +69,7 @@ static const char *const csv_names[CSV_COLUMN_COUNT] = {
     "\"id\" (or \"identifiant\")",
     "\"mobile\" (or \"portable\")",
     "\"password_hash\"",
+    "\"etablissement\" (or \"uai\")",
 };
 
 /* U+00C0..U+00FF (UTF-8 C3 80..C3 BF) without their accents; '?' has no base letter. */
@@ -390,8 +394,10 @@ int csv_open(const char *data, size_t len, struct csv_reader **reader_r, char *e
 	}
 	rd->data = data;
 	rd->len = data == NULL ? 0 : len;
-	if (rd->len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0)
+	if (rd->len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0) {
 		rd->pos = 3;
+		rd->bom = 1;
+	}
 	if (rd->pos >= rd->len) {
 		csv_err(err, errlen, "line 1: empty file, expected a header");
 		goto out;
@@ -562,6 +568,36 @@ int csv_next(struct csv_reader *reader, struct csv_row *row, char *err, size_t e
 		r = csv_row(reader, row, err, errlen);
 	} while (r == 2);
 	return r;
+}
+
+const char *csv_column_name(const struct csv_reader *reader, enum csv_column column)
+{
+	if (reader == NULL || (unsigned)column >= CSV_COLUMN_COUNT)
+		return "";
+	return reader->name[column];
+}
+
+char csv_separator(const struct csv_reader *reader)
+{
+	return reader != NULL ? reader->sep : ',';
+}
+
+int csv_has_bom(const struct csv_reader *reader)
+{
+	return reader != NULL && reader->bom;
+}
+
+int csv_column_of_key(const char *key)
+{
+	static const char *const keys[CSV_COLUMN_COUNT] = {
+	    "last",        "first",  "birth",         "numen",         "rescue_email",
+	    "identifiant", "mobile", "password_hash", "etablissement",
+	};
+
+	for (int col = 0; col < CSV_COLUMN_COUNT; col++)
+		if (strcmp(keys[col], key) == 0)
+			return col;
+	return -1;
 }
 
 void csv_close(struct csv_reader *reader)

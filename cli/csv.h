@@ -20,6 +20,7 @@ enum csv_column {
 	CSV_ID,            /* optional */
 	CSV_MOBILE,        /* optional */
 	CSV_PASSWORD_HASH, /* optional: a crypt(3) hash from the directory being migrated */
+	CSV_ETAB,          /* optional: the établissement's UAI */
 	CSV_COLUMN_COUNT
 };
 
@@ -31,9 +32,11 @@ struct csv_row {
 struct csv_reader;
 
 /*
- * Reads the header from data (the whole file in memory). Column names are
- * matched case-insensitively, French aliases accepted (nom, prenom/prénom,
- * naissance/date_naissance, numen, email_secours, identifiant, mobile/portable).
+ * Reads the header from data (the whole file in memory, UTF-8: csv_charset.c
+ * decodes the others first). Column names are matched ignoring case, accents,
+ * spaces and hyphens, French names accepted (nom, prénom, date de naissance,
+ * numen, courriel / adresse de secours / mail, identifiant, mobile / portable,
+ * établissement / uai).
  * -1 with err "line 1: …" when a required column is missing, a column is
  * unknown or repeated, or the separator cannot be told.
  */
@@ -47,5 +50,14 @@ int csv_open(const char *data, size_t len, struct csv_reader **reader_r, char *e
  */
 int csv_next(struct csv_reader *reader, struct csv_row *row, char *err, size_t errlen);
 void csv_close(struct csv_reader *reader); /* NULL is a no-op */
+
+/* The column's name as the header spells it ("" when absent). */
+const char *csv_column_name(const struct csv_reader *reader, enum csv_column column);
+/* The separator the header uses, ';' or ','. */
+char csv_separator(const struct csv_reader *reader);
+/* Whether the file began with a UTF-8 BOM. */
+int csv_has_bom(const struct csv_reader *reader);
+/* The column a request field names ("first", "rescue_email" …), or -1. */
+int csv_column_of_key(const char *key);
 
 #endif

@@ -13,18 +13,14 @@
 #include "cli_output.h"
 #include "client.h"
 
-static bool is_group(const char *name)
-{
-	for (const struct cli_command *c = cli_commands; c->name != NULL; c++)
-		if (c->group != NULL && strcmp(c->group, name) == 0)
-			return true;
-	return false;
-}
-
 static int unknown_command(int argc, char **argv)
 {
-	if (!is_group(argv[0]))
+	if (!cli_is_group(argv[0]))
 		return cli_usage_error(NULL, "unknown command %s", argv[0]);
+	if (argc >= 2 && cli_wants_help(argc - 1, argv + 1)) {
+		cli_help(stdout, argv[0]);
+		return CLI_EXIT_OK;
+	}
 	if (argc < 2)
 		fprintf(stderr, "verdonctl: %s: which command?\n", argv[0]);
 	else
@@ -79,6 +75,10 @@ int main(int argc, char **argv)
 	cmd = cli_command_find(argc - next, argv + next, &used);
 	if (cmd == NULL)
 		return unknown_command(argc - next, argv + next);
+	if (cli_wants_help(argc - next - used, argv + next + used)) {
+		cli_help_command(stdout, cmd);
+		return CLI_EXIT_OK;
+	}
 	r = choose_socket(&ctx, cmd, &cfg);
 	if (r == CLI_EXIT_OK)
 		r = cmd->run(&ctx, cmd, argc - next - used, argv + next + used);

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <jansson.h>
 
@@ -49,6 +50,7 @@ static const struct field account_fields[] = {
     A("numen", FIELD_STR, numen_hmac),
     A("rescue", FIELD_STR, rescue_email),
     A("mobile", FIELD_STR, mobile),
+    A("etab", FIELD_STR, etablissement),
     A("state", FIELD_STATE, state),
     A("state_reason", FIELD_STR, state_reason),
     A("state_changed", FIELD_I64, state_changed),
@@ -71,9 +73,12 @@ static const struct field account_fields[] = {
 
 #define P(name, type, member) FIELD_OF(account_app, name, type, member)
 static const struct field app_fields[] = {
-    P("id", FIELD_STR, id),           P("label", FIELD_STR, label),
-    P("services", FIELD_STR, services), P("hash", FIELD_STR, hash),
-    P("created", FIELD_I64, created), P("last_used", FIELD_I64, last_used),
+    P("id", FIELD_STR, id),
+    P("label", FIELD_STR, label),
+    P("services", FIELD_STR, services),
+    P("hash", FIELD_STR, hash),
+    P("created", FIELD_I64, created),
+    P("last_used", FIELD_I64, last_used),
 };
 
 #define D(name, type, member) FIELD_OF(account_device, name, type, member)
@@ -252,41 +257,84 @@ static int otp_decode(json_t *obj, const char *key, struct account_otp *otp)
 	return fields_decode(o, otp_fields, COUNT(otp_fields), otp);
 }
 
-static int recovery_encode(json_t *obj, const struct account *a)
+/* n strings of an array of char[stride] as a JSON array under key (left out when empty and !always). */
+static int strings_encode(json_t *obj, const char *key, const char *items, size_t stride,
+                          unsigned n, unsigned max, bool always)
 {
-	json_t *arr = json_array();
-	unsigned i;
+	json_t *arr;
 
-	if (arr == NULL || a->recovery_count > OTP_RECOVERY_COUNT)
-		goto fail;
-	for (i = 0; i < a->recovery_count; i++) {
-		if (strnlen(a->recovery[i], sizeof(a->recovery[i])) == sizeof(a->recovery[i]) ||
-		    json_array_append_new(arr, json_string(a->recovery[i])) != 0)
-			goto fail;
+	if (n == 0 && !always)
+		return 0;
+	if (n > max || (arr = json_array()) == NULL)
+		return -1;
+	for (unsigned i = 0; i < n; i++) {
+		const char *item = items + i * stride;
+
+		if (strnlen(item, stride) == stride ||
+		    json_array_append_new(arr, json_string(item)) != 0) {
+			json_decref(arr);
+			return -1;
+		}
 	}
-	return json_object_set_new(obj, "recovery", arr);
-fail:
-	json_decref(arr);
-	return -1;
+	return json_object_set_new(obj, key, arr);
 }
 
-static int recovery_decode(json_t *obj, struct account *a)
+/* The JSON array under key into char[stride] items; absent is none. */
+static int strings_decode(json_t *obj, const char *key, char *items, size_t stride, unsigned max,
+                          unsigned *n_r)
 {
-	json_t *arr = json_object_get(obj, "recovery"), *v;
+	json_t *arr = json_object_get(obj, key), *v;
 	size_t i;
 
 	if (arr == NULL)
 		return 0;
-	if (!json_is_array(arr) || json_array_size(arr) > OTP_RECOVERY_COUNT)
+	if (!json_is_array(arr) || json_array_size(arr) > max)
 		return -1;
 	json_array_foreach(arr, i, v)
 	{
-		if (!json_is_string(v) || json_string_length(v) >= sizeof(a->recovery[i]))
+		if (!json_is_string(v) || json_string_length(v) >= stride)
 			return -1;
-		memcpy(a->recovery[i], json_string_value(v), json_string_length(v) + 1);
+		memcpy(items + i * stride, json_string_value(v), json_string_length(v) + 1);
 	}
-	a->recovery_count = (unsigned)json_array_size(arr);
+	*n_r = (unsigned)json_array_size(arr);
 	return 0;
+}
+
+static int recovery_encode(json_t *obj, const struct account *a)
+{
+	return strings_encode(obj, "recovery", a->recovery[0], sizeof(a->recovery[0]),
+	                      a->recovery_count, OTP_RECOVERY_COUNT, true);
+}
+
+static int recovery_decode(json_t *obj, struct account *a)
+{
+	return strings_decode(obj, "recovery", a->recovery[0], sizeof(a->recovery[0]),
+	                      OTP_RECOVERY_COUNT, &a->recovery_count);
+}
+
+static int aliases_encode(json_t *obj, const struct account *a)
+{
+	return strings_encode(obj, "aliases", a->aliases[0], sizeof(a->aliases[0]), a->naliases,
+	                      ACCOUNT_ALIASES_MAX, false);
+}
+
+static int aliases_decode(json_t *obj, struct account *a)
+{
+	return strings_decode(obj, "aliases", a->aliases[0], sizeof(a->aliases[0]),
+	                      ACCOUNT_ALIASES_MAX, &a->naliases);
+}
+
+bool account_has_alias(const struct account *a, const char *login)
+{
+	for (unsigned i = 0; i < a->naliases && i < ACCOUNT_ALIASES_MAX; i++)
+		if (strcasecmp(a->aliases[i], login) == 0)
+			return true;
+	return false;
+}
+
+bool account_activated(const struct account *a, bool otp_required)
+{
+	return !a->password_temporary && (a->otp_active || !otp_required);
 }
 
 /* An array of records described by a field table: apps, devices. */
@@ -363,7 +411,8 @@ int account_encode(const struct account *a, char **json_r, size_t *len_r)
 	    otp_encode(obj, "otp", &a->otp) == -1 ||
 	    otp_encode(obj, "otp_next", &a->otp_next) == -1 || recovery_encode(obj, a) == -1 ||
 	    list_encode(obj, &apps_list, a->apps, a->napps) == -1 ||
-	    list_encode(obj, &devices_list, a->devices, a->ndevices) == -1)
+	    list_encode(obj, &devices_list, a->devices, a->ndevices) == -1 ||
+	    aliases_encode(obj, a) == -1)
 		goto out;
 	if ((text = json_dumps(obj, JSON_COMPACT)) == NULL)
 		goto out;
@@ -397,7 +446,8 @@ int account_decode(const void *json, size_t len, struct account *a)
 	    otp_decode(obj, "otp", &a->otp) == -1 ||
 	    otp_decode(obj, "otp_next", &a->otp_next) == -1 || recovery_decode(obj, a) == -1 ||
 	    list_decode(obj, &apps_list, a->apps, &a->napps) == -1 ||
-	    list_decode(obj, &devices_list, a->devices, &a->ndevices) == -1)
+	    list_decode(obj, &devices_list, a->devices, &a->ndevices) == -1 ||
+	    aliases_decode(obj, a) == -1)
 		goto out;
 	r = 0;
 out:

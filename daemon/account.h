@@ -20,6 +20,7 @@ struct store_txn;
 #define ACCOUNT_SCHEMA 1
 #define ACCOUNT_SEALED_MAX 256
 #define ACCOUNT_REASON_MAX 256
+#define ACCOUNT_ALIASES_MAX 8
 
 enum account_state {
 	ACCOUNT_ACTIVE = 0,
@@ -80,6 +81,10 @@ struct account {
 	char numen_hmac[65]; /* crypto_hmac_hex(keys, "numen", canonical NUMEN) */
 	char rescue_email[EMAIL_MAX + 1];
 	char mobile[24];
+	char etablissement[UAI_MAX + 1]; /* the établissement's UAI, "" when unknown */
+	/* Former logins (identifiants, emails) that still name this account after a rename. */
+	unsigned naliases;
+	char aliases[ACCOUNT_ALIASES_MAX][EMAIL_MAX + 1];
 
 	enum account_state state;
 	char state_reason[ACCOUNT_REASON_MAX];
@@ -150,7 +155,23 @@ int account_by_numen(struct store_txn *txn, const char *numen_hmac, char ident_r
 int account_put(struct store_txn *txn, struct account *a);
 /* Removes the record and its index entries (purge). */
 int account_remove(struct store_txn *txn, const struct account *a);
-/* Whether an identifiant / email is taken (by any account, any state). */
+/*
+ * Whether the account has been activated: its temporary password replaced,
+ * and an authenticator enrolled when otp_required says one is demanded.
+ */
+bool account_activated(const struct account *a, bool otp_required);
+
+/*
+ * Login aliases (a renamed account's former identifiant and email): they
+ * live in the email index (key: the alias, lowercased), which account_get
+ * reads for an identifiant it does not find. account_alias_add points alias
+ * to a's identifiant; account_alias_del removes the entry when it names a.
+ */
+int account_alias_add(struct store_txn *txn, const char *alias, const char *identifiant);
+/* Whether login (lowercased, as the index keeps it) is one of a's former logins. */
+bool account_has_alias(const struct account *a, const char *login);
+int account_alias_del(struct store_txn *txn, const char *alias, const char *identifiant);
+/* Whether an identifiant / email is taken (by any account, any state, or as an alias). */
 int account_ident_taken(struct store_txn *txn, const char *identifiant, bool *taken_r);
 int account_email_taken(struct store_txn *txn, const char *email, bool *taken_r);
 

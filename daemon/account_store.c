@@ -113,21 +113,14 @@ static int account_reindex(struct store_txn *txn, enum store_table table, const 
 	return store_put(txn, table, key, klen, ident, strlen(ident));
 }
 
-int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r)
+/* The record stored under identifiant, aliases aside. */
+static int account_get_direct(struct store_txn *txn, const char *login, struct account *a_r)
 {
-	char key[EMAIL_MAX + 1], ident[IDENT_MAX + 1];
 	struct store_val v = {NULL, 0};
 	size_t klen;
 	int r;
 
 	account_wipe(a_r);
-	if (is_email) {
-		if (account_index_key(STORE_EMAIL, login, EMAIL_MAX + 1, key, &klen) == -1)
-			return STORE_NOTFOUND;
-		if ((r = account_index_get(txn, STORE_EMAIL, key, klen, ident)) != STORE_OK)
-			return r;
-		login = ident;
-	}
 	klen = strnlen(login, IDENT_MAX + 1);
 	if (klen == 0 || klen > IDENT_MAX)
 		return STORE_NOTFOUND;
@@ -162,6 +155,50 @@ int account_decoy(struct store_txn *txn)
 	r = store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, decode_first, &a);
 	account_wipe(&a);
 	return r < 0 ? r : STORE_OK;
+}
+
+/* The identifiant the login index (emails and aliases) gives for login. */
+static int account_login_index(struct store_txn *txn, const char *login,
+                               char ident_r[IDENT_MAX + 1])
+{
+	char key[EMAIL_MAX + 1];
+	size_t klen;
+
+	if (account_index_key(STORE_EMAIL, login, EMAIL_MAX + 1, key, &klen) == -1)
+		return STORE_NOTFOUND;
+	return account_index_get(txn, STORE_EMAIL, key, klen, ident_r);
+}
+
+int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r)
+{
+	char ident[IDENT_MAX + 1];
+	int r;
+
+	account_wipe(a_r);
+	if (!is_email) {
+		r = account_get_direct(txn, login, a_r);
+		if (r != STORE_NOTFOUND)
+			return r;
+		/* A former identifiant, kept as an alias by a rename. */
+	}
+	if ((r = account_login_index(txn, login, ident)) != STORE_OK)
+		return r;
+	return account_get_direct(txn, ident, a_r);
+}
+
+int account_alias_add(struct store_txn *txn, const char *alias, const char *identifiant)
+{
+	char key[EMAIL_MAX + 1];
+	size_t klen;
+
+	if (account_index_key(STORE_EMAIL, alias, EMAIL_MAX + 1, key, &klen) == -1 || klen == 0)
+		return STORE_ERROR;
+	return store_put(txn, STORE_EMAIL, key, klen, identifiant, strlen(identifiant));
+}
+
+int account_alias_del(struct store_txn *txn, const char *alias, const char *identifiant)
+{
+	return account_index_release(txn, STORE_EMAIL, alias, EMAIL_MAX + 1, identifiant);
 }
 
 int account_by_numen(struct store_txn *txn, const char *numen_hmac, char ident_r[IDENT_MAX + 1])
@@ -224,7 +261,7 @@ int account_put(struct store_txn *txn, struct account *a)
 
 	if (idlen == 0 || idlen > IDENT_MAX || (prev = malloc(sizeof(*prev))) == NULL)
 		goto out;
-	r = account_get(txn, a->identifiant, false, prev);
+	r = account_get_direct(txn, a->identifiant, prev);
 	if (r != STORE_OK && r != STORE_NOTFOUND)
 		goto out;
 	if ((r = account_due(txn, r == STORE_OK ? prev : NULL, a)) != STORE_OK ||
@@ -253,6 +290,10 @@ static int account_unindex(struct store_txn *txn, const struct account *a)
 	r = account_index_release(txn, STORE_EMAIL, a->email, sizeof(a->email), a->identifiant);
 	if (r != STORE_OK)
 		return r;
+	/* A purged account's former logins go with it (a rename puts them back). */
+	for (unsigned i = 0; i < a->naliases && i < ACCOUNT_ALIASES_MAX; i++)
+		if ((r = account_alias_del(txn, a->aliases[i], a->identifiant)) != STORE_OK)
+			return r;
 	return account_index_release(txn, STORE_NUMEN, a->numen_hmac, sizeof(a->numen_hmac),
 	                             a->identifiant);
 }
@@ -266,7 +307,7 @@ int account_remove(struct store_txn *txn, const struct account *a)
 	if (idlen == 0 || idlen > IDENT_MAX || (prev = malloc(sizeof(*prev))) == NULL)
 		return STORE_ERROR;
 	/* The stored record names the index entries; a's own are dropped too if they differ. */
-	if ((r = account_get(txn, a->identifiant, false, prev)) != STORE_OK ||
+	if ((r = account_get_direct(txn, a->identifiant, prev)) != STORE_OK ||
 	    (r = account_due(txn, prev, NULL)) != STORE_OK ||
 	    (r = account_unindex(txn, prev)) != STORE_OK ||
 	    (r = account_unindex(txn, a)) != STORE_OK)
@@ -298,11 +339,16 @@ static int account_taken(struct store_txn *txn, enum store_table table, const ch
 int account_ident_taken(struct store_txn *txn, const char *identifiant, bool *taken_r)
 {
 	size_t len = strnlen(identifiant, IDENT_MAX + 1);
+	int r;
 
 	*taken_r = false;
 	if (len > IDENT_MAX)
 		return STORE_OK;
-	return account_taken(txn, STORE_ACCOUNTS, identifiant, len, taken_r);
+	r = account_taken(txn, STORE_ACCOUNTS, identifiant, len, taken_r);
+	/* A renamed account's former identifiant still logs in: nobody else gets it. */
+	if (r == STORE_OK && !*taken_r)
+		r = account_taken(txn, STORE_EMAIL, identifiant, len, taken_r);
+	return r;
 }
 
 int account_email_taken(struct store_txn *txn, const char *email, bool *taken_r)

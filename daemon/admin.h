@@ -3,10 +3,12 @@
 #define VERDON_ADMIN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "reason.h"
 
 struct account;
+struct config;
 struct proto_writer;
 struct request;
 struct store_txn;
@@ -32,9 +34,19 @@ int admin_audit(struct store_txn *txn, struct request *req, const char *action,
 void admin_audit_now(struct worker *w, struct request *req, const char *action,
                      const char *identifiant, int reason, const char *detail);
 
+/* The first free identifiant / email for these names (jdupont, jdupont2 …): 0, or -1. */
+int admin_pick_identifiant(struct store_txn *txn, const char *first, const char *last, char *out,
+                           size_t cap);
+int admin_pick_email(struct store_txn *txn, const struct config *cfg, const char *first,
+                     const char *last, char *out, size_t cap);
+
 void admin_user_add(struct worker *w, struct request *req);
 void admin_user_show(struct worker *w, struct request *req);
 void admin_user_list(struct worker *w, struct request *req);
+void admin_stats(struct worker *w, struct request *req);
+void admin_user_set(struct worker *w, struct request *req);
+void admin_user_rename(struct worker *w, struct request *req);
+void admin_user_unalias(struct worker *w, struct request *req);
 void admin_user_reset(struct worker *w, struct request *req);
 void admin_user_unlock(struct worker *w, struct request *req);
 void admin_user_suspend(struct worker *w, struct request *req);

@@ -19,7 +19,8 @@
 struct reset_ctx {
 	char temp[PASSWORD_TEMP_LEN + 1];
 	char hash[PASSWORD_HASH_MAX];
-	const char *numen_hmac; /* NUMEN mode: the NUMEN given must be the account's */
+	const char *numen_hmac; /* a NUMEN given: it must be the account's */
+	bool numen_mode;        /* the NUMEN is the temporary password */
 };
 
 static enum proto_reason edit_reset(struct request *req, struct account *a, struct proto_writer *ok,
@@ -38,7 +39,7 @@ static enum proto_reason edit_reset(struct request *req, struct account *a, stru
 	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * DAY;
 	/* A new password deserves a fresh count: the reset is the helpdesk's answer to a lock. */
 	a->code_failures = 0;
-	if (rc->numen_hmac == NULL)
+	if (!rc->numen_mode)
 		proto_add(ok, "temporary_password", rc->temp);
 	else
 		proto_add(ok, "temporary_password_kind", "numen");
@@ -51,19 +52,24 @@ void admin_user_reset(struct worker *w, struct request *req)
 {
 	struct reset_ctx rc = {0};
 	char numen[NUMEN_LEN + 1], hmac[2 * CRYPTO_HMAC_LEN + 1];
+	bool numen_mode = req->config->temporary_password == TEMP_PASSWORD_NUMEN;
 	const char *given;
 	bool bad = false;
 
-	if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
-		given = field_get(req, "numen", NUMEN_LEN, true, &bad);
-		if (given == NULL)
-			return;
+	/* Given, the NUMEN must be the account's, whatever the kind of temporary password. */
+	given = field_get(req, "numen", NUMEN_LEN, numen_mode, &bad);
+	if (bad)
+		return;
+	if (given != NULL) {
 		if (ident_numen_canonical(given, numen) < 0) {
 			reply_fail(req, REASON_BAD_REQUEST, "numen: 13 letters or digits");
 			return;
 		}
 		crypto_hmac_hex(&w->daemon->keys, "numen", numen, NUMEN_LEN, hmac);
 		rc.numen_hmac = hmac;
+	}
+	rc.numen_mode = numen_mode;
+	if (numen_mode) {
 		if (password_hash(w->hasher, &w->daemon->keys, numen, NUMEN_LEN, rc.hash) < 0)
 			goto tempfail;
 	} else {

@@ -599,3 +599,18 @@ void config_free(struct config *c)
 	free(c->path);
 	free(c);
 }
+
+const char *config_key_at(size_t i, const char **section_r)
+{
+	if (i >= sizeof(config_keys) / sizeof(config_keys[0]))
+		return NULL;
+	*section_r = config_keys[i].section;
+	return config_keys[i].name;
+}
+
+const char *config_service_key_at(size_t i)
+{
+	static const char *const service_keys[] = {"credentials", "issue_tokens"};
+
+	return i < sizeof(service_keys) / sizeof(service_keys[0]) ? service_keys[i] : NULL;
+}

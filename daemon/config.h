@@ -176,5 +176,9 @@ int config_parse_bool(const char *value, bool *out);
 /* -1 with err "file:line: message" (or "file: message"). */
 int config_load(const char *path, struct config **config_r, char *err, size_t errlen);
 void config_free(struct config *config);
+/* The i-th key the parser knows and its section; NULL past the last (the example-file test). */
+const char *config_key_at(size_t i, const char **section_r);
+/* The i-th key of a [service NAME] section; NULL past the last. */
+const char *config_service_key_at(size_t i);
 
 #endif

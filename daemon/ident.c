@@ -374,3 +374,15 @@ bool ident_mobile_valid(const char *mobile)
 			return false;
 	return true;
 }
+
+bool ident_uai_valid(const char *uai)
+{
+	size_t n = strnlen(uai, UAI_MAX + 1);
+
+	if (n == 0 || n > UAI_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((uai[i] >= 'A' && uai[i] <= 'Z') || (uai[i] >= '0' && uai[i] <= '9')))
+			return false;
+	return true;
+}

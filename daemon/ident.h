@@ -12,6 +12,7 @@
 #define EMAIL_MAX 254
 #define NAME_MAX_BYTES 128
 #define NUMEN_LEN 13
+#define UAI_MAX 15
 
 /*
  * Folds a UTF-8 name to lowercase ASCII letters: accents removed (é→e, ç→c),
@@ -42,6 +43,7 @@ bool ident_numen_valid(const char *numen);   /* 13 ASCII letters or digits */
 bool ident_date_valid(const char *date);     /* a real YYYY-MM-DD date */
 bool ident_name_valid(const char *name);     /* UTF-8, 1..128 bytes, foldable */
 bool ident_mobile_valid(const char *mobile); /* +, digits, spaces; 6..20 */
+bool ident_uai_valid(const char *uai);       /* an établissement: [A-Z0-9]{1,15} */
 /* Canonical NUMEN: uppercase, for the keyed index. */
 int ident_numen_canonical(const char *numen, char out[NUMEN_LEN + 1]);
 

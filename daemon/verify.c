@@ -99,7 +99,7 @@ out:
 	return w->failed < 0;
 }
 
-/* An index entry (email or NUMEN) must name an account whose field is this key. */
+/* An index entry (email or NUMEN) must name an account whose field, or former login, is this key. */
 static int index_one(void *ctx, const void *key, size_t klen, const void *val, size_t vlen)
 {
 	struct walk *w = ctx;
@@ -123,7 +123,8 @@ static int index_one(void *ctx, const void *key, size_t klen, const void *val, s
 		w->failed = r;
 	else if (r == STORE_NOTFOUND)
 		problem(w, key, klen, "points at a missing account");
-	else if (strcmp(w->table == STORE_EMAIL ? a->email : a->numen_hmac, k) != 0)
+	else if (strcmp(w->table == STORE_EMAIL ? a->email : a->numen_hmac, k) != 0 &&
+	         !(w->table == STORE_EMAIL && account_has_alias(a, k)))
 		problem(w, key, klen, "points at an account that no longer holds it");
 	account_wipe(a);
 	free(a);

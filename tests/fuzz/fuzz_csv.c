@@ -1,10 +1,17 @@
-/* libFuzzer: any bytes through csv_open and csv_next, checking the reader's promises. */
+/*
+ * libFuzzer: any bytes through the import's path: csv_charset_decode (a file
+ * that is not UTF-8 is read as Windows-1252 through iconv), then csv_open and
+ * csv_next, checking each one's promises.
+ */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistr.h>
+
 #include "csv.h"
+#include "csv_charset.h"
 
 #define FUZZ_CALLS_MAX 10000
 
@@ -26,7 +33,8 @@ static void fuzz_check_row(const struct csv_row *row, unsigned last)
 		abort();
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* The reader over text, UTF-8 by now. */
+static void fuzz_read(const char *text, size_t size)
 {
 	struct csv_reader *rd = NULL;
 	struct csv_row row;
@@ -34,10 +42,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned last = 0;
 	int i, r;
 
-	if (csv_open((const char *)data, size, &rd, err, sizeof(err)) < 0) {
+	if (csv_open(text, size, &rd, err, sizeof(err)) < 0) {
 		if (rd != NULL || strncmp(err, "line ", 5) != 0)
 			abort();
-		return 0;
+		return;
 	}
 	for (i = 0; i < FUZZ_CALLS_MAX; i++) {
 		memset(err, 0, sizeof(err));
@@ -56,5 +64,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    (i == FUZZ_CALLS_MAX || csv_next(rd, &row, err, sizeof(err)) != 0))
 		abort();
 	csv_close(rd);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char used[CSV_CHARSET_NAME_MAX], err[128], *utf8 = NULL;
+	size_t len = 0;
+
+	if (csv_charset_decode((const char *)data, size, NULL, &utf8, &len, used, err,
+	                       sizeof(err)) < 0) {
+		/* only Windows-1252's five undefined bytes can fail, and the line is named */
+		if (utf8 != NULL || strncmp(err, "line ", 5) != 0 || strstr(err, "WINDOWS-1252") == NULL)
+			abort();
+		return 0;
+	}
+	if (utf8 == NULL) {
+		/* kept as is only when it is UTF-8 */
+		if (u8_check(data, size) != NULL || len != size)
+			abort();
+		fuzz_read((const char *)data, size);
+		return 0;
+	}
+	if (u8_check((const uint8_t *)utf8, len) != NULL || len > 3 * size || utf8[len] != '\0')
+		abort();
+	fuzz_read(utf8, len);
+	csv_charset_free(utf8, len);
 	return 0;
 }

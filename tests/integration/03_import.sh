@@ -13,6 +13,10 @@ printf 'Dupont;Jean;05/05/1985;42A3456789XYZ;jean2@example.org;\r\n' >>"$T/fr.cs
 
 out=$(jctl user import "$T/fr.csv")
 expect "a file with bad lines exits 1" 1 "$?"
+expect "a file with bad lines creates nobody" 0 "$(jctl user list | jq length)"
+expect "… and lists both bad lines" "3 5" "$(jq -r '[.lines[].line] | join(" ")' <<<"$out")"
+out=$(jctl user import --skip-bad "$T/fr.csv")
+expect "--skip-bad exits 1 too" 1 "$?"
 expect "3 created" 3 "$(jq .created <<<"$out")"
 expect "2 errors" 2 "$(jq .errors <<<"$out")"
 expect "line 3 (30 February) is reported" error "$(jq -r '.lines[] | select(.line == 3) | .status' <<<"$out")"
@@ -24,13 +28,13 @@ expect "created lines carry their temporary password" 16 "${#pw}"
 expect "the DD/MM/YYYY date was stored as YYYY-MM-DD" 1980-04-12 "$(jctl user show jdupont | jq -r .birth)"
 expect "the mobile column was stored" "+33 6 12 34 56 78" "$(jctl user show jdupont | jq -r .mobile)"
 
-out=$(jctl user import "$T/fr.csv")
+out=$(jctl user import --skip-bad "$T/fr.csv")
 expect "the same file again creates nobody" 0 "$(jq .created <<<"$out")"
 expect "… and finds the 3 existing" 3 "$(jq .existing <<<"$out")"
 expect "still 3 accounts" 3 "$(jctl user list | jq length)"
 
 printf 'last,first,birth,numen,rescue_email,id\nCurie,Marie,1967-11-07,52A3456789XYZ,marie@example.org,mcurie\n"Durand, dit ""Dudu""",Paul,1960-01-01,62A3456789XYZ,paul@example.org,\n' >"$T/en.csv"
-out=$(jctl user import "$T/en.csv")
+out=$(jctl user import --skip-bad "$T/en.csv")
 expect "a comma file with LF imports its good line" 1 "$(jq .created <<<"$out")"
 expect "an id column is honoured" mcurie "$(jq -r '.lines[] | select(.line == 2) | .identifiant' <<<"$out")"
 expect "a quoted name with a comma and quotes parses, and is refused as a name" "bad_request" "$(jq -r '.lines[] | select(.line == 3) | .reason' <<<"$out")"

@@ -101,7 +101,8 @@ dovecot_config() {
 	chmod 1777 "$T/mail"
 	mail_render "$DOCS_EX/dovecot/auth-verdon.conf.ext" "$T/dovecot/auth-verdon.conf.ext" \
 		"args = verdon-%s" "args = $MAIL_PAM_PREFIX-%s" \
-		"/var/spool/postfix/private/auth" "$PF_QUEUE/private/auth" || return 1
+		"/var/spool/postfix/private/auth" "$PF_QUEUE/private/auth" \
+		"uid=vmail gid=vmail home=/var/mail/vmail/%n" "uid=nobody gid=nogroup home=$T/mail/%n" || return 1
 	cat >"$DOVECOT_CONF" <<EOF
 # A private Dovecot for the tests; the verdon part is docs/examples/dovecot/auth-verdon.conf.ext.
 base_dir = $T/dovecot/run
@@ -129,10 +130,7 @@ service imap-login {
 service auth-worker {
   user = root
 }
-userdb {
-  driver = static
-  args = uid=nobody gid=nogroup home=$T/mail/%n
-}
+# The userdb is the file's own (a static one; only its user and home are the test's).
 !include $T/dovecot/auth-verdon.conf.ext
 EOF
 }

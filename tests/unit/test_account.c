@@ -401,6 +401,56 @@ static void test_remove_taken(void **state)
 	free(a);
 }
 
+/* A renamed account's former logins: found by account_get, taken for others, gone with a purge. */
+static void test_aliases(void **state)
+{
+	struct fixture *f = *state;
+	struct account *a = new_account("mdurand", "marie.durand@exemple.fr", 'a'), b;
+	bool taken = false;
+
+	strcpy(a->aliases[0], "mmartin");
+	strcpy(a->aliases[1], "marie.martin@exemple.fr");
+	a->naliases = 2;
+	assert_int_equal(account_put(f->txn, a), STORE_OK);
+	assert_int_equal(account_alias_add(f->txn, "mmartin", "mdurand"), STORE_OK);
+	assert_int_equal(account_alias_add(f->txn, "Marie.Martin@exemple.fr", "mdurand"), STORE_OK);
+	assert_int_equal(account_get(f->txn, "mmartin", false, &b), STORE_OK);
+	assert_string_equal(b.identifiant, "mdurand");
+	assert_int_equal(b.naliases, 2);
+	assert_string_equal(b.aliases[1], "marie.martin@exemple.fr");
+	assert_true(account_has_alias(&b, "marie.martin@exemple.fr"));
+	assert_false(account_has_alias(&b, "mdurand"));
+	assert_int_equal(account_get(f->txn, "marie.martin@exemple.fr", true, &b), STORE_OK);
+	assert_string_equal(b.identifiant, "mdurand");
+	assert_int_equal(account_ident_taken(f->txn, "mmartin", &taken), STORE_OK);
+	assert_true(taken);
+	/* an alias of another account is not removed by this one */
+	assert_int_equal(account_alias_del(f->txn, "mmartin", "someone"), STORE_OK);
+	assert_int_equal(account_get(f->txn, "mmartin", false, &b), STORE_OK);
+	assert_int_equal(account_alias_del(f->txn, "mmartin", "mdurand"), STORE_OK);
+	assert_int_equal(account_get(f->txn, "mmartin", false, &b), STORE_NOTFOUND);
+	/* the purge takes the remaining one */
+	assert_int_equal(account_remove(f->txn, a), STORE_OK);
+	assert_int_equal(account_get(f->txn, "marie.martin@exemple.fr", true, &b), STORE_NOTFOUND);
+	assert_int_equal(account_email_taken(f->txn, "marie.martin@exemple.fr", &taken), STORE_OK);
+	assert_false(taken);
+	free(a);
+}
+
+static void test_activated(void **state)
+{
+	struct account a = {0};
+
+	(void)state;
+	a.password_temporary = true;
+	assert_false(account_activated(&a, false));
+	a.password_temporary = false;
+	assert_true(account_activated(&a, false));
+	assert_false(account_activated(&a, true));
+	a.otp_active = true;
+	assert_true(account_activated(&a, true));
+}
+
 static void test_corrupt_record(void **state)
 {
 	static const char other[] = "{\"v\":1,\"id\":\"someone\"}";
@@ -569,6 +619,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_index_collision, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_remove_taken, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_corrupt_record, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+	    cmocka_unit_test(test_activated),
 	    cmocka_unit_test_setup_teardown(test_audit_read, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_audit_clean, setup, teardown),
 	};

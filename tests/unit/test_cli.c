@@ -95,7 +95,14 @@ static const struct arg_case arg_cases[] = {
     {{"user", "show", "jdupont"}, "USER_SHOW\t1\tlogin=jdupont", false},
     {{"user", "show", "jdupont", "--json"}, "USER_SHOW\t1\tlogin=jdupont", true},
     {{"user", "show", "--", "-odd"}, "USER_SHOW\t1\tlogin=-odd", false},
-    {{"user", "show"}, "!missing argument", false},
+    {{"user", "show", "--numen", "12A3456789XYZ"}, "USER_SHOW\t1\tnumen=12A3456789XYZ", false},
+    {{"user", "show", "--numen", "short"}, "!bad value for --numen: short (expected 13 letters or digits)", false},
+    {{"user", "set", "jd", "--last", "Martin", "--etablissement", "0750001A"},
+     "USER_SET\t1\tlogin=jd\tlast=Martin\tetablissement=0750001A", false},
+    {{"user", "rename", "jd"}, "USER_RENAME\t1\tlogin=jd", false},
+    {{"user", "unalias", "jd", "old"}, "USER_UNALIAS\t1\tlogin=jd\talias=old", false},
+    {{"user", "import", "f.csv", "--skip-bad", "--dry-run", "--out", "o.csv"}, "USER_ADD\t1", false},
+    {{"user", "import", "f.csv", "--skip-bad", "--skip-bad"}, "!option --skip-bad given twice", false},
     {{"user", "show", ""}, "!empty argument", false},
     {{"user", "show", "a", "b"}, "!unexpected argument b", false},
     {{"user", "show", "a", "-x"}, "!unknown option -x", false},
@@ -246,8 +253,14 @@ static void test_command_table(void **state)
 		assert_non_null(c->usage);
 		assert_true(c->min_args <= c->max_args && c->max_args <= CLI_ARGS_MAX);
 		assert_true(c->socket == CLI_SOCKET_NONE || c->verb != NULL);
-		for (int k = 0; c->opts != NULL && c->opts[k].name != NULL; k++)
+		/* verdonctl help CMD explains every command, with an example */
+		if (!cli_help_has_text(c))
+			fail_msg("no help text for %s %s", c->group ? c->group : "", c->name);
+		for (int k = 0; c->opts != NULL && c->opts[k].name != NULL; k++) {
 			assert_true(k < CLI_OPTS_MAX);
+			/* every option is named in the usage line */
+			assert_non_null(strstr(c->usage, c->opts[k].name));
+		}
 	}
 }
 
