@@ -14,6 +14,8 @@
 #include "log.h"
 #include "session.h"
 #include "store.h"
+#include "throttle.h"
+#include "throttle_store.h"
 
 #define VERSION "0.1.0"
 #define AUDIT_DEFAULT 100
@@ -266,6 +268,12 @@ static void purge(struct worker *w, struct request *req)
 		if (purge_batch(w, req, DUE_SESSION, req->now, dl, &n) != STORE_OK ||
 		    (sessions += n, n < PURGE_BATCH))
 			break;
+	if (throttle_shared(w->daemon->throttle))
+		for (int i = 0; i < PURGE_ROUNDS; i++)
+			if (throttle_store_purge(w->daemon->store, req->now,
+			                         req->config->throttle.forget_after, &n) != STORE_OK ||
+			    n < THROTTLE_PURGE_BATCH)
+				break;
 	if (accounts > 0)
 		log_info("purged %u deleted accounts past their grace period", accounts);
 	if (sessions > 0)

@@ -90,26 +90,47 @@ out:
 static enum proto_reason edit_unlock(struct request *req, struct account *a,
                                      struct proto_writer *ok, void *ctx, const char **detail)
 {
-	struct daemon *d = ctx;
-	const char *logins[] = {a->identifiant, a->email};
-	struct throttle_key key;
-
-	(void)req, (void)ok;
+	(void)req, (void)ok, (void)ctx;
 	*detail = a->locked_since != 0 ? "lock lifted, failures cleared" : "failures cleared";
 	a->code_failures = 0;
 	a->locked_since = 0;
 	a->last_bad[0] = '\0';
+	return REASON_NONE;
+}
+
+/* The password throttle of the account's logins is cleared too, before the edit and outside its
+ * transaction: with a shared store the counters live in it (throttle_store.c). */
+static void unlock_throttle(struct worker *w, struct request *req)
+{
+	const char *login = proto_get(&req->msg, "login");
+	char norm[FIELD_LOGIN_MAX + 1];
+	struct store_txn *txn;
+	struct account a;
+	bool is_email;
+	int r;
+
+	if (login == NULL || ident_login(login, norm, sizeof(norm), &is_email) < 0 ||
+	    store_begin(w->daemon->store, false, &txn) != STORE_OK)
+		return;
+	r = account_get(txn, norm, is_email, &a);
+	store_abort(txn);
+	if (r != STORE_OK)
+		return;
+	const char *logins[] = {a.identifiant, a.email};
 	for (size_t i = 0; i < 2; i++)
 		if (logins[i][0] != '\0') {
-			attempt_throttle_key(&d->keys, logins[i], &key);
-			throttle_clear(d->throttle, &key);
+			struct throttle_key key;
+
+			attempt_throttle_key(&w->daemon->keys, logins[i], &key);
+			throttle_clear(w->daemon->throttle, &key);
 		}
-	return REASON_NONE;
+	account_wipe(&a);
 }
 
 void admin_user_unlock(struct worker *w, struct request *req)
 {
-	admin_edit(w, req, "user.unlock", edit_unlock, w->daemon);
+	unlock_throttle(w, req);
+	admin_edit(w, req, "user.unlock", edit_unlock, NULL);
 }
 
 static enum proto_reason edit_suspend(struct request *req, struct account *a,

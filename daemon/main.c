@@ -200,6 +200,9 @@ int main(int argc, char **argv)
 		log_err("out of memory");
 		goto out;
 	}
+	/* Nodes sharing a store share their password throttle too (docs/cluster.md). */
+	if (store_config_shared(d.config))
+		throttle_share(d.throttle, d.store);
 	r = server_run(&d);
 	/* The workers are joined: what they queued is written before the store closes. */
 	auditq_flush(d.auditq, d.store);

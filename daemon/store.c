@@ -65,7 +65,7 @@ static const struct store_backend *const store_backends[] = {
 static const char *const store_table_names[] = {
     [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
     [STORE_AUDIT] = "audit",       [STORE_META] = "meta",   [STORE_SESSIONS] = "sessions",
-    [STORE_DUE] = "due",
+    [STORE_DUE] = "due",           [STORE_THROTTLE] = "throttle",
 };
 /* A table added to the enum needs its name here, which backends use for their own. */
 _Static_assert(sizeof(store_table_names) / sizeof(store_table_names[0]) == STORE_TABLE_COUNT,

@@ -19,6 +19,7 @@ enum store_table {
 	STORE_META,         /* schema version and other settings */
 	STORE_SESSIONS,     /* HMAC(pepper, token) hex → session record */
 	STORE_DUE,          /* kind + due time + key → "" (due.h): what the purge visits */
+	STORE_THROTTLE,     /* keyed hash of a login → its password throttle, in a cluster only */
 	STORE_TABLE_COUNT
 };
 

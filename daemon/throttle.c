@@ -3,10 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "log.h"
 #include "secret.h"
+#include "store.h"
 #include "throttle.h"
+#include "throttle_store.h"
 
-#define TAG_KEEP 16 /* hex digits of the last wrong secret's tag: enough to tell a retry */
+#define TAG_KEEP THROTTLE_TAG_KEEP
 
 struct entry {
 	struct throttle_key key;
@@ -17,6 +20,7 @@ struct entry {
 };
 
 struct throttle {
+	struct store *shared; /* a cluster's store: the counters live there (throttle_store.c) */
 	pthread_mutex_t lock;
 	struct entry sets[THROTTLE_SETS][THROTTLE_WAYS];
 };
@@ -28,6 +32,16 @@ struct throttle *throttle_new(void)
 	if (t != NULL)
 		pthread_mutex_init(&t->lock, NULL);
 	return t;
+}
+
+void throttle_share(struct throttle *t, struct store *store)
+{
+	t->shared = store;
+}
+
+bool throttle_shared(const struct throttle *t)
+{
+	return t->shared != NULL;
 }
 
 void throttle_free(struct throttle *t)
@@ -65,6 +79,11 @@ void throttle_get(struct throttle *t, const struct throttle_key *key, int64_t no
 
 	*failures_r = 0;
 	*last_r = 0;
+	if (t->shared != NULL) {
+		/* On a store error the decision's own transaction answers TEMPFAIL anyway. */
+		(void)throttle_store_get(t->shared, key, now, forget_after, failures_r, last_r);
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if ((e = find(t, key)) != NULL) {
 		if (now - e->last_failure >= (int64_t)forget_after) {
@@ -82,6 +101,11 @@ void throttle_fail(struct throttle *t, const struct throttle_key *key, const cha
 	struct entry *e, *set;
 	size_t n = strnlen(tag, TAG_KEEP);
 
+	if (t->shared != NULL) {
+		if (throttle_store_fail(t->shared, key, tag, now) != STORE_OK)
+			log_err("throttle: a failure could not be counted in the store");
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if ((e = find(t, key)) == NULL) {
 		set = set_of(t, key);
@@ -106,6 +130,11 @@ void throttle_clear(struct throttle *t, const struct throttle_key *key)
 {
 	struct entry *e;
 
+	if (t->shared != NULL) {
+		if (throttle_store_clear(t->shared, key) != STORE_OK)
+			log_err("throttle: a counter could not be cleared in the store");
+		return;
+	}
 	pthread_mutex_lock(&t->lock);
 	if ((e = find(t, key)) != NULL)
 		memset(e, 0, sizeof(*e));

@@ -10,13 +10,17 @@
 #ifndef VERDON_THROTTLE_H
 #define VERDON_THROTTLE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #define THROTTLE_KEY_LEN 16 /* bytes of HMAC kept: 128 bits */
 #define THROTTLE_SETS 8192  /* x THROTTLE_WAYS entries: 65536 logins at once */
 #define THROTTLE_WAYS 8
+#define THROTTLE_TAG_KEEP 16 /* hex digits of the last wrong secret's tag: enough to tell a retry  \
+	                      */
 
 struct throttle;
+struct store;
 
 struct throttle_key {
 	uint8_t b[THROTTLE_KEY_LEN];
@@ -24,6 +28,10 @@ struct throttle_key {
 
 struct throttle *throttle_new(void);
 void throttle_free(struct throttle *t); /* NULL is a no-op */
+/* With a store shared by several nodes, the counters live in it (throttle_store.c), so that
+ * wrong passwords on every node add up; calls are then never made inside a transaction. */
+void throttle_share(struct throttle *t, struct store *store);
+bool throttle_shared(const struct throttle *t);
 /* Consecutive failures counted under key and the time of the last (0, 0: none or forgotten). */
 void throttle_get(struct throttle *t, const struct throttle_key *key, int64_t now,
                   unsigned forget_after, unsigned *failures_r, int64_t *last_r);

@@ -96,8 +96,8 @@ def run(tap):
            "the account suspended on node A is refused on node B")
 
     # Wrong codes after the right password on both nodes add up to one hard lock (lock_after 10:
-    # the count is in the account). Wrong passwords only delay, counted per node in memory
-    # (docs/configuration.md), so that an unknown login answers as a known one.
+    # the count is in the account). Wrong passwords delay the login, counted in the shared store,
+    # for a known login and an unknown one alike (below).
     # a fresh admin connection: the first one idled out
     ident3, secret3, used3 = active_user(Client(B + "admin.sock"), auth_b, 5100, pw)
     for i in range(10):
@@ -112,11 +112,23 @@ def run(tap):
     show = Client(A + "admin.sock").call("USER_SHOW", {"login": ident3})
     tap.eq(("10", "1"), (show.get("code_failures"), show.get("locked")),
            "the wrong-code counter holds all ten")
-    for i in range(4):
-        auth_a.call("AUTH", {"login": ident3, "password": "pas-le-bon-mot-%d" % i, "service": "webmail"})
-    x = auth_a.call("AUTH", {"login": ident3, "password": pw, "service": "webmail"})
-    tap.ok(x.short() == "FAIL locked" and int(x.get("wait", "0")) > 0,
-           "four wrong passwords on node A delay that login there (delay_after = 4)", x.raw)
+
+    # Wrong passwords on both nodes add up to the same delay as on one (delay_after = 4), for a
+    # known login and an unknown one alike: the counters live in the shared store.
+    ident4 = user_add(Client(A + "admin.sock"), 5200).get("identifiant")
+    for login in (ident4, "personne.inconnue"):
+        seen = []
+        for i in range(4):
+            node = auth_a if i % 2 == 0 else auth_b
+            seen.append(node.call("AUTH", {"login": login, "password": "pas-le-bon-mot-%d" % i,
+                                           "service": "webmail"}).short())
+        after = [n.call("AUTH", {"login": login, "password": "encore-un-autre", "service": "webmail"})
+                 for n in (auth_a, auth_b)]
+        tap.ok(seen == ["FAIL invalid"] * 4 and all(x.short() == "FAIL locked" and
+                                                    int(x.get("wait", "0")) > 0 for x in after),
+               "two wrong passwords on each node delay %s on both (%s login)" % (
+                   login, "a known" if login == ident4 else "an unknown"),
+               "%r then %r" % (seen, [x.raw for x in after]))
 
 main_run(run)
 PY
