@@ -186,6 +186,15 @@ maillog_file_prefixes = /var, /dev/stdout, $T
 smtpd_tls_security_level = none
 EOF
 		cat "$PF_DIR/main-verdon.cf"
+		[ -z "${MAIL_DELIVERY:-}" ] || cat <<EOF
+# MAIL_DELIVERY: every address of example.org is delivered to jdupont's Maildir, where the
+# private Dovecot reads it (its userdb: home=$T/mail/%n, uid nobody).
+virtual_mailbox_domains = example.org
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = static:jdupont/Maildir/
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
+EOF
 	} >"$PF_DIR/etc/main.cf"
 	{
 		cat "$PF_DIR/master-verdon.cf"
@@ -193,6 +202,18 @@ EOF
 anvil     unix  -       -       n       -       1       anvil
 proxymap  unix  -       -       n       -       -       proxymap
 postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+		[ -z "${MAIL_DELIVERY:-}" ] || cat <<'EOF'
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+virtual   unix  -       n       n       -       -       virtual
 EOF
 	} >"$PF_DIR/etc/master.cf"
 }
