@@ -21,6 +21,7 @@ const BASE = need('RC_URL').replace(/\/$/, '');
 const HELPER = need('RC_HELPER');
 const ARTIFACTS = need('RC_ARTIFACTS');
 const IDLE_S = Number(need('RC_IDLE_S'));
+const TRUST_DAYS = Number(need('RC_TRUST_DAYS')); // 0: the daemon has no trusted browsers
 const ME = { login: need('RC_LOGIN'), password: need('RC_PASSWORD'), secret: need('RC_SECRET'), lastStep: Number(need('RC_LAST_STEP')), drift: 0 };
 const RECOVERY = need('RC_RECOVERY');
 const NEW_PASSWORD = need('RC_NEW_PASSWORD');
@@ -105,19 +106,23 @@ async function typeLogin(page, login, password) {
 	await page.fill('#rcmloginpwd', password);
 	await Promise.all([page.waitForNavigation({ timeout: WAIT_MS }), page.click('#rcmloginsubmit')]);
 }
-async function typeCode(page, code) {
+async function typeCode(page, code, trust = false) {
 	await visible(page, '#verdon-code');
 	await page.fill('#verdon-code', code);
+	if (trust) {
+		await page.click('label[for="verdon-trust"]', { timeout: WAIT_MS }); // Elastic's switch
+		assert(await page.isChecked('#verdon-trust'), 'the trusted-browser box is ticked');
+	}
 	await Promise.all([page.waitForNavigation({ timeout: WAIT_MS }), page.click('#verdon-submit')]);
 }
 async function inInbox(page) {
 	await page.waitForSelector('#messagelist', { state: 'attached', timeout: WAIT_MS });
 	assert(new URL(page.url()).searchParams.get('_task') === 'mail', `not in the mail task: ${page.url()}`);
 }
-async function fullLogin(page, who) {
+async function fullLogin(page, who, trust = false) {
 	await openLogin(page);
 	await typeLogin(page, who.login, who.password);
-	await typeCode(page, await nextCode(who));
+	await typeCode(page, await nextCode(who), trust);
 	await inInbox(page);
 }
 
@@ -278,6 +283,86 @@ async function flowRevoked(page) {
 	await checkAlone('screenshot: session expired', () => shot(page, 'session-expired'));
 }
 
+async function logout(page) {
+	await Promise.all([page.waitForNavigation({ timeout: WAIT_MS }), page.evaluate(() => window.rcmail.command('logout'))]);
+	await visible(page, '#rcmloginuser');
+}
+function devices() {
+	const r = helper(['devices', ME.login]);
+	assert(r.rc === 0, `verdonctl device list: exit ${r.rc}`);
+	const rows = JSON.parse(r.out || '[]');
+	return Array.isArray(rows) ? rows : rows.devices || [];
+}
+
+async function flowTrusted(page) {
+	await check(`the code page offers « Ne plus demander de code sur ce navigateur pendant ${TRUST_DAYS} jours »`, async () => {
+		await openLogin(page);
+		await typeLogin(page, ME.login, ME.password);
+		await visible(page, '#verdon-trust');
+		const t = await page.textContent('label[for="verdon-trust"]');
+		assert(t.includes(`Ne plus demander de code sur ce navigateur pendant ${TRUST_DAYS} jours`), `label: ${t}`);
+	});
+	await checkAlone('screenshot: code page with the trusted-browser box', () => shot(page, 'code-trust'));
+	await check('ticked, the code opens the Inbox and leaves an HttpOnly, SameSite=Strict cookie', async () => {
+		await typeCode(page, await nextCode(ME), true);
+		await inInbox(page);
+		const c = (await page.context().cookies()).find((x) => x.name === 'verdon_device');
+		assert(c, 'no verdon_device cookie');
+		assert(c.httpOnly && c.sameSite === 'Strict', `cookie: httpOnly=${c.httpOnly} sameSite=${c.sameSite}`);
+		assert(/^vd-/.test(c.value), 'the cookie holds a device secret');
+		assert(c.expires * 1000 <= Date.now() + TRUST_DAYS * 86400000 + 60000, `expires ${c.expires}`);
+	});
+	await check('verdonctl device list shows the browser, trusted, named after it', async () => {
+		const rows = devices();
+		assert(rows.length === 1, `${rows.length} devices: ${JSON.stringify(rows)}`);
+		assert(/Chrome/.test(rows[0].label) && String(rows[0].trusted) !== '0' && rows[0].trusted !== false,
+			`device: ${JSON.stringify(rows[0])}`);
+	});
+	await check('after logout, the password alone opens the Inbox on this browser', async () => {
+		await logout(page);
+		await typeLogin(page, ME.login, ME.password);
+		await inInbox(page);
+	});
+	await checkAlone('screenshot: Inbox without a code (trusted browser)', () => shot(page, 'inbox-trusted'));
+	await check('another browser still gets the code page', async () => {
+		const other = await page.context().browser().newContext({ viewport: PHONE, locale: 'fr-FR' });
+		try {
+			const p2 = await other.newPage();
+			await openLogin(p2);
+			await typeLogin(p2, ME.login, ME.password);
+			await visible(p2, '#verdon-code');
+		} finally {
+			await other.close();
+		}
+	});
+	await check('revoked with verdonctl device revoke, the browser needs the code again', async () => {
+		await logout(page);
+		assert(helper(['device-revoke', ME.login]).rc === 0, 'verdonctl device revoke');
+		await typeLogin(page, ME.login, ME.password);
+		await visible(page, '#verdon-code');
+	});
+	await check('trusted again (box ticked with the code)', async () => {
+		await typeCode(page, await nextCode(ME), true);
+		await inInbox(page);
+	});
+	await check('a password change revokes it: the code page again', async () => {
+		await page.goto(`${BASE}/?_task=settings&_action=plugin.password`, { waitUntil: 'load', timeout: WAIT_MS });
+		await visible(page, '#curpasswd');
+		await page.fill('#curpasswd', ME.password);
+		await page.fill('#newpasswd', `${NEW_PASSWORD}-2`);
+		await page.fill('#confpasswd', `${NEW_PASSWORD}-2`);
+		await page.fill('#verdon-passwd-code', await nextCode(ME));
+		await Promise.all([page.waitForNavigation({ timeout: WAIT_MS }), page.evaluate(() => window.rcmail.command('plugin.password-save'))]);
+		await message(page, 'Enregistré');
+		ME.password = `${NEW_PASSWORD}-2`;
+		await page.goto(`${BASE}/?_task=mail`, { waitUntil: 'load', timeout: WAIT_MS });
+		await visible(page, '#rcmloginuser');
+		await typeLogin(page, ME.login, ME.password);
+		await visible(page, '#verdon-code');
+		assert(devices().length === 0, 'verdonctl device list is empty after the password change');
+	});
+}
+
 // In a second browser (a phone) while the first one stays idle.
 async function flowOthers(page) {
 	await flow('replayed and recovery codes', async () => {
@@ -385,6 +470,7 @@ async function main() {
 			await flowLogout(page);
 			await flowRevoked(page);
 		});
+		if (TRUST_DAYS > 0) await flow('trusted browser', () => flowTrusted(page));
 	} finally {
 		await ctxA.close();
 		await browser.close();

@@ -25,6 +25,13 @@ else
 	TOUCH_CONF="; no touch_interval in this verdond: the fixed 60 s window"
 	IDLE_S=${IDLE_S:-70}
 fi
+# Trusted browsers (device secrets): tested when this verdond has [session] trusted_browser_days.
+printf '[session]\ntrusted_browser_days = 30\n' >"$T/probe.conf"
+if ! "$VERDOND" -n -c "$T/probe.conf" 2>&1 | grep -q "unknown key 'trusted_browser_days'"; then
+	TRUST_DAYS=30
+else
+	TRUST_DAYS=0
+fi
 rm -f "$T/probe.conf"
 
 rc_cleanup() {
@@ -59,6 +66,7 @@ cat >>"$CONF" <<CONF
 [session]
 idle_timeout = 600
 $TOUCH_CONF
+$([ "$TRUST_DAYS" -gt 0 ] && echo "trusted_browser_days = $TRUST_DAYS")
 
 [penalty]
 ; the refusals under test must not slow the steps after them past the browser's waits
@@ -66,6 +74,7 @@ base_ms = 0
 CONF
 # mmartin's wrong passwords lock it (delay from the 3rd, 120 s): the "locked" step.
 sed -i 's/^base_delay = .*/base_delay = 120\ndelay_after = 3/' "$CONF"
+RC_VERDON_CONFIG="\$config['verdon_trusted_browser_days'] = $TRUST_DAYS;"
 start_daemon || exit 1
 mail_pam_install verdon || exit 1
 mail_start || exit 1
@@ -117,6 +126,8 @@ token) rc_token ;;
 imap) imap_login "$2" "$(cat)" ;;
 sessions) "$VERDONCTL" -c "$CONF" --json session list "$2" | jq 'if type == "array" then length else (.sessions // [] | length) end' ;;
 revoke) "$VERDONCTL" -c "$CONF" session revoke "$2" --all ;;
+devices) "$VERDONCTL" -c "$CONF" --json device list "$2" ;;
+device-revoke) "$VERDONCTL" -c "$CONF" device revoke "$2" --all ;;
 down) mv "$T/auth.sock" "$T/auth.sock.away" ;;
 up) mv "$T/auth.sock.away" "$T/auth.sock" ;;
 delivered) for _ in $(seq 1 150); do grep -rqF "$2" "$T/mail/jdupont/Maildir/new" "$T/mail/jdupont/Maildir/cur" 2>/dev/null && exit 0; sleep 0.1; done; exit 1 ;;
@@ -130,9 +141,10 @@ rm -f "$ARTIFACTS"/*.png
 RC_URL="$RC_URL" RC_HELPER="$T/helper" RC_ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" \
 	RC_LOGIN=jdupont RC_PASSWORD="$CANARY_PW" RC_SECRET="$SECRET" RC_RECOVERY="$RECOVERY" \
 	RC_NEW_PASSWORD="Hibou-Rouge-2985-Nuit" RC_LOGIN2=mmartin RC_PASSWORD2="Tilleul-Bleu-4421-Soir" \
-	RC_SECRET2="$SECRET2" RC_LOGIN3=pnouveau RC_PASSWORD3="$TEMP3" RC_IDLE_S="$IDLE_S" RC_LAST_STEP="$STEP1" RC_LAST_STEP2="$STEP2" \
+	RC_SECRET2="$SECRET2" RC_LOGIN3=pnouveau RC_PASSWORD3="$TEMP3" RC_IDLE_S="$IDLE_S" RC_TRUST_DAYS="$TRUST_DAYS" RC_LAST_STEP="$STEP1" RC_LAST_STEP2="$STEP2" \
 	timeout 420 node "$BROWSER_DIR/roundcube.mjs" </dev/null
 rc=$?
+[ "$TRUST_DAYS" -gt 0 ] || skip "trusted browsers: this verdond has no [session] trusted_browser_days (device secrets)"
 [ $rc -eq 0 ] || [ $rc -eq 1 ] || not_ok "the browser test program ends by itself (exit $rc)"
 
 # Nothing typed into Roundcube, nor the tokens, reached a log.

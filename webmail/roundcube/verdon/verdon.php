@@ -368,8 +368,9 @@ class verdon extends rcube_plugin
         if ($days > 0) {
             // Outside the table: Elastic turns the table's rows into input groups.
             $box = new html_checkbox(['name' => '_verdon_trust', 'id' => 'verdon-trust', 'value' => '1']);
-            $trust = html::p(['class' => 'verdon-trust'], $box->show() . ' ' . html::label('verdon-trust',
-                rcube::Q($this->gettext(['name' => 'trustbrowser', 'vars' => ['days' => $days]]))));
+            // The box inside its label: Elastic makes it a switch with that label.
+            $trust = html::p(['class' => 'verdon-trust'], html::label(['for' => 'verdon-trust'], $box->show() . ' '
+                . rcube::Q($this->gettext(['name' => 'trustbrowser', 'vars' => ['days' => $days]]))));
         }
         $hidden = new html_hiddenfield();
         $hidden->add(['name' => '_task', 'value' => 'login']);
