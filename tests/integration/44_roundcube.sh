@@ -76,6 +76,42 @@ CONF
 sed -i 's/^base_delay = .*/base_delay = 120\ndelay_after = 3/' "$CONF"
 RC_VERDON_CONFIG="\$config['verdon_trusted_browser_days'] = $TRUST_DAYS;"
 start_daemon || exit 1
+# The plugin's protocol client alone: the real daemon, a server that never answers, one that
+# answers garbage (python, stopped by their PIDs at the end of this block).
+fake_server() { # SOCKET GREETING
+	python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(4)
+end = time.time() + 30
+s.settimeout(1)
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    if sys.argv[2]:
+        c.sendall(sys.argv[2].encode())
+    time.sleep(3)
+    c.close()
+' "$1" "$2" &
+}
+fake_server "$T/silent.sock" ""
+SILENT_PID=$!
+fake_server "$T/garbage.sock" "HELLO there"$'\n'
+GARBAGE_PID=$!
+for _ in $(seq 1 50); do [ -S "$T/silent.sock" ] && [ -S "$T/garbage.sock" ] && break; sleep 0.1; done
+while IFS= read -r line; do
+	case $line in
+	"ok - "*) ok "client: ${line#ok - }" ;;
+	"not ok - "*) not_ok "client: ${line#not ok - }" ;;
+	*) echo "$line" ;;
+	esac
+done < <(php "$ROOT/tests/integration/verdon_client_test.php" "$T/auth.sock" "$T/silent.sock" "$T/garbage.sock" 2>&1)
+kill "$SILENT_PID" "$GARBAGE_PID" 2>/dev/null
+wait "$SILENT_PID" "$GARBAGE_PID" 2>/dev/null
+
 mail_pam_install verdon || exit 1
 mail_start || exit 1
 rc_start || { not_ok "Roundcube answers on 127.0.0.1 (php -S)"; exit 1; }
