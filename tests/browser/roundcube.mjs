@@ -363,8 +363,41 @@ async function flowTrusted(page) {
 	});
 }
 
-// In a second browser (a phone) while the first one stays idle.
+// In a second browser (a phone) while the first one stays idle; a third one waits on the code
+// page meanwhile, past verdon_code_ttl (30 s in the test's config).
+const CODE_TTL_S = 30;
 async function flowOthers(page) {
+	const late = await page.context().browser().newContext({ viewport: PHONE, locale: 'fr-FR' });
+	const latePage = await late.newPage();
+	let lateSince = 0;
+	await flow('code page left open', async () => {
+		await check('another phone stops on the code page', async () => {
+			await openLogin(latePage);
+			await typeLogin(latePage, OTHER.login, OTHER.password);
+			await visible(latePage, '#verdon-code');
+			lateSince = Date.now();
+		});
+	});
+	try {
+		await flowOthersOnPhone(page);
+		if (lateSince) {
+			await flow('code page left open', async () => {
+				const left = (CODE_TTL_S + 2) * 1000 - (Date.now() - lateSince);
+				if (left > 0) await latePage.waitForTimeout(left);
+				const waited = Math.round((Date.now() - lateSince) / 1000);
+				await check(`a code typed ${waited} s later (verdon_code_ttl ${CODE_TTL_S} s): back to the login form, the password forgotten`, async () => {
+					await typeCode(latePage, await nextCode(OTHER));
+					await visible(latePage, '#rcmloginuser');
+					await message(latePage, 'Le délai pour saisir le code est dépassé');
+				});
+			});
+		}
+	} finally {
+		await late.close();
+	}
+}
+
+async function flowOthersOnPhone(page) {
 	await flow('replayed and recovery codes', async () => {
 		await check('phone: a code already used (replayed) is refused on the code page', async () => {
 			await openLogin(page);

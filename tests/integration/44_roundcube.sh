@@ -74,7 +74,8 @@ base_ms = 0
 CONF
 # mmartin's wrong passwords lock it (delay from the 3rd, 120 s): the "locked" step.
 sed -i 's/^base_delay = .*/base_delay = 120\ndelay_after = 3/' "$CONF"
-RC_VERDON_CONFIG="\$config['verdon_trusted_browser_days'] = $TRUST_DAYS;"
+RC_VERDON_CONFIG="\$config['verdon_trusted_browser_days'] = $TRUST_DAYS;
+\$config['verdon_code_ttl'] = 30; // the floor: crossed by the browser test"
 start_daemon || exit 1
 # The plugin's protocol client alone: the real daemon, a server that never answers, one that
 # answers garbage (python, stopped by their PIDs at the end of this block).
