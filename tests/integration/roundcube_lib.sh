@@ -104,8 +104,11 @@ rc_start() {
 	}
 }
 
+# php -S with PHP_CLI_SERVER_WORKERS forks its workers, which outlive a parent stopped alone:
+# the workers (children of RC_PID) first, then the parent.
 rc_stop() {
 	[ -n "$RC_PID" ] || return 0
+	pkill -TERM -P "$RC_PID" 2>/dev/null
 	kill -TERM "$RC_PID" 2>/dev/null
 	mail_wait_gone "$RC_PID" || kill -KILL "$RC_PID" 2>/dev/null
 	wait "$RC_PID" 2>/dev/null
