@@ -27,6 +27,7 @@ const RECOVERY = need('RC_RECOVERY');
 const NEW_PASSWORD = need('RC_NEW_PASSWORD');
 const OTHER = { login: need('RC_LOGIN2'), password: need('RC_PASSWORD2'), secret: need('RC_SECRET2'), lastStep: Number(need('RC_LAST_STEP2')), drift: 0 };
 const FIRST = { login: need('RC_LOGIN3'), password: need('RC_PASSWORD3') };
+const NO_OTP = { login: need('RC_LOGIN4'), password: need('RC_PASSWORD4') };
 
 const flow = runFlow;
 
@@ -449,6 +450,13 @@ async function flowOthersOnPhone(page) {
 			assert(href === 'https://compte.example.org/', `link: ${href}`);
 		});
 		await checkAlone('screenshot: first login', () => shot(page, 'first-login'));
+		await check('no authenticator yet: the same page, asking to activate the code first', async () => {
+			await openLogin(page);
+			await typeLogin(page, NO_OTP.login, NO_OTP.password);
+			await visible(page, '#verdon-selfservice');
+			const t = await page.textContent('#verdon-notice-text');
+			assert(t.includes('Activez d’abord votre code à usage unique'), `text: ${t}`);
+		});
 	});
 	await flow('wrong password', async () => {
 		await check('a wrong password is refused without saying which part was wrong', async () => {

@@ -136,11 +136,15 @@ read -r SECRET RECOVERY STEP1 < <(person Jean Dupont 12A3456789XYZ x "$CANARY_PW
 read -r SECRET2 _ STEP2 < <(person Marie Martin 12A3456789XYA x "Tilleul-Bleu-4421-Soir") || true
 TEMP3=$(jctl user add --first Paul --last Nouveau --birth 1981-01-02 --numen 12A3456789XYB \
 	--rescue-email x@example.net | jq -r .temporary_password)
-if [ -z "$SECRET" ] || [ -z "$SECRET2" ] || [ -z "$RECOVERY" ] || [ -z "$TEMP3" ]; then
-	not_ok "the accounts jdupont, mmartin (password + authenticator) and pnouveau (first login) exist"
+# lleger: a password of their own, no authenticator yet (otp_enrollment_required).
+TEMP4=$(jctl user add --first Luc --last Leger --birth 1982-03-04 --numen 12A3456789XYC \
+	--rescue-email x@example.net | jq -r .temporary_password)
+printf '%s\n%s\n' "$TEMP4" "Sapin-Gris-5310-Neige" | ctl auth passwd lleger >/dev/null 2>&1 || TEMP4=""
+if [ -z "$SECRET" ] || [ -z "$SECRET2" ] || [ -z "$RECOVERY" ] || [ -z "$TEMP3" ] || [ -z "$TEMP4" ]; then
+	not_ok "the accounts jdupont, mmartin (password + authenticator), pnouveau (first login), lleger (no authenticator) exist"
 	exit 1
 fi
-ok "the accounts jdupont, mmartin (password + authenticator) and pnouveau (first login) exist"
+ok "the accounts jdupont, mmartin (password + authenticator), pnouveau (first login), lleger (no authenticator) exist"
 
 # What the browser cannot do itself, it asks this helper: the token Roundcube holds, an IMAP
 # login with it, the count of verdon sessions, an admin revocation, a delivered mail.
@@ -178,7 +182,8 @@ rm -f "$ARTIFACTS"/*.png
 RC_URL="$RC_URL" RC_HELPER="$T/helper" RC_ARTIFACTS="$ARTIFACTS" CHROMIUM="$CHROMIUM" \
 	RC_LOGIN=jdupont RC_PASSWORD="$CANARY_PW" RC_SECRET="$SECRET" RC_RECOVERY="$RECOVERY" \
 	RC_NEW_PASSWORD="Hibou-Rouge-2985-Nuit" RC_LOGIN2=mmartin RC_PASSWORD2="Tilleul-Bleu-4421-Soir" \
-	RC_SECRET2="$SECRET2" RC_LOGIN3=pnouveau RC_PASSWORD3="$TEMP3" RC_IDLE_S="$IDLE_S" RC_TRUST_DAYS="$TRUST_DAYS" RC_LAST_STEP="$STEP1" RC_LAST_STEP2="$STEP2" \
+	RC_SECRET2="$SECRET2" RC_LOGIN3=pnouveau RC_PASSWORD3="$TEMP3" \
+	RC_LOGIN4=lleger RC_PASSWORD4="Sapin-Gris-5310-Neige" RC_IDLE_S="$IDLE_S" RC_TRUST_DAYS="$TRUST_DAYS" RC_LAST_STEP="$STEP1" RC_LAST_STEP2="$STEP2" \
 	timeout 420 node "$BROWSER_DIR/roundcube.mjs" </dev/null
 rc=$?
 [ "$TRUST_DAYS" -gt 0 ] || skip "trusted browsers: this verdond has no [session] trusted_browser_days (device secrets)"
@@ -187,7 +192,7 @@ rc=$?
 # Nothing typed into Roundcube, nor the tokens, reached a log.
 leaked=""
 for f in "$T/verdond.log" "$T/dovecot.log" "$T/postfix.log" "$RC_LOG" "$RC_TREE"/logs/*; do
-	[ -f "$f" ] && grep -a -q -F -e "$CANARY_PW" -e "Hibou-Rouge-2985-Nuit" -e "$TEMP3" "$f" && leaked="$leaked ${f##*/}"
+	[ -f "$f" ] && grep -a -q -F -e "$CANARY_PW" -e "Hibou-Rouge-2985-Nuit" -e "$TEMP3" -e "Sapin-Gris-5310-Neige" "$f" && leaked="$leaked ${f##*/}"
 done
 expect "no password in verdon's, Dovecot's, Postfix's or Roundcube's logs" "" "$leaked"
 if [ $rc -ne 0 ] && [ -s "$RC_TREE/logs/errors.log" ]; then
