@@ -178,8 +178,12 @@ async function flowMail(page) {
 		await visible(page, '#compose-subject');
 		await page.fill('#compose-subject', SUBJECT);
 		await page.fill('#composebody', 'Bonjour,\nceci est un essai.\n');
-		await page.evaluate(() => window.rcmail.command('send', {}));
-		await message(page, 'envoyé');
+		await Promise.all([
+			page.waitForURL((u) => !/_action=compose/.test(u.search), { timeout: WAIT_MS }),
+			page.evaluate(() => window.rcmail.command('send', {})),
+		]);
+		// Roundcube leaves the compose page only once the message is sent.
+		await page.waitForLoadState('networkidle', { timeout: WAIT_MS });
 	});
 	await checkAlone('screenshot: mail sent', () => shot(page, 'sent'));
 	await check('… and delivered to the mailbox', async () => {
@@ -188,9 +192,13 @@ async function flowMail(page) {
 	});
 	await check('the message shows in the Inbox and opens', async () => {
 		await page.goto(`${BASE}/?_task=mail&_mbox=INBOX`, { waitUntil: 'load', timeout: WAIT_MS });
-		const row = page.locator('#messagelist tr', { hasText: SUBJECT }).first();
-		await row.waitFor({ state: 'attached', timeout: WAIT_MS });
-		await Promise.all([page.waitForURL(/_action=show/, { timeout: WAIT_MS }), row.dblclick({ timeout: WAIT_MS })]);
+		await page.locator('#messagelist tr', { hasText: SUBJECT }).first().waitFor({ state: 'attached', timeout: WAIT_MS });
+		const uid = await page.evaluate((subject) => {
+			const rows = window.rcmail.message_list.rows;
+			return Object.keys(rows).find((k) => rows[k].obj.textContent.includes(subject));
+		}, SUBJECT);
+		assert(uid, 'the message list has no row with the subject');
+		await page.goto(`${BASE}/?_task=mail&_mbox=INBOX&_uid=${encodeURIComponent(uid)}&_action=show`, { waitUntil: 'load', timeout: WAIT_MS });
 		await page.waitForFunction((w) => document.body.innerText.includes(w), 'ceci est un essai', { timeout: WAIT_MS });
 	});
 	await checkAlone('screenshot: message opened', () => shot(page, 'message'));

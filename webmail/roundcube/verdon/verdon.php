@@ -24,6 +24,8 @@ class verdon extends rcube_plugin
     private $step2;
     /** A token verdon handed out during this request, for LOGOUT if Roundcube's login fails. */
     private $issued;
+    /** The first-login page's reason and self-service link. */
+    private $notice;
 
     public function init()
     {
@@ -416,8 +418,6 @@ class verdon extends rcube_plugin
         $this->rc->output->send('verdon.page');
     }
 
-    private $notice;
-
     public function notice_box($attrib)
     {
         [$reason, $url] = $this->notice;
@@ -481,7 +481,7 @@ class verdon extends rcube_plugin
         $max = time() + $this->trusted_days() * 86400;
         setcookie($this->cookie_name(), $secret, [
             'expires'  => $expires > 0 ? min($expires, $max) : $max,
-            'path'     => '/',
+            'path'     => ini_get('session.cookie_path') ?: '/', // Roundcube's own path
             'secure'   => rcube_utils::https_check(),
             'httponly' => true,
             'samesite' => 'Strict',
