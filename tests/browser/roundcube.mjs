@@ -465,6 +465,13 @@ async function flowOthersOnPhone(page) {
 			const t = await page.textContent('#verdon-notice-text');
 			assert(t.includes('Activez d’abord votre code à usage unique'), `text: ${t}`);
 		});
+		await check('a suspended account: « Ce compte est suspendu »', async () => {
+			assert(helper(['suspend', NO_OTP.login]).rc === 0, 'verdonctl user suspend');
+			await openLogin(page);
+			await typeLogin(page, NO_OTP.login, NO_OTP.password);
+			await visible(page, '#rcmloginuser');
+			await message(page, 'Ce compte est suspendu');
+		});
 	});
 	await flow('wrong password', async () => {
 		await check('a wrong password is refused without saying which part was wrong', async () => {

@@ -167,6 +167,7 @@ token) rc_token ;;
 imap) imap_login "$2" "$(cat)" ;;
 sessions) "$VERDONCTL" -c "$CONF" --json session list "$2" | jq 'if type == "array" then length else (.sessions // [] | length) end' ;;
 revoke) "$VERDONCTL" -c "$CONF" session revoke "$2" --all ;;
+suspend) "$VERDONCTL" -c "$CONF" user suspend "$2" --reason test ;;
 devices) "$VERDONCTL" -c "$CONF" --json device list "$2" ;;
 device-revoke) "$VERDONCTL" -c "$CONF" device revoke "$2" --all ;;
 down) mv "$T/auth.sock" "$T/auth.sock.away" ;;
