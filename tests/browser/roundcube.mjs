@@ -2,7 +2,7 @@
 // a mail sent and opened, an idle window, wrong / replayed / recovery codes, too many codes, a
 // locked account, first login, password change, logout and a revoked token.
 //
-// Run by tests/integration/44_roundcube.sh, which starts verdond, Dovecot, Postfix and Roundcube
+// Run by tests/integration/46_roundcube.sh, which starts verdond, Dovecot, Postfix and Roundcube
 // and creates the accounts; it passes everything through the environment (see need()). What a
 // browser cannot check (the token Roundcube holds, IMAP with it, delivery, revocation) it asks
 // the scenario's helper script (RC_HELPER). Prints "ok - …" / "not ok - …" lines; exits 1 when

@@ -10,7 +10,7 @@
 #
 # Source after lib.sh. Then: mail_pam_install verdon|stub, mail_start, imap_login, smtp_auth.
 # MAIL_DELIVERY=1 before mail_start: Postfix also delivers mail for example.org into jdupont's
-# Maildir, which the private Dovecot serves (44_roundcube sends a mail and reads it).
+# Maildir, which the private Dovecot serves (46_roundcube sends a mail and reads it).
 # The EXIT trap stops both servers and removes the PAM service files it wrote.
 
 DOCS_EX="$ROOT/docs/examples"
