@@ -22,6 +22,7 @@ util-linux whois jq curl time
 pamtester dovecot-imapd postfix swaks
 chromium fonts-dejavu-core
 freeradius-utils radsecproxy freeradius
+roundcube-core roundcube-sqlite3 roundcube-plugins php-cli php-sqlite3 php-intl php-mbstring php-xml
 "
 
 missing=""
@@ -50,6 +51,9 @@ export DEBIAN_FRONTEND=noninteractive
 # Postfix must not ask how to deliver mail: the tests run private instances of their own.
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string localhost" | debconf-set-selections
+# Roundcube must neither configure a database nor a web server: the tests run it with php -S.
+echo "roundcube-core roundcube/dbconfig-install boolean false" | debconf-set-selections
+echo "roundcube-core roundcube/reconfigure-webserver multiselect" | debconf-set-selections
 # Parallel runs (several checkouts on one machine) wait for the package lock rather than fail.
 apt-get -o DPkg::Lock::Timeout=900 update -qq >/dev/null
 # shellcheck disable=SC2086

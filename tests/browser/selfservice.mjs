@@ -11,20 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assert, check, checkAlone, need, notOk, ok, runFlow, summary, totpAt } from './tap.mjs';
 
 const WAIT_MS = 10000; // every wait for the page or the daemon
 const MAIL_WAIT_MS = 15000; // for the sendmail script to write a message
 const TOTAL_MS = 240000; // the whole run: a hung browser must not hang `make check`
 const WIDTH = 360; // the phone the issue names
 
-function need(name) {
-	const v = process.env[name];
-	if (!v) {
-		console.log(`not ok - environment variable ${name} is set`);
-		process.exit(1);
-	}
-	return v;
-}
 const BASE = need('VERDON_URL').replace(/\/$/, '');
 const LOGIN = need('VERDON_LOGIN');
 const TEMP = need('VERDON_TEMP_PASSWORD');
@@ -42,55 +35,15 @@ const PERSON = {
 const PASSWORDS = [need('VERDON_PASSWORD1'), 'Hibou-Rouge-2985-Nuit', 'Lune-Ambre-6143-Matin'];
 const ORIGIN = new URL(BASE).origin;
 
-let passed = 0;
-let failed = 0;
-function ok(desc) {
-	passed++;
-	console.log(`ok - ${desc}`);
-}
-function notOk(desc, err) {
-	failed++;
-	console.log(`not ok - ${desc}`);
-	const text = err instanceof Error ? err.message : String(err ?? '');
-	for (const line of text.split('\n').slice(0, 12)) if (line.trim()) console.log(`# ${line}`);
-}
-function assert(cond, msg) {
-	if (!cond) throw new Error(msg);
-}
-
-// A flow stops at its first failure: what follows depends on it. Later flows still run when
-// what they need (state below) was reached.
-class FlowStop extends Error {}
-async function check(desc, fn) {
-	try {
-		const r = await fn();
-		ok(desc);
-		return r;
-	} catch (e) {
-		notOk(desc, e);
-		throw new FlowStop(desc);
-	}
-}
-// A check that what follows does not depend on: the flow goes on after its failure.
-async function checkAlone(desc, fn) {
-	try {
-		await fn();
-		ok(desc);
-	} catch (e) {
-		notOk(desc, e);
-	}
-}
+// A flow stops at its first failure. Later flows still run when what they need (state below)
+// was reached.
 async function flow(name, needs, fn) {
 	const missing = needs.filter((k) => state[k] === undefined);
 	if (missing.length) {
 		notOk(`${name}: not run, an earlier flow did not reach ${missing.join(', ')}`);
 		return;
 	}
-	try {
-		await fn();
-	} catch (e) {
-		if (!(e instanceof FlowStop)) notOk(`${name}: unexpected error`, e);
-	}
+	await runFlow(name, fn);
 }
 
 // What the flows reached: the password in force, the shown secret, the last TOTP step used.
@@ -104,12 +57,6 @@ function totp(secret) {
 	const step = Math.max(cur, state.lastStep + 1);
 	state.lastStep = step;
 	return totpAt(secret, step);
-}
-function totpAt(secret, step) {
-	const when = new Date(step * 30000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
-	return execFileSync('oathtool', ['--totp', '-b', `--now=${when}`, secret], { timeout: WAIT_MS })
-		.toString()
-		.trim();
 }
 // A well-formed code that is none of the valid ones around now.
 function wrongCode(secret) {
@@ -684,7 +631,7 @@ async function main() {
 
 const deadline = setTimeout(() => {
 	notOk(`the browser tests end within ${TOTAL_MS / 1000} s`);
-	console.log(`${passed} passed, ${failed} failed`);
+	summary();
 	process.exit(1);
 }, TOTAL_MS);
 try {
@@ -693,5 +640,4 @@ try {
 	notOk('the browser tests run to their end', e);
 }
 clearTimeout(deadline);
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit(summary());

@@ -9,6 +9,8 @@
 # directories, loopback ports, no TLS) is written here.
 #
 # Source after lib.sh. Then: mail_pam_install verdon|stub, mail_start, imap_login, smtp_auth.
+# MAIL_DELIVERY=1 before mail_start: Postfix also delivers mail for example.org into jdupont's
+# Maildir, which the private Dovecot serves (46_roundcube sends a mail and reads it).
 # The EXIT trap stops both servers and removes the PAM service files it wrote.
 
 DOCS_EX="$ROOT/docs/examples"
@@ -186,6 +188,15 @@ maillog_file_prefixes = /var, /dev/stdout, $T
 smtpd_tls_security_level = none
 EOF
 		cat "$PF_DIR/main-verdon.cf"
+		[ -z "${MAIL_DELIVERY:-}" ] || cat <<EOF
+# MAIL_DELIVERY: every address of example.org is delivered to jdupont's Maildir, where the
+# private Dovecot reads it (its userdb: home=$T/mail/%n, uid nobody).
+virtual_mailbox_domains = example.org
+virtual_mailbox_base = $T/mail
+virtual_mailbox_maps = static:jdupont/Maildir/
+virtual_uid_maps = static:$(id -u nobody)
+virtual_gid_maps = static:$(getent group nogroup | cut -d: -f3)
+EOF
 	} >"$PF_DIR/etc/main.cf"
 	{
 		cat "$PF_DIR/master-verdon.cf"
@@ -193,6 +204,18 @@ EOF
 anvil     unix  -       -       n       -       1       anvil
 proxymap  unix  -       -       n       -       -       proxymap
 postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+		[ -z "${MAIL_DELIVERY:-}" ] || cat <<'EOF'
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+virtual   unix  -       n       n       -       -       virtual
 EOF
 	} >"$PF_DIR/etc/master.cf"
 }
