@@ -69,6 +69,10 @@ static const struct field account_fields[] = {
     A("reset", FIELD_STR, reset_hmac),
     A("reset_expires", FIELD_I64, reset_expires),
     A("reset_tries", FIELD_UINT, reset_tries),
+    A("rescue_next", FIELD_STR, rescue_next),
+    A("rescue_code", FIELD_STR, rescue_hmac),
+    A("rescue_expires", FIELD_I64, rescue_expires),
+    A("rescue_tries", FIELD_UINT, rescue_tries),
 };
 
 #define P(name, type, member) FIELD_OF(account_app, name, type, member)

@@ -126,6 +126,12 @@ struct account {
 	char reset_hmac[65]; /* "": none */
 	int64_t reset_expires;
 	unsigned reset_tries; /* left */
+
+	/* A rescue address asked for (rescue.c), until the code mailed to it confirms it. */
+	char rescue_next[EMAIL_MAX + 1]; /* "": none pending */
+	char rescue_hmac[65];            /* HMAC(pepper, "rescue", code) */
+	int64_t rescue_expires;
+	unsigned rescue_tries; /* left */
 };
 
 const char *account_state_name(enum account_state state);

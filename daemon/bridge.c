@@ -3,14 +3,16 @@
 
 #include "bridge.h"
 #include "daemon.h"
+#include "rescue.h"
 #include "secret.h"
 #include "workers.h"
 
 static const struct verb *find_verb(const char *name)
 {
-	const struct verb *tables[] = {auth_verbs, admin_verbs};
+	/* self_verbs: only this front end, with the identifiant of its session, sends them. */
+	const struct verb *tables[] = {auth_verbs, admin_verbs, self_verbs};
 
-	for (size_t t = 0; t < 2; t++)
+	for (size_t t = 0; t < 3; t++)
 		for (const struct verb *v = tables[t]; v->name != NULL; v++)
 			if (strcmp(v->name, name) == 0)
 				return v;

@@ -89,6 +89,9 @@ static const struct config_key config_keys[] = {
     {"http", "body_max", KEY_UINT, OFF(http_body_max), 1024, 1 << 20},
     {"http", "threads", KEY_UINT, OFF(http_threads), 1, 64},
     {"http", "secure_cookie", KEY_BOOL, OFF(http_secure_cookie), 0, 0},
+    {"http", "webmail_url", KEY_STRING, OFF(http_webmail_url), 0, 0},
+    /* Never below 30 s: a code must survive a slow mailbox. */
+    {"http", "rescue_code_lifetime", KEY_UINT, OFF(rescue_code_lifetime), 30, 86400},
     {"radius", "listen", KEY_STRING, OFF(radius_listen), 0, 0},
     /* a State lives at least 10 s: a person types a code in that time */
     {"radius", "state_lifetime", KEY_UINT, OFF(radius_state_lifetime), 10, 600},
@@ -177,6 +180,7 @@ static void config_defaults(struct config *c)
 	c->http_timeout = 15;
 	c->http_body_max = 16384;
 	c->http_threads = 4;
+	c->rescue_code_lifetime = 900;
 	c->radius_state_lifetime = 60;
 	c->radius_cache_seconds = 5;
 	c->radius_log_per_second = 10;
@@ -476,6 +480,14 @@ static const char *config_check(struct config *c)
 	}
 	if (c->organisation == NULL && (c->organisation = strdup(c->issuer)) == NULL)
 		return "out of memory";
+	/* The page links to it: a plain http(s) URL, nothing a browser would run. */
+	if (c->http_webmail_url != NULL &&
+	    ((strncmp(c->http_webmail_url, "https://", 8) != 0 &&
+	      strncmp(c->http_webmail_url, "http://", 7) != 0) ||
+	     strlen(c->http_webmail_url) > 512 ||
+	     strcspn(c->http_webmail_url, " \t\"'<>\\") != strlen(c->http_webmail_url)))
+		return "[http] webmail_url: an http:// or https:// URL without spaces or quotes, at "
+		       "most 512 bytes";
 	c->policy.dict_path = c->dictionary_path;
 	/* A missing dictionary would silently weaken every password change: refuse to start. */
 	if (c->policy.dictionary &&

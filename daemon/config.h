@@ -134,6 +134,8 @@ struct config {
 	unsigned http_body_max;
 	unsigned http_threads;
 	bool http_secure_cookie; /* Secure even without X-Forwarded-Proto: https */
+	char *http_webmail_url;  /* the page's link to the webmail; NULL: none */
+	unsigned rescue_code_lifetime; /* seconds a rescue-address code may be used */
 	/* [mail] */
 	char *mail_sendmail; /* a command line, run without a shell */
 	char *mail_from;

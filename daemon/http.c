@@ -59,10 +59,10 @@ static bool path_match(const struct http_route *r, const char *path, const char 
 
 static const struct http_route *route_find(struct http_ctx *hc)
 {
-	const struct http_route *tables[] = {http_api_routes, http_forgot_routes};
+	const struct http_route *tables[] = {http_api_routes, http_forgot_routes, http_self_routes};
 	const char *rest, *allow = NULL;
 
-	for (size_t t = 0; t < 2; t++)
+	for (size_t t = 0; t < 3; t++)
 		for (const struct http_route *r = tables[t]; r->path != NULL; r++) {
 			if (!path_match(r, hc->path, &rest))
 				continue;

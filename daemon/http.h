@@ -38,6 +38,8 @@ struct http_route {
 
 /* The forgotten password and identifiant routes, in http_forgot.c; NULL-terminated. */
 extern const struct http_route http_forgot_routes[];
+/* The page's config and the rescue address, in http_api_self.c; NULL-terminated. */
+extern const struct http_route http_self_routes[];
 
 /* For handlers. */
 struct daemon *http_daemon(struct http_ctx *hc);

@@ -15,6 +15,7 @@
 #include "http_api.h"
 #include "http_priv.h"
 #include "proto.h"
+#include "rescue.h"
 #include "secret.h"
 
 /* Selfservice is no configured service: the default policy, password + code, is the page's. */
@@ -259,7 +260,8 @@ static void api_me(struct http_ctx *hc)
 	struct proto_writer w;
 	struct proto_msg msg;
 	char *buf = NULL;
-	const char *email, *otp;
+	const char *email, *otp, *rescue;
+	char masked[RESCUE_MASK_MAX];
 
 	proto_begin(&w, "USER_SHOW", "h");
 	proto_add(&w, "login", http_session_identifiant(hc));
@@ -267,14 +269,20 @@ static void api_me(struct http_ctx *hc)
 		return;
 	email = proto_get(&msg, "email");
 	otp = proto_get(&msg, "otp");
+	rescue = proto_get(&msg, "rescue_email");
+	/* The rescue address partly masked: a glance over the shoulder must not read it. */
+	if (rescue != NULL && rescue[0] != '\0')
+		rescue_mask(rescue, masked);
+	else
+		masked[0] = '\0';
 	if (!api_is(&msg, "OK") || email == NULL || otp == NULL)
 		api_fail(hc, &msg, 0);
 	else
 		http_reply_json(hc, 200,
-		                json_pack("{ssssssss}", "identifiant", http_session_identifiant(hc),
-		                          "email", email, "stage",
+		                json_pack("{ssssssssss}", "identifiant",
+		                          http_session_identifiant(hc), "email", email, "stage",
 		                          hc->session.stage == HTTP_STAGE_FULL ? "full" : "enroll",
-		                          "otp", otp));
+		                          "otp", otp, "rescue_email_masked", masked));
 	http_answer_free(buf);
 }
 

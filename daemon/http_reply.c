@@ -17,6 +17,7 @@
 #include "penalty.h"
 #include "proto.h"
 #include "reason.h"
+#include "rescue.h"
 #include "secret.h"
 
 #define CSP                                                                                        \
@@ -135,17 +136,39 @@ void http_set_cookie(struct http_ctx *hc, const char *id)
 
 static bool penalised(const char *line)
 {
-	const struct verb *tables[] = {auth_verbs, admin_verbs};
+	const struct verb *tables[] = {auth_verbs, admin_verbs, self_verbs};
 	size_t n = strcspn(line, "\t\n");
 
-	for (size_t t = 0; t < 2; t++)
+	for (size_t t = 0; t < 3; t++)
 		for (const struct verb *v = tables[t]; v->name != NULL; v++)
 			if (strlen(v->name) == n && strncmp(v->name, line, n) == 0)
 				return (v->flags & VERB_PENALIZED) != 0;
 	return false;
 }
 
-/* The address penalty, as the loop applies it to socket requests: 1 when the request is parked. */
+/* The page asks to be told how long to wait (X-Verdon-No-Hold: 1): a 429 with the wait, at once. */
+static bool tell_wait(struct http_ctx *hc)
+{
+	struct http_server *hs = hc->hs;
+	const char *h = MHD_lookup_connection_value(hc->conn, MHD_HEADER_KIND, "X-Verdon-No-Hold");
+	uint64_t wait;
+
+	if (h == NULL || strcmp(h, "1") != 0)
+		return false;
+	wait = penalty_wait(hs->d->penalty, hc->address, penalty_now_ms(), hs->set.penalty_base_ms,
+	                    hs->set.penalty_max_ms);
+	if (wait == 0)
+		return false;
+	http_reply_json(
+	    hc, 429,
+	    json_pack("{sssI}", "error", "penalty", "wait", (json_int_t)((wait + 999) / 1000)));
+	return true;
+}
+
+/*
+ * The address penalty, as the loop applies it to socket requests: 1 when the request is parked,
+ * 2 when it was answered with the time to wait.
+ */
 static int hold(struct http_ctx *hc, const struct proto_writer *w)
 {
 	struct http_server *hs = hc->hs;
@@ -158,6 +181,8 @@ static int hold(struct http_ctx *hc, const struct proto_writer *w)
 	}
 	if (!penalised(w->buf))
 		return 0;
+	if (tell_wait(hc))
+		return 2;
 	due = penalty_slot(hs->d->penalty, hc->address, now, hs->set.penalty_base_ms,
 	                   hs->set.penalty_max_ms);
 	if (due == UINT64_MAX)

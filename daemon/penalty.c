@@ -95,6 +95,13 @@ static uint64_t delay_of(const struct entry *e, unsigned base_ms, unsigned max_m
 	return d > max_ms ? max_ms : d;
 }
 
+/* The earliest an address's next request may run: a delay after its last failure, after the last
+ * slot given. */
+static uint64_t earliest(const struct entry *e, uint64_t d)
+{
+	return e->last_fail + d > e->next_slot ? e->last_fail + d : e->next_slot;
+}
+
 uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
                       unsigned max_ms)
 {
@@ -106,9 +113,7 @@ uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsi
 	pthread_mutex_lock(&p->lock);
 	e = lookup(p, addr, false);
 	if (e != NULL && (d = delay_of(e, base_ms, max_ms)) > 0) {
-		slot = e->last_fail + d;
-		if (slot < e->next_slot)
-			slot = e->next_slot;
+		slot = earliest(e, d);
 		if (slot <= now_ms && e->held == 0) {
 			slot = now_ms;
 			e->next_slot = now_ms + d;
@@ -124,6 +129,26 @@ uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsi
 	}
 	pthread_mutex_unlock(&p->lock);
 	return slot;
+}
+
+uint64_t penalty_wait(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
+                      unsigned max_ms)
+{
+	struct entry *e;
+	uint64_t slot = now_ms, d;
+
+	if (!addr_ok(addr))
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	e = lookup(p, addr, false);
+	if (e != NULL && (d = delay_of(e, base_ms, max_ms)) > 0) {
+		slot = earliest(e, d);
+		/* requests already held go first */
+		if (slot <= now_ms && e->held > 0)
+			slot = now_ms + d;
+	}
+	pthread_mutex_unlock(&p->lock);
+	return slot > now_ms ? slot - now_ms : 0;
 }
 
 void penalty_release(struct penalty *p, const char *addr)

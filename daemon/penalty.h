@@ -25,6 +25,12 @@ void penalty_free(struct penalty *p);
  */
 uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
                       unsigned max_ms);
+/*
+ * How long (ms) a request from this address would wait now, taking no slot:
+ * for a front end that tells its client to come back instead of holding it.
+ */
+uint64_t penalty_wait(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
+                      unsigned max_ms);
 /* A held request left the queue (run or dropped). */
 void penalty_release(struct penalty *p, const char *addr);
 /* The outcome of a decision for this address; tag identifies the secret tried. */

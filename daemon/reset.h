@@ -55,7 +55,17 @@ enum reset_check {
 	RESET_CODE_WRONG, /* malformed or not the one */
 };
 
+/* A mailed code as a record keeps it: HMAC hex (domain over the code), expiry, tries left. */
+struct mailed_code {
+	const char *hmac; /* "": none */
+	int64_t expires;
+	unsigned tries;
+};
+
 /* Constant time in the code; the same HMAC is computed whatever the outcome. */
+enum reset_check mailed_code_check(const struct crypto_keys *keys, const char *domain,
+                                   const struct mailed_code *mc, const char *typed, int64_t now);
+/* The same for the forgotten-password code of an account. */
 enum reset_check reset_code_check(const struct crypto_keys *keys, const struct account *a,
                                   const char *typed, int64_t now);
 /* A try spent: one fewer left, and the code gone when none are left or it expired. */

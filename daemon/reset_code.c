@@ -76,8 +76,8 @@ void reset_code_clear(struct account *a)
 	a->reset_tries = 0;
 }
 
-enum reset_check reset_code_check(const struct crypto_keys *keys, const struct account *a,
-                                  const char *typed, int64_t now)
+enum reset_check mailed_code_check(const struct crypto_keys *keys, const char *domain,
+                                   const struct mailed_code *mc, const char *typed, int64_t now)
 {
 	char code[RESET_CODE_LEN + 1] = "000000", hex[2 * CRYPTO_HMAC_LEN + 1];
 	bool well_formed = reset_code_normalize(typed, code) == 0;
@@ -86,15 +86,23 @@ enum reset_check reset_code_check(const struct crypto_keys *keys, const struct a
 	/* Hashed and compared even when nothing can match: the time tells nothing. */
 	if (!well_formed)
 		snprintf(code, sizeof(code), "000000");
-	crypto_hmac_hex(keys, "reset", code, RESET_CODE_LEN, hex);
-	same = secret_equal(hex, a->reset_hmac, sizeof(hex) - 1);
+	crypto_hmac_hex(keys, domain, code, RESET_CODE_LEN, hex);
+	same = secret_equal(hex, mc->hmac, sizeof(hex) - 1);
 	secret_wipe(code, sizeof(code));
 	secret_wipe(hex, sizeof(hex));
-	if (a->reset_hmac[0] == '\0' || a->reset_tries == 0)
+	if (mc->hmac[0] == '\0' || mc->tries == 0)
 		return RESET_CODE_NONE;
-	if (now >= a->reset_expires)
+	if (now >= mc->expires)
 		return RESET_CODE_EXPIRED;
 	return well_formed && same ? RESET_CODE_OK : RESET_CODE_WRONG;
+}
+
+enum reset_check reset_code_check(const struct crypto_keys *keys, const struct account *a,
+                                  const char *typed, int64_t now)
+{
+	struct mailed_code mc = {a->reset_hmac, a->reset_expires, a->reset_tries};
+
+	return mailed_code_check(keys, "reset", &mc, typed, now);
 }
 
 void reset_code_miss(struct account *a, int64_t now)

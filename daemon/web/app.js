@@ -7,11 +7,14 @@
  *   #message                 the aria-live region for every message (class ok | error | info)
  *   views (sections, shown with the hidden attribute):
  *     #view-loading #view-login #view-otp #view-first #view-enroll #view-recovery
- *     #view-home #view-forgot #view-reset #view-forgot-id
- *   login:      #login-id #login-password #login-submit #forgot-link #forgot-id-link
+ *     #view-home #view-help #view-forgot #view-reset #view-forgot-id
+ *   header:     #org-name (the configured organisation) #webmail-link (shown when configured)
+ *   login:      #login-id #login-password #login-submit #help-link (to "M'auto dépanner")
+ *   help:       #forgot-link #help-have-code #forgot-id-link #help-back
  *   login, 2nd: #otp-code #otp-submit #otp-use-recovery (toggle: a recovery code in #otp-code) #otp-back
  *               #otp-trust-wrap #otp-trust (checkbox, when trusted_browser_days > 0) #otp-trust-days
- *   first:      #first-login (prefilled) #first-temp #first-new #first-new2 #first-submit #first-back
+ *   first:      #first-login (prefilled) #first-temp (in #first-temp-field, hidden when the login
+ *               just took it) #first-policy-list #first-new #first-new2 #first-submit #first-back
  *   enrollment: #enroll-qr (img) #enroll-secret (groups of four) #enroll-account #enroll-copy
  *               #enroll-uri-link (otpauth://, shown on touch screens) #enroll-code #enroll-submit
  *               #enroll-retry #enroll-cancel
@@ -23,18 +26,22 @@
  *               #app-created #app-password-value #app-copy #app-created-done
  *               #app-revoke-panel #app-revoke-yes #app-revoke-no
  *               #device-list (ul; each li has data-id and a button #device-revoke-<id>) #device-empty
+ *               #rescue-current (masked) #rescue-email #rescue-submit
+ *               #rescue-code-form #rescue-sent #rescue-code #rescue-confirm #rescue-cancel
  *   forgotten password: #forgot-login #forgot-submit #forgot-have-code #forgot-back
  *               #reset-login #reset-code #reset-otp #reset-use-recovery (toggle) #reset-recovery
  *               #reset-new #reset-new2 #reset-submit #reset-again #reset-back
  *   forgotten identifiant: #fid-numen #fid-birth (JJ/MM/AAAA or AAAA-MM-JJ) #fid-last #fid-submit #fid-back
- * Public views also have an address: #mot-de-passe-oublie, #nouveau-mot-de-passe, #identifiant-oublie.
+ *   policy hints from GET /api/config: #first-policy-list #pw-policy #reset-policy
+ * Public views also have an address: #m-auto-depanner, #mot-de-passe-oublie, #nouveau-mot-de-passe,
+ * #identifiant-oublie.
  */
 'use strict';
 
 (function () {
 	const TIMEOUT_MS = 20000;
-	const POLICY_MIN = 12; /* the default policy, only for the hint under the field */
 	const PUBLIC_HASH = {
+		'#m-auto-depanner': 'help',
 		'#mot-de-passe-oublie': 'forgot',
 		'#nouveau-mot-de-passe': 'reset',
 		'#identifiant-oublie': 'forgot-id',
@@ -57,6 +64,8 @@
 		sent: 'Si le compte existe, un code a été envoyé à l\'adresse de secours.',
 		sentId: 'Si le compte existe, votre identifiant a été envoyé à l\'adresse de secours.',
 	};
+	/* The configured policy (GET /api/config); the default one until it is read. */
+	const policy = { min_length: 12, character_classes: false, dictionary: true };
 
 	/* What the page remembers; the password only between the two login steps. */
 	const st = {
@@ -72,6 +81,7 @@
 		qrFallback: '',
 		anchor: null,
 		resumed: 0,
+		countdown: null,
 	};
 
 	const $ = (id) => document.getElementById(id);
@@ -84,6 +94,8 @@
 		let timer = null;
 		if (method !== 'GET') {
 			opt.headers['X-Verdon-Request'] = '1';
+			/* A penalised address is told how long to wait, at once, rather than held. */
+			opt.headers['X-Verdon-No-Hold'] = '1';
 			if (method !== 'DELETE') {
 				opt.headers['Content-Type'] = 'application/json';
 				opt.body = JSON.stringify(body || {});
@@ -111,16 +123,26 @@
 		return { ok: res.ok, status: res.status, data: data };
 	}
 
-	function waitText(wait) {
-		if (wait === undefined || wait === null || wait === '') return 'Trop d\'essais : patientez quelques minutes, puis réessayez.';
-		const s = Math.ceil(Number(wait));
-		if (!(s > 0)) return 'Compte verrouillé après trop d\'essais : contactez l\'assistance.';
+	function duration(s) {
 		const m = Math.floor(s / 60);
 		const r = s % 60;
 		let t = '';
 		if (m > 0) t = m + ' min';
 		if (r > 0) t += (t ? ' ' : '') + r + ' s';
-		return 'Trop d\'essais : réessayez dans ' + t + '.';
+		return t;
+	}
+
+	function penaltyText(wait) {
+		const s = Math.ceil(Number(wait));
+		if (!(s > 0)) return 'Vous pouvez réessayer maintenant.';
+		return 'Trop d\'essais depuis cette connexion : réessayez dans ' + duration(s) + '.';
+	}
+
+	function waitText(wait) {
+		if (wait === undefined || wait === null || wait === '') return 'Trop d\'essais : patientez quelques minutes, puis réessayez.';
+		const s = Math.ceil(Number(wait));
+		if (!(s > 0)) return 'Compte verrouillé après trop d\'essais : contactez l\'assistance.';
+		return 'Trop d\'essais : réessayez dans ' + duration(s) + '.';
 	}
 
 	/* The French sentence for a refusal; ctx names what "invalid" means here. */
@@ -138,6 +160,8 @@
 			return ctx.expired || 'Code expiré : demandez-en un nouveau.';
 		case 'locked':
 			return waitText(d.wait);
+		case 'penalty':
+			return penaltyText(d.wait);
 		case 'disabled':
 			return MSG.disabled;
 		case 'tempfail':
@@ -187,6 +211,7 @@
 
 	function say(text, kind) {
 		const m = $('message');
+		stopCountdown();
 		m.textContent = '';
 		m.className = 'message ' + (kind || 'info');
 		if (text) placeMessage(m);
@@ -195,7 +220,32 @@
 		if (text && typeof m.scrollIntoView === 'function') m.scrollIntoView({ block: 'nearest' });
 	}
 
+	function stopCountdown() {
+		if (st.countdown) clearInterval(st.countdown);
+		st.countdown = null;
+	}
+
+	/* A throttled request: the time left, counted down in the message, then "try again". */
+	function sayWait(res, ctx) {
+		const end = Date.now() + Math.ceil(Number(res.data.wait)) * 1000;
+		const text = (left) => (res.data.error === 'penalty' ? penaltyText(left) : describe({ status: res.status, data: { error: 'locked', wait: left } }, ctx));
+		say(text(Math.ceil((end - Date.now()) / 1000)), 'error');
+		st.countdown = setInterval(() => {
+			const left = Math.ceil((end - Date.now()) / 1000);
+			const m = $('message');
+			if (left <= 0) {
+				stopCountdown();
+				m.textContent = 'Vous pouvez réessayer maintenant.';
+				m.className = 'message info';
+				return;
+			}
+			m.textContent = text(left);
+		}, 1000);
+	}
+
 	function sayError(res, ctx) {
+		const d = res.data || {};
+		if ((d.error === 'penalty' || d.error === 'locked') && Number(d.wait) > 0) return sayWait(res, ctx);
 		say(describe(res, ctx), 'error');
 	}
 
@@ -329,6 +379,9 @@
 		$('enroll-box').hidden = true;
 		$('home-identifiant').textContent = '';
 		$('home-email').textContent = '';
+		$('first-temp-field').hidden = false;
+		$('rescue-current').textContent = '';
+		showRescueAsk();
 		setOtpRecovery(false);
 		setResetRecovery(false);
 	}
@@ -380,6 +433,7 @@
 		const name = PUBLIC_HASH[location.hash] || 'login';
 		if (name === st.view) return;
 		if (name === 'login') return go('login', 'login-id');
+		if (name === 'help') return go('help');
 		if (name === 'forgot') return go('forgot', 'forgot-login');
 		if (name === 'reset') return go('reset', 'reset-login');
 		return go('forgot-id', 'fid-numen');
@@ -418,9 +472,7 @@
 		}
 		if (reason === 'password_change_required') {
 			$('login-password').value = '';
-			go('first', 'first-temp');
-			$('first-login').value = id;
-			return say('Votre mot de passe est temporaire : tapez-le encore une fois, puis choisissez le vôtre.', 'info');
+			return goFirst(id, pw);
 		}
 		sayError(res, { invalid: 'Identifiant ou mot de passe incorrect.' });
 		$('login-password').value = '';
@@ -451,16 +503,25 @@
 		}
 		if (res.data.error === 'password_change_required') {
 			const id = st.login;
+			const pw = st.password;
 			st.password = '';
-			go('first', 'first-temp');
-			$('first-login').value = id;
-			return say('Votre mot de passe est temporaire : tapez-le encore une fois, puis choisissez le vôtre.', 'info');
+			return goFirst(id, pw);
 		}
 		sayError(res, { invalid: st.otpRecovery ? 'Code de secours incorrect ou déjà utilisé.' : 'Code incorrect. Tapez le code affiché maintenant par l\'application.' });
 		$('otp-code').focus();
 	}
 
 	/* ------------------------------------------------------ first login */
+
+	/* The temporary password was just typed and checked: it is kept in the hidden field, not asked again. */
+	function goFirst(id, temp) {
+		$('first-form').reset();
+		$('first-temp-field').hidden = !!temp;
+		go('first', temp ? 'first-new' : 'first-temp');
+		$('first-login').value = id;
+		$('first-temp').value = temp || '';
+		say('Votre mot de passe est temporaire : choisissez maintenant le vôtre.', 'info');
+	}
 
 	async function firstLogin() {
 		if (!needed('first-login', 'Identifiant') || !needed('first-temp', 'Mot de passe temporaire') || !samePasswords('first-new', 'first-new2')) return;
@@ -490,6 +551,7 @@
 			return refuse('first-new', describe(res));
 		}
 		sayError(res, { invalid: 'Identifiant ou mot de passe temporaire incorrect. Un mot de passe temporaire est valable 7 jours : s\'il a expiré, demandez-en un nouveau à l\'assistance.' });
+		$('first-temp-field').hidden = false;
 		$('first-temp').value = '';
 		$('first-temp').focus();
 	}
@@ -642,6 +704,8 @@
 		$('home-email').textContent = st.email;
 		$('home-email-wrap').hidden = !st.email;
 		$('home-otp-state').textContent = OTP_STATE[me.otp] || '';
+		$('rescue-current').textContent = me.rescue_email_masked || 'aucune';
+		showRescueAsk();
 		$('app-created').hidden = true;
 		$('app-password-value').value = '';
 		$('app-revoke-panel').hidden = true;
@@ -671,6 +735,49 @@
 		}
 		sayError(res, { invalid: 'Mot de passe actuel ou code incorrect.' });
 		$('pw-current').focus();
+	}
+
+	/* ---------------------------------------------------- rescue address */
+
+	function showRescueAsk() {
+		$('rescue-form').hidden = false;
+		$('rescue-code-form').hidden = true;
+		$('rescue-code').value = '';
+	}
+
+	async function rescueAsk() {
+		const email = trimmed('rescue-email');
+		if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return refuse('rescue-email', 'Nouvelle adresse de secours : tapez une adresse électronique complète, par exemple prenom.nom@exemple.fr.');
+		const res = await api('POST', '/api/rescue-email', { email: email });
+		if (!res.ok) {
+			if (sessionLost(res)) return;
+			if (res.data.error === 'bad_request' && res.data.detail) return refuse('rescue-email', 'Nouvelle adresse de secours : ' + res.data.detail + '.');
+			return sayError(res);
+		}
+		const minutes = Math.round((Number(res.data.expires_in) || 900) / 60);
+		$('rescue-sent').textContent = 'Un code à 6 chiffres a été envoyé à ' + email + '. Il est valable ' + (minutes >= 2 ? minutes + ' minutes' : (Number(res.data.expires_in) || 60) + ' secondes') + ' ; pensez à regarder dans les courriers indésirables.';
+		$('rescue-form').hidden = true;
+		$('rescue-code-form').hidden = false;
+		$('rescue-code').value = '';
+		$('rescue-code').focus();
+		say('Code envoyé à la nouvelle adresse : saisissez-le pour confirmer le changement.', 'ok');
+	}
+
+	async function rescueConfirm() {
+		if (!validCode('rescue-code', 'Code reçu')) return;
+		const res = await api('POST', '/api/rescue-email/confirm', { code: digitsOnly(field('rescue-code')) });
+		$('rescue-code').value = '';
+		if (res.ok) {
+			$('rescue-current').textContent = res.data.rescue_email_masked || '';
+			$('rescue-form').reset();
+			showRescueAsk();
+			return say('Adresse de secours changée. Votre ancienne adresse a reçu un message qui le signale.', 'ok');
+		}
+		if (sessionLost(res)) return;
+		const why = res.data.why;
+		if (why === 'expired' || why === 'none' || res.data.tries_left === 0) showRescueAsk();
+		sayError(res, { invalid: res.data.detail || 'Code incorrect.' });
+		$(why === 'wrong' && res.data.tries_left > 0 ? 'rescue-code' : 'rescue-email').focus();
 	}
 
 	async function logout() {
@@ -971,7 +1078,7 @@
 			out.textContent = '';
 			return;
 		}
-		out.textContent = n + (n > 1 ? ' caractères' : ' caractère') + (n >= POLICY_MIN ? ' : longueur suffisante.' : ' : ' + POLICY_MIN + ' au moins.');
+		out.textContent = n + (n > 1 ? ' caractères' : ' caractère') + (n >= policy.min_length ? ' : longueur suffisante.' : ' : ' + policy.min_length + ' au moins.');
 	}
 
 	/* ---------------------------------------------------------- wiring */
@@ -986,6 +1093,19 @@
 		onSubmit('forgot-form', forgot);
 		onSubmit('reset-form', reset);
 		onSubmit('fid-form', forgotId);
+		onSubmit('rescue-form', rescueAsk);
+		onSubmit('rescue-code-form', rescueConfirm);
+		onClick('rescue-cancel', () => {
+			showRescueAsk();
+			clearMessage();
+			$('rescue-email').focus();
+		});
+		onClick('help-link', () => openPublic('#m-auto-depanner'));
+		onClick('help-have-code', () => {
+			const id = trimmed('login-id');
+			history.pushState(null, '', '#nouveau-mot-de-passe');
+			goReset(id);
+		});
 
 		onClick('forgot-link', () => {
 			const id = trimmed('login-id');
@@ -993,7 +1113,7 @@
 			if (id) $('forgot-login').value = id;
 		});
 		onClick('forgot-id-link', () => openPublic('#identifiant-oublie'));
-		['forgot-back', 'reset-back', 'fid-back'].forEach((id) => onClick(id, () => openPublic('')));
+		['forgot-back', 'reset-back', 'fid-back', 'help-back'].forEach((id) => onClick(id, () => openPublic('')));
 		onClick('forgot-have-code', () => {
 			const id = trimmed('forgot-login');
 			history.pushState(null, '', '#nouveau-mot-de-passe');
@@ -1049,8 +1169,55 @@
 		});
 	}
 
+	/* ------------------------------------------------ the académie's page */
+
+	function policyHints() {
+		const n = policy.min_length;
+		const classes = 'une majuscule, une minuscule, un chiffre et un caractère spécial';
+		const list = $('first-policy-list');
+		const items = [n + ' caractères au moins (les espaces et les accents comptent)'];
+		if (policy.character_classes) items.push('avec au moins ' + classes);
+		items.push('ni votre nom, ni votre identifiant, ni votre date de naissance, ni votre NUMEN');
+		if (policy.dictionary) items.push('pas un mot de passe courant (« motdepasse2024! » est refusé)');
+		list.textContent = '';
+		items.forEach((t, i) => {
+			const li = document.createElement('li');
+			li.textContent = t + (i < items.length - 1 ? ' ;' : '.');
+			list.appendChild(li);
+		});
+		$('first-policy-example').textContent = policy.character_classes
+			? 'Le plus simple : quelques mots sans rapport, avec une majuscule, un chiffre et un signe, par exemple « Cerise-volcan-7-tiroirs ».'
+			: 'Le plus simple : une phrase de plusieurs mots sans rapport, par exemple « cerise volcan tiroir lundi ».';
+		const short = n + ' caractères au moins' + (policy.character_classes ? ', dont ' + classes : '') + ' ; ni votre nom, ni votre identifiant' + (policy.dictionary ? ', ni un mot de passe courant.' : '.');
+		$('pw-policy').textContent = short;
+		$('reset-policy').textContent = short;
+	}
+
+	/* The organisation's name, the webmail link and the password policy, as configured. */
+	async function loadConfig() {
+		const res = await api('GET', '/api/config');
+		if (!res.ok) return;
+		const c = res.data;
+		if (typeof c.organisation === 'string' && c.organisation) {
+			$('org-name').textContent = c.organisation;
+			document.title = 'Mon compte – ' + c.organisation;
+		}
+		const link = $('webmail-link');
+		if (typeof c.webmail_url === 'string' && /^https?:\/\//.test(c.webmail_url)) {
+			link.href = c.webmail_url;
+			link.hidden = false;
+		}
+		const p = c.password || {};
+		if (Number(p.min_length) > 0) policy.min_length = Number(p.min_length);
+		policy.character_classes = p.character_classes === true;
+		policy.dictionary = p.dictionary !== false;
+		policyHints();
+		document.querySelectorAll('[data-count-for]').forEach((out) => updateCount($(out.dataset.countFor)));
+	}
+
 	function start() {
 		wire();
+		loadConfig();
 		resume();
 	}
 

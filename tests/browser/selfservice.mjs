@@ -1,7 +1,11 @@
 // The self-service page driven in Debian's headless Chromium, as a person on a phone would:
 // first login, enrollment (the code computed from the secret the page shows), recovery codes,
 // login with password + code, password change, app password, forgotten password (the code read
-// from the mail the test's sendmail wrote) and forgotten identifiant.
+// from the mail the test's sendmail wrote) and forgotten identifiant; the page of the académie
+// (issue 8): its name and webmail link in the header, the password hint of the configured policy,
+// "M'auto dépanner", the first login that does not ask again for the temporary password, the key
+// "ci-dessous" on a phone, the rescue address changed with a mailed code (the old address told),
+// and a throttled request told how long to wait (a second daemon, VERDON_THROTTLE_URL).
 //
 // Run by tests/integration/41_browser.sh, which starts verdond and creates the account; it
 // passes everything through the environment (see need() below). Prints "ok - …" and
@@ -31,6 +35,11 @@ const PERSON = {
 	last: need('VERDON_LAST'),
 	rescue: need('VERDON_RESCUE'),
 };
+const ORG = need('VERDON_ORG');
+const WEBMAIL = need('VERDON_WEBMAIL');
+const POLICY_MIN = need('VERDON_POLICY_MIN');
+const THROTTLE_URL = need('VERDON_THROTTLE_URL').replace(/\/$/, '');
+const NEW_RESCUE = 'jean.nouvelle@example.net';
 // Three passwords the policy accepts: chosen at first login, after the change, after the reset.
 const PASSWORDS = [need('VERDON_PASSWORD1'), 'Hibou-Rouge-2985-Nuit', 'Lune-Ambre-6143-Matin'];
 const ORIGIN = new URL(BASE).origin;
@@ -217,6 +226,49 @@ async function flowPage() {
 		assert(/^fr\b/i.test(lang || ''), `<html lang="${lang}">`);
 	});
 	await checkAlone('a screenshot of the login form is kept', () => shot('login'));
+	await checkAlone(`the header names the organisation (${ORG}), not only "Mon compte"`, async () => {
+		const shown = await text('#org-name');
+		assert(shown === ORG, `#org-name shows "${shown}"`);
+		const title = await page.title();
+		assert(title.includes(ORG), `the title is "${title}"`);
+	});
+	await checkAlone('the header links to the configured webmail', async () => {
+		await visible('#webmail-link');
+		const href = await page.getAttribute('#webmail-link', 'href');
+		assert(href === WEBMAIL, `#webmail-link goes to ${href}`);
+		assert(/messagerie/i.test(await text('#webmail-link')), 'the link does not say "messagerie"');
+	});
+}
+
+async function flowHelp() {
+	await check('one "Mot de passe ou identifiant oublié ?" link leads to "M\'auto dépanner"', async () => {
+		await openFresh();
+		const link = await text('#help-link');
+		assert(/mot de passe ou identifiant oublié/i.test(link), `#help-link says "${link}"`);
+		assert(!(await page.isVisible('#forgot-link')) && !(await page.isVisible('#forgot-id-link')),
+			'the login form still shows separate forgotten-password and identifiant links');
+		await page.click('#help-link');
+		await visible('#view-help');
+		const title = await text('#help-title');
+		assert(title === 'M\'auto dépanner', `the title is "${title}"`);
+		assert(new URL(page.url()).hash === '#m-auto-depanner', `the address is ${page.url()}`);
+	});
+	await checkAlone('"M\'auto dépanner" offers the recovery paths', async () => {
+		for (const sel of ['#forgot-link', '#forgot-id-link', '#help-have-code']) await visible(sel);
+		const all = await page.innerText('#view-help');
+		for (const want of ['mot de passe', 'identifiant', 'première connexion', 'téléphone', 'assistance'])
+			assert(all.toLowerCase().includes(want), `the page does not mention "${want}"`);
+		await fitsPhone('help');
+		await shot('help');
+	});
+	await checkAlone('the help page leads to the forgotten-password form, and back', async () => {
+		await page.click('#forgot-link');
+		await visible('#forgot-login');
+		await page.goBack();
+		await visible('#view-help');
+		await page.click('#help-back');
+		await visible('#login-id');
+	});
 }
 
 async function flowFirstLogin() {
@@ -228,9 +280,23 @@ async function flowFirstLogin() {
 		assert(res.body.includes('password_change_required'), `login: ${res.body}`);
 		await visible('#first-new');
 	});
+	await checkAlone('the first-login form does not ask again for the temporary password just typed', async () => {
+		assert(!(await page.isVisible('#first-temp')), '#first-temp is shown');
+		const focused = await page.evaluate(() => document.activeElement && document.activeElement.id);
+		assert(focused === 'first-new', `the cursor is in #${focused}, not in #first-new`);
+	});
+	await checkAlone(`the password hint is the configured policy's (${POLICY_MIN} characters, with classes)`, async () => {
+		const hint = await page.innerText('#first-policy');
+		assert(hint.includes(`${POLICY_MIN} caractères`), `the hint says: ${hint}`);
+		assert(!hint.includes('12 caractères'), `the hint still says 12 characters: ${hint}`);
+		assert(/majuscule/.test(hint) && /chiffre/.test(hint) && /caractère spécial/.test(hint), `the hint names no classes: ${hint}`);
+		await page.fill('#first-new', 'abcdefg');
+		const count = await text('#first-new-count');
+		assert(count.includes(`${POLICY_MIN} au moins`), `the counter says: ${count}`);
+	});
 	await checkAlone(`the first-login form fits a ${WIDTH} px screen`, () => fitsPhone('first login'));
+	await checkAlone('a screenshot of the first-login form is kept', () => shot('first-login'));
 	await check('a too short new password is refused with a message', async () => {
-		await page.fill('#first-temp', TEMP);
 		await page.fill('#first-new', 'court');
 		await page.fill('#first-new2', 'court');
 		const res = await submit('click', '#first-submit', '/api/first-login');
@@ -239,7 +305,6 @@ async function flowFirstLogin() {
 		await visible('#first-new');
 	});
 	await check('a good new password leads to the enrollment (QR and secret shown)', async () => {
-		await page.fill('#first-temp', TEMP);
 		await page.fill('#first-new', PASSWORDS[0]);
 		await page.fill('#first-new2', PASSWORDS[0]);
 		const res = await submit('click', '#first-submit', '/api/first-login');
@@ -259,6 +324,18 @@ async function flowEnroll() {
 		assert(state.secret.length >= 26, `a ${state.secret.length}-character secret`);
 	});
 	await checkAlone(`the enrollment screen fits a ${WIDTH} px screen`, () => fitsPhone('enrollment'));
+	await checkAlone('on a phone the key is "ci-dessous", not "à côté"; on a wide screen "à côté"', async () => {
+		const steps = await page.innerText('#view-enroll .steps');
+		assert(/clé affichée ci-dessous/.test(steps), `the steps say: ${steps}`);
+		assert(!/à côté/.test(steps), `the steps still say "à côté": ${steps}`);
+		await page.setViewportSize({ width: 1280, height: 900 });
+		try {
+			const wide = await page.innerText('#view-enroll .steps');
+			assert(/à côté du QR code/.test(wide) && !/ci-dessous, sous/.test(wide), `at 1280 px the steps say: ${wide}`);
+		} finally {
+			await page.setViewportSize({ width: WIDTH, height: 740 });
+		}
+	});
 	await checkAlone('a screenshot of the enrollment screen is kept', () => shot('enroll'));
 	await checkAlone('the QR the page shows decodes (zbarimg) to an otpauth URI with the shown secret', async () => {
 		await page.waitForFunction(
@@ -440,9 +517,84 @@ async function flowAppPassword() {
 	});
 }
 
+async function flowRescue() {
+	await check('the home screen shows the rescue address partly masked', async () => {
+		await visible('#rescue-current');
+		const shown = await text('#rescue-current');
+		const [local, domain] = PERSON.rescue.split('@');
+		assert(shown.startsWith(local[0]) && shown.includes('***') && shown.endsWith(domain.slice(domain.lastIndexOf('.'))), `#rescue-current shows "${shown}"`);
+		assert(!shown.includes(PERSON.rescue), `the whole address is shown: ${shown}`);
+	});
+	let mail;
+	await check('a new rescue address receives a 6-digit code', async () => {
+		const before = mails().length;
+		await page.fill('#rescue-email', NEW_RESCUE);
+		const res = await submit('click', '#rescue-submit', '/api/rescue-email');
+		expectStatus(res, 200, 'rescue address change');
+		await expectMessage('a rescue address change asked', 'ok');
+		await visible('#rescue-code');
+		mail = await nextMail(before, (x) => (x.headers.to || '').includes(NEW_RESCUE), `message to ${NEW_RESCUE}`);
+		const m = /code de confirmation : ([0-9]{6})/.exec(mail.body);
+		assert(m, `no code in the mail: ${mail.body.slice(0, 400)}`);
+		mail.code = m[1];
+	});
+	await checkAlone(`the rescue form fits a ${WIDTH} px screen`, () => fitsPhone('rescue'));
+	await checkAlone('a screenshot of the rescue-address code form is kept', () => shot('rescue-code'));
+	await check('a wrong code is refused with a message, the form stays', async () => {
+		await page.fill('#rescue-code', mail.code === '000000' ? '111111' : '000000');
+		const res = await submit('click', '#rescue-confirm', '/api/rescue-email/confirm');
+		expectStatus(res, 400, 'a wrong rescue code');
+		await expectMessage('a wrong rescue code', 'error');
+		await visible('#rescue-code');
+	});
+	let before;
+	await check('the mailed code confirms: the new address shows, masked', async () => {
+		before = mails().length;
+		await page.fill('#rescue-code', mail.code);
+		const res = await submit('click', '#rescue-confirm', '/api/rescue-email/confirm');
+		expectStatus(res, 200, 'rescue code');
+		await expectMessage('a rescue address changed', 'ok');
+		const shown = await text('#rescue-current');
+		assert(shown.startsWith('je***@') && shown.endsWith('.net'), `#rescue-current shows "${shown}"`);
+	});
+	await check('the old rescue address is told of the change', async () => {
+		const notice = await nextMail(before, (x) => (x.headers.to || '').includes(PERSON.rescue), `notice to ${PERSON.rescue}`);
+		const subject = decodeWords(notice.headers.subject || '');
+		assert(/adresse de secours/i.test(subject) && /chang/.test(subject), `subject: ${subject}`);
+		assert(!notice.body.includes(NEW_RESCUE), 'the notice gives the new address whole');
+		PERSON.rescue = NEW_RESCUE; // the forgotten-password and identifiant mails now go there
+	});
+	await checkAlone('a screenshot of the changed rescue address is kept', () => shot('rescue-done'));
+}
+
+// A second daemon whose address penalty is on: the second wrong login is answered at once with
+// the time to wait, and the page says it instead of waiting with a grey button.
+async function flowThrottle() {
+	await check('on a penalised address, the page says how long to wait, at once', async () => {
+		await page.context().clearCookies();
+		await page.goto(`${THROTTLE_URL}/`, { waitUntil: 'load', timeout: WAIT_MS });
+		await visible('#login-id');
+		await page.fill('#login-id', 'personne');
+		await page.fill('#login-password', 'Pas-le-bon-1');
+		let res = await submit('click', '#login-submit', '/api/login');
+		expectStatus(res, 401, 'a first wrong login');
+		await page.fill('#login-password', 'Pas-le-bon-2');
+		const t0 = Date.now();
+		res = await submit('click', '#login-submit', '/api/login');
+		const ms = Date.now() - t0;
+		expectStatus(res, 429, 'a second login from the penalised address');
+		assert(ms < 2500, `the answer took ${ms} ms: held, not told`);
+		const said = await expectMessage('a throttled login', 'error');
+		assert(/réessayez dans [0-9]+ s/.test(said), `the page says: ${said}`);
+		assert(!(await page.isDisabled('#login-submit')), 'the button stays grey');
+		await shot('throttled');
+	});
+}
+
 async function flowForgotPassword() {
 	await check('on a new visit, "mot de passe oublié" asks for the identifiant', async () => {
 		await newVisit();
+		await page.click('#help-link', { timeout: WAIT_MS });
 		await page.click('#forgot-link', { timeout: WAIT_MS });
 		await visible('#forgot-login');
 	});
@@ -491,6 +643,7 @@ async function flowForgotPassword() {
 async function flowForgotIdentifiant() {
 	await check('on a new visit, "identifiant oublié" asks for NUMEN, birth date and surname', async () => {
 		await newVisit();
+		await page.click('#help-link', { timeout: WAIT_MS });
 		await page.click('#forgot-id-link', { timeout: WAIT_MS });
 		await visible('#fid-numen');
 	});
@@ -602,18 +755,21 @@ async function main() {
 		});
 
 		await flow('page', [], flowPage);
+		await flow('help', [], flowHelp);
 		await flow('first login', [], flowFirstLogin);
 		await flow('enrollment', ['password'], flowEnroll);
 		await flow('login', ['enrolled', 'home'], flowLogin);
 		await flow('password change', ['enrolled', 'home'], flowPassword);
 		await flow('app password', ['enrolled', 'home'], flowAppPassword);
+		await flow('rescue address', ['enrolled', 'home'], flowRescue);
 		await flow('forgotten password', ['enrolled'], flowForgotPassword);
 		await flow('forgotten identifiant', [], flowForgotIdentifiant);
 		await flow('trusted browser', ['enrolled'], flowTrustedBrowser);
+		await flow('throttled', [], flowThrottle);
 
 		const foreign = requests.filter((u) => {
 			try {
-				return new URL(u).origin !== ORIGIN && !u.startsWith('data:');
+				return ![ORIGIN, new URL(THROTTLE_URL).origin].includes(new URL(u).origin) && !u.startsWith('data:');
 			} catch {
 				return true;
 			}

@@ -261,7 +261,19 @@ struct error_row {
 	const char *want; /* after the path; MINIMAL is 6 lines */
 };
 
+#define WEBMAIL_MSG                                                                                \
+	": [http] webmail_url: an http:// or https:// URL without spaces or quotes, at most 512 "  \
+	"bytes"
+
 static const struct error_row error_rows[] = {
+    /* the page's keys (issue 8): a code lives 30 s at least, the webmail link is plain http(s) */
+    {"[http]\nrescue_code_lifetime = 29\n",
+     ":8: rescue_code_lifetime: expected a number from 30 to 86400"},
+    {"[http]\nrescue_code_lifetime = 86401\n",
+     ":8: rescue_code_lifetime: expected a number from 30 to 86400"},
+    {"[http]\nwebmail_url = javascript:alert(1)\n", WEBMAIL_MSG},
+    {"[http]\nwebmail_url = https://x.example/\"onclick\n", WEBMAIL_MSG},
+    {"[http]\nwebmail_url = https://x.example/a b\n", WEBMAIL_MSG},
     /* unknown keys and sections, with their line */
     {"colour = blue\n", ":7: unknown key 'colour' in section [verdon]"},
     {"\n\n; comment\nfoo = 1\n", ":10: unknown key 'foo' in section [verdon]"},
@@ -441,6 +453,23 @@ static void test_errors(void **state)
 			snprintf(text, sizeof(text), "%s%s", MINIMAL, t);
 		load_fails(text, error_rows[i].want);
 	}
+}
+
+static void test_page_keys(void **state)
+{
+	struct config *c = load_ok(MINIMAL);
+
+	(void)state;
+	assert_null(c->http_webmail_url);
+	assert_int_equal(c->rescue_code_lifetime, 900);
+	config_free(c);
+	c = load_ok(MINIMAL "organisation = Académie de Lyon\n[http]\n"
+	                    "webmail_url = https://webmail.ac-lyon.fr/?_task=mail\n"
+	                    "rescue_code_lifetime = 30\n");
+	assert_string_equal(c->organisation, "Académie de Lyon");
+	assert_string_equal(c->http_webmail_url, "https://webmail.ac-lyon.fr/?_task=mail");
+	assert_int_equal(c->rescue_code_lifetime, 30);
+	config_free(c);
 }
 
 static void test_booleans(void **state)
@@ -921,6 +950,7 @@ int main(void)
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_missing_required),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_page_keys),
 	    cmocka_unit_test(test_booleans),
 	    cmocka_unit_test(test_octal_modes),
 	    cmocka_unit_test(test_missing_file),

@@ -356,6 +356,30 @@ static void test_held_entry_not_a_victim(void **state)
 		assert_int_equal(penalty_delay(p, same[i], BASE, MAX), 2 * BASE);
 }
 
+/* What a front end that tells its client to come back reads: the wait, without taking a slot. */
+static void test_wait_takes_no_slot(void **state)
+{
+	struct penalty *p = *state;
+
+	assert_int_equal(penalty_wait(p, "192.0.2.20", T0, BASE, MAX), 0);
+	fail_n(p, "192.0.2.20", 1, T0);
+	assert_int_equal(penalty_wait(p, "192.0.2.20", T0 + 100, BASE, MAX), BASE - 100);
+	/* asked again and again, the same answer: nothing was taken */
+	for (unsigned i = 0; i < 3 * PENALTY_DEFER_MAX; i++)
+		assert_int_equal(penalty_wait(p, "192.0.2.20", T0 + 100, BASE, MAX), BASE - 100);
+	/* once the delay is over, it runs at once */
+	assert_int_equal(penalty_wait(p, "192.0.2.20", T0 + BASE, BASE, MAX), 0);
+	assert_int_equal(penalty_slot(p, "192.0.2.20", T0 + BASE, BASE, MAX), T0 + BASE);
+	/* that run took the slot: the next one is told to wait a delay */
+	assert_int_equal(penalty_wait(p, "192.0.2.20", T0 + BASE, BASE, MAX), BASE);
+	/* a held request goes first */
+	assert_int_equal(penalty_slot(p, "192.0.2.20", T0 + BASE, BASE, MAX), T0 + 2 * BASE);
+	assert_int_equal(penalty_wait(p, "192.0.2.20", T0 + 2 * BASE, BASE, MAX), BASE);
+	/* no address, or base 0: no wait */
+	assert_int_equal(penalty_wait(p, "", T0, BASE, MAX), 0);
+	assert_int_equal(penalty_wait(p, "192.0.2.20", T0, 0, MAX), 0);
+}
+
 static void test_now_ms(void **state)
 {
 	uint64_t a = penalty_now_ms(), b = penalty_now_ms();
@@ -380,6 +404,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_base_zero_disables, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_many_addresses, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_held_entry_not_a_victim, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_wait_takes_no_slot, setup, teardown),
 	    cmocka_unit_test(test_now_ms),
 	};
 

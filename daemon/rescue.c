@@ -1,0 +1,304 @@
+/*
+ * RESCUE_ASK, RESCUE_CONFIRM and PAGE_CONFIG (rescue.h): the person's own
+ * rescue address, and what the page must know of the config. The new
+ * address proves itself with a 6-digit code mailed to it (kept as an HMAC,
+ * bounded tries and lifetime); the old one is told once the change is made.
+ * Every outcome is audited, in the transaction of the change it records;
+ * every ask and every wrong code counts against the client's address.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "account.h"
+#include "attempt.h"
+#include "config.h"
+#include "crypto.h"
+#include "daemon.h"
+#include "fields.h"
+#include "log.h"
+#include "mailer.h"
+#include "penalty.h"
+#include "reason.h"
+#include "rescue.h"
+#include "reset.h"
+#include "secret.h"
+#include "store.h"
+
+#define SUBJECT_CODE "Confirmez votre nouvelle adresse de secours"
+#define SUBJECT_NOTICE "Votre adresse de secours a été changée"
+
+/*
+ * The mail a request leaves for after its answer (workers.c runs it once the answer has gone, as
+ * reset.c's): the code to the new address, or the notice to the old one. One per worker thread.
+ */
+static __thread struct {
+	char to[EMAIL_MAX + 1];
+	char identifiant[IDENT_MAX + 1];
+	char code[RESET_CODE_LEN + 1]; /* "": the notice */
+	char masked[RESCUE_MASK_MAX];  /* the new address, for the notice */
+	unsigned lifetime;
+} later;
+
+static void mail_after(struct worker *w, const struct config *c)
+{
+	bool code = later.code[0] != '\0';
+	char *text =
+	    code ? rescue_body_code(later.identifiant, later.code, later.lifetime, c->organisation)
+	         : rescue_body_notice(later.identifiant, later.masked, c->organisation);
+	struct mail m = {.from = c->mail_from,
+	                 .to = later.to,
+	                 .subject = code ? SUBJECT_CODE : SUBJECT_NOTICE,
+	                 .body = text};
+
+	(void)w;
+	if (text == NULL)
+		log_err("mail dropped: out of memory");
+	else
+		(void)mailer_send(c->mail_sendmail, &m, time(NULL));
+	secret_free(text);
+	secret_wipe(&later, sizeof(later));
+}
+
+static void mail_later(struct worker *w, const char *to, const char *identifiant, const char *code,
+                       const char *masked, unsigned lifetime)
+{
+	snprintf(later.to, sizeof(later.to), "%s", to);
+	snprintf(later.identifiant, sizeof(later.identifiant), "%s", identifiant);
+	snprintf(later.code, sizeof(later.code), "%s", code != NULL ? code : "");
+	snprintf(later.masked, sizeof(later.masked), "%s", masked != NULL ? masked : "");
+	later.lifetime = lifetime;
+	w->after = mail_after;
+}
+
+/* The session's account, read in txn; false after answering. */
+static bool load(struct request *req, struct store_txn *txn, struct attempt *at)
+{
+	int r = account_get(txn, at->login, false, &at->a);
+
+	at->found = r == STORE_OK;
+	if (r == STORE_OK && at->a.state == ACCOUNT_ACTIVE)
+		return true;
+	if (r < 0)
+		reply_tempfail(req);
+	else
+		reply_fail(req, r == STORE_OK ? REASON_DISABLED : REASON_NOT_FOUND, NULL);
+	return false;
+}
+
+static const char *ask_refusal(const struct account *a, const char *email)
+{
+	if (!ident_email_valid(email))
+		return "ce n'est pas une adresse électronique";
+	if (strcasecmp(email, a->email) == 0)
+		return "l'adresse de secours doit être une autre messagerie que votre adresse "
+		       "académique";
+	if (strcasecmp(email, a->rescue_email) == 0)
+		return "c'est déjà votre adresse de secours";
+	return NULL;
+}
+
+/* The pending address, its code and one commit; false after answering. */
+static bool ask_commit(struct worker *w, struct request *req, struct attempt *at, const char *email,
+                       const char *hex)
+{
+	const char *why;
+	struct store_txn *txn;
+	char detail[EMAIL_MAX + 32];
+
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK) {
+		reply_tempfail(req);
+		return false;
+	}
+	if (!load(req, txn, at))
+		goto refused;
+	if ((why = ask_refusal(&at->a, email)) != NULL) {
+		attempt_audit(txn, req, at, "rescue.ask", "refused", REASON_BAD_REQUEST, why);
+		if (store_commit(txn) != STORE_OK)
+			reply_tempfail(req);
+		else
+			reply_fail(req, REASON_BAD_REQUEST, why);
+		return false;
+	}
+	snprintf(at->a.rescue_next, sizeof(at->a.rescue_next), "%s", email);
+	snprintf(at->a.rescue_hmac, sizeof(at->a.rescue_hmac), "%s", hex);
+	at->a.rescue_expires = req->now + req->config->rescue_code_lifetime;
+	at->a.rescue_tries = RESCUE_TRIES;
+	snprintf(detail, sizeof(detail), "code mailed to %s", email);
+	attempt_audit(txn, req, at, "rescue.ask", "ok", REASON_NONE, detail);
+	if (account_put(txn, &at->a) != STORE_OK || store_commit(txn) != STORE_OK) {
+		reply_tempfail(req);
+		return false;
+	}
+	return true;
+refused:
+	store_abort(txn);
+	return false;
+}
+
+static void rescue_ask(struct worker *w, struct request *req)
+{
+	char code[RESET_CODE_LEN + 1] = "", hex[2 * CRYPTO_HMAC_LEN + 1] = "";
+	struct attempt at = {0};
+	struct proto_writer pw;
+	const char *email;
+	bool bad = false;
+
+	at.login = field_get(req, "login", IDENT_MAX, true, &bad);
+	email = field_get(req, "email", EMAIL_MAX, true, &bad);
+	at.address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	if (bad)
+		return;
+	if (reset_code_new(code) < 0) {
+		reply_tempfail(req);
+		goto out;
+	}
+	crypto_hmac_hex(&w->daemon->keys, "rescue", code, RESET_CODE_LEN, hex);
+	if (ask_commit(w, req, &at, email, hex)) {
+		proto_begin(&pw, "OK", req->msg.id);
+		proto_addf(&pw, "expires", "%u", req->config->rescue_code_lifetime);
+		reply_line(req, &pw);
+		mail_later(w, email, at.a.identifiant, code, NULL,
+		           req->config->rescue_code_lifetime);
+	}
+	/* Every ask counts: asking is how a mailbox gets flooded. */
+	penalty_record(w->daemon->penalty, at.address, true, NULL, penalty_now_ms());
+out:
+	secret_wipe(code, sizeof(code));
+	secret_wipe(hex, sizeof(hex));
+	account_wipe(&at.a);
+}
+
+static void rescue_clear(struct account *a)
+{
+	a->rescue_next[0] = '\0';
+	secret_wipe(a->rescue_hmac, sizeof(a->rescue_hmac));
+	a->rescue_expires = 0;
+	a->rescue_tries = 0;
+}
+
+/* A refused code, as the person should read it; the try is spent in a. */
+static const char *confirm_miss(struct account *a, enum reset_check rc, const char **why_r)
+{
+	if (rc == RESET_CODE_EXPIRED) {
+		rescue_clear(a);
+		*why_r = "expired";
+		return "Code expiré : demandez-en un nouveau.";
+	}
+	if (rc == RESET_CODE_NONE) {
+		rescue_clear(a);
+		*why_r = "none";
+		return "Aucun changement en attente (code déjà utilisé ou trop d'essais) : "
+		       "recommencez.";
+	}
+	*why_r = "wrong";
+	if (--a->rescue_tries == 0) {
+		rescue_clear(a);
+		return "Code incorrect, et c'était le dernier essai : demandez un nouveau code.";
+	}
+	return "Code incorrect : vérifiez le dernier message reçu à la nouvelle adresse.";
+}
+
+static void confirm_refuse(struct request *req, struct store_txn *txn, struct attempt *at,
+                           enum reset_check rc)
+{
+	const char *why, *detail = confirm_miss(&at->a, rc, &why);
+	struct proto_writer pw;
+	unsigned tries = at->a.rescue_tries;
+
+	attempt_audit(txn, req, at, "rescue.confirm", "refused", REASON_INVALID, why);
+	if (account_put(txn, &at->a) != STORE_OK || store_commit(txn) != STORE_OK) {
+		reply_tempfail(req);
+		return;
+	}
+	proto_begin(&pw, "FAIL", req->msg.id);
+	proto_add(&pw, "reason", "invalid");
+	proto_add(&pw, "why", why);
+	proto_addf(&pw, "tries", "%u", tries);
+	proto_add(&pw, "detail", detail);
+	reply_line(req, &pw);
+}
+
+/* The change and its audit in one commit; then the answer, then the notice to the old address. */
+static bool confirm_apply(struct worker *w, struct request *req, struct store_txn *txn,
+                          struct attempt *at)
+{
+	char old[EMAIL_MAX + 1], masked[RESCUE_MASK_MAX];
+	struct proto_writer pw;
+
+	memcpy(old, at->a.rescue_email, sizeof(old));
+	memcpy(at->a.rescue_email, at->a.rescue_next, sizeof(at->a.rescue_email));
+	rescue_clear(&at->a);
+	attempt_audit(txn, req, at, "rescue.confirm", "ok", REASON_NONE, "rescue address changed");
+	if (account_put(txn, &at->a) != STORE_OK || store_commit(txn) != STORE_OK) {
+		reply_tempfail(req);
+		return false;
+	}
+	proto_begin(&pw, "OK", req->msg.id);
+	proto_add(&pw, "rescue_email", at->a.rescue_email);
+	reply_line(req, &pw);
+	rescue_mask(at->a.rescue_email, masked);
+	if (old[0] != '\0')
+		mail_later(w, old, at->a.identifiant, NULL, masked, 0);
+	return true;
+}
+
+static void rescue_confirm(struct worker *w, struct request *req)
+{
+	struct attempt at = {0};
+	struct store_txn *txn;
+	enum reset_check rc;
+	const char *code;
+	bool bad = false, done = false;
+
+	at.login = field_get(req, "login", IDENT_MAX, true, &bad);
+	code = field_get(req, "code", FIELD_CODE_MAX, true, &bad);
+	at.address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
+	if (bad)
+		return;
+	if (store_begin(w->daemon->store, true, &txn) != STORE_OK) {
+		reply_tempfail(req);
+		return;
+	}
+	if (!load(req, txn, &at)) {
+		store_abort(txn);
+		goto out;
+	}
+	rc = mailed_code_check(
+	    &w->daemon->keys, "rescue",
+	    &(struct mailed_code){at.a.rescue_hmac, at.a.rescue_expires, at.a.rescue_tries}, code,
+	    req->now);
+	if (rc == RESET_CODE_OK)
+		done = confirm_apply(w, req, txn, &at);
+	else
+		confirm_refuse(req, txn, &at, rc);
+	/* A wrong code counts against the address; a success forgives it. */
+	penalty_record(w->daemon->penalty, at.address, !done, NULL, penalty_now_ms());
+out:
+	account_wipe(&at.a);
+}
+
+static void page_config(struct worker *w, struct request *req)
+{
+	const struct config *c = req->config;
+	struct proto_writer pw;
+
+	(void)w;
+	proto_begin(&pw, "OK", req->msg.id);
+	proto_add(&pw, "organisation", c->organisation);
+	if (c->http_webmail_url != NULL)
+		proto_add(&pw, "webmail_url", c->http_webmail_url);
+	proto_addf(&pw, "min_length", "%u", c->policy.min_chars);
+	proto_add(&pw, "character_classes", c->policy.classes ? "1" : "0");
+	proto_add(&pw, "dictionary", c->policy.dictionary ? "1" : "0");
+	proto_addf(&pw, "rescue_code_lifetime", "%u", c->rescue_code_lifetime);
+	reply_line(req, &pw);
+}
+
+const struct verb self_verbs[] = {
+    {"RESCUE_ASK", rescue_ask, VERB_PENALIZED},
+    {"RESCUE_CONFIRM", rescue_confirm, VERB_PENALIZED},
+    {"PAGE_CONFIG", page_config, 0},
+    {NULL, NULL, 0},
+};
