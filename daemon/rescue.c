@@ -72,18 +72,22 @@ static void mail_later(struct worker *w, const char *to, const char *identifiant
 	w->after = mail_after;
 }
 
-/* The session's account, read in txn; false after answering. */
-static bool load(struct request *req, struct store_txn *txn, struct attempt *at)
+/* The session's account, read in txn; false after answering (a refusal audited). */
+static bool load(struct worker *w, struct request *req, struct store_txn *txn, struct attempt *at,
+                 const char *action)
 {
 	int r = account_get(txn, at->login, false, &at->a);
+	int reason = r == STORE_OK ? REASON_DISABLED : REASON_NOT_FOUND;
 
 	at->found = r == STORE_OK;
 	if (r == STORE_OK && at->a.state == ACCOUNT_ACTIVE)
 		return true;
-	if (r < 0)
+	if (r < 0) {
 		reply_tempfail(req);
-	else
-		reply_fail(req, r == STORE_OK ? REASON_DISABLED : REASON_NOT_FOUND, NULL);
+		return false;
+	}
+	attempt_audit_later(w, req, at, action, "refused", reason, "account not active");
+	reply_fail(req, reason, NULL);
 	return false;
 }
 
@@ -111,7 +115,7 @@ static bool ask_commit(struct worker *w, struct request *req, struct attempt *at
 		reply_tempfail(req);
 		return false;
 	}
-	if (!load(req, txn, at))
+	if (!load(w, req, txn, at, "rescue.ask"))
 		goto refused;
 	if ((why = ask_refusal(&at->a, email)) != NULL) {
 		attempt_audit(txn, req, at, "rescue.ask", "refused", REASON_BAD_REQUEST, why);
@@ -261,7 +265,7 @@ static void rescue_confirm(struct worker *w, struct request *req)
 		reply_tempfail(req);
 		return;
 	}
-	if (!load(req, txn, &at)) {
+	if (!load(w, req, txn, &at, "rescue.confirm")) {
 		store_abort(txn);
 		goto out;
 	}

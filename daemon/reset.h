@@ -57,7 +57,7 @@ enum reset_check {
 
 /* A mailed code as a record keeps it: HMAC hex (domain over the code), expiry, tries left. */
 struct mailed_code {
-	const char *hmac; /* "": none */
+	const char *hmac; /* a buffer of 2 * CRYPTO_HMAC_LEN + 1 bytes, read whole; "": none */
 	int64_t expires;
 	unsigned tries;
 };

@@ -111,7 +111,7 @@ static void test_mailed_code(void **state)
 	mc.tries = 0;
 	assert_int_equal(mailed_code_check(&keys, "rescue", &mc, "042042", NOW), RESET_CODE_NONE);
 	mc.tries = 1;
-	mc.hmac = "";
+	hex[0] = '\0'; /* none outstanding: the buffer is still read whole, in constant time */
 	assert_int_equal(mailed_code_check(&keys, "rescue", &mc, "042042", NOW), RESET_CODE_NONE);
 }
 
