@@ -1178,17 +1178,17 @@
 		const items = [n + ' caractères au moins (les espaces et les accents comptent)'];
 		if (policy.character_classes) items.push('avec au moins ' + classes);
 		items.push('ni votre nom, ni votre identifiant, ni votre date de naissance, ni votre NUMEN');
-		if (policy.dictionary) items.push('pas un mot de passe courant (« motdepasse2024! » est refusé)');
+		if (policy.dictionary) items.push('pas un mot de passe courant («\u00a0motdepasse2024!\u00a0» est refusé)');
 		list.textContent = '';
 		items.forEach((t, i) => {
 			const li = document.createElement('li');
-			li.textContent = t + (i < items.length - 1 ? ' ;' : '.');
+			li.textContent = t + (i < items.length - 1 ? '\u00a0;' : '.');
 			list.appendChild(li);
 		});
 		$('first-policy-example').textContent = policy.character_classes
-			? 'Le plus simple : quelques mots sans rapport, avec une majuscule, un chiffre et un signe, par exemple « Cerise-volcan-7-tiroirs ».'
-			: 'Le plus simple : une phrase de plusieurs mots sans rapport, par exemple « cerise volcan tiroir lundi ».';
-		const short = n + ' caractères au moins' + (policy.character_classes ? ', dont ' + classes : '') + ' ; ni votre nom, ni votre identifiant' + (policy.dictionary ? ', ni un mot de passe courant.' : '.');
+			? 'Le plus simple\u00a0: quelques mots sans rapport, avec une majuscule, un chiffre et un signe, par exemple «\u00a0Cerise-volcan-7-tiroirs\u00a0».'
+			: 'Le plus simple\u00a0: une phrase de plusieurs mots sans rapport, par exemple «\u00a0cerise volcan tiroir lundi\u00a0».';
+		const short = n + ' caractères au moins' + (policy.character_classes ? ', dont ' + classes : '') + '\u00a0; ni votre nom, ni votre identifiant' + (policy.dictionary ? ', ni un mot de passe courant.' : '.');
 		$('pw-policy').textContent = short;
 		$('reset-policy').textContent = short;
 	}

@@ -332,6 +332,7 @@ async function flowEnroll() {
 		try {
 			const wide = await page.innerText('#view-enroll .steps');
 			assert(/à côté du QR code/.test(wide) && !/ci-dessous, sous/.test(wide), `at 1280 px the steps say: ${wide}`);
+			await shot('enroll-wide');
 		} finally {
 			await page.setViewportSize({ width: WIDTH, height: 740 });
 		}
