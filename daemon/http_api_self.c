@@ -110,6 +110,35 @@ static void rescue_confirm(struct http_ctx *hc)
 	http_answer_free(buf);
 }
 
+static void rescue_get(struct http_ctx *hc)
+{
+	const char *current, *pending, *expires;
+	struct proto_writer w;
+	struct proto_msg msg;
+	char *buf = NULL;
+	json_t *obj;
+
+	proto_begin(&w, "RESCUE_STATUS", "h");
+	proto_add(&w, "login", http_session_identifiant(hc));
+	if (http_call(hc, &w, &msg, &buf) < 0)
+		return;
+	current = proto_get(&msg, "rescue_email");
+	pending = proto_get(&msg, "pending");
+	expires = proto_get(&msg, "expires");
+	if (strcmp(msg.verb, "OK") != 0 || current == NULL) {
+		reply_refusal(hc, &msg);
+		goto out;
+	}
+	obj = json_pack("{ss}", "rescue_email_masked", current);
+	if (obj != NULL && pending != NULL && expires != NULL) {
+		json_object_set_new(obj, "pending_masked", json_string(pending));
+		json_object_set_new(obj, "expires_in", json_integer(strtol(expires, NULL, 10)));
+	}
+	http_reply_json(hc, 200, obj);
+out:
+	http_answer_free(buf);
+}
+
 static void page_config(struct http_ctx *hc)
 {
 	struct proto_writer w;
@@ -145,6 +174,7 @@ out:
 
 const struct http_route http_self_routes[] = {
     {"GET", "/api/config", page_config, HTTP_PUBLIC},
+    {"GET", "/api/rescue-email", rescue_get, HTTP_FULL},
     {"POST", "/api/rescue-email", rescue_ask, HTTP_FULL},
     {"POST", "/api/rescue-email/confirm", rescue_confirm, HTTP_FULL},
     {NULL, NULL, NULL, 0},

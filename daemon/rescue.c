@@ -283,6 +283,40 @@ out:
 	account_wipe(&at.a);
 }
 
+/* Where the person stands: the rescue address and the change waiting for its code, both masked. */
+static void rescue_status(struct worker *w, struct request *req)
+{
+	char masked[RESCUE_MASK_MAX];
+	struct attempt at = {0};
+	struct store_txn *txn;
+	struct proto_writer pw;
+	bool bad = false;
+
+	at.login = field_get(req, "login", IDENT_MAX, true, &bad);
+	if (bad)
+		return;
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
+		reply_tempfail(req);
+		return;
+	}
+	if (load(w, req, txn, &at, "rescue.status")) {
+		proto_begin(&pw, "OK", req->msg.id);
+		rescue_mask(at.a.rescue_email, masked);
+		proto_add(&pw, "rescue_email", at.a.rescue_email[0] != '\0' ? masked : "");
+		/* a code past its life or out of tries waits for nothing */
+		if (at.a.rescue_next[0] != '\0' && at.a.rescue_tries > 0 &&
+		    at.a.rescue_expires > req->now) {
+			rescue_mask(at.a.rescue_next, masked);
+			proto_add(&pw, "pending", masked);
+			proto_addf(&pw, "expires", "%lld",
+			           (long long)(at.a.rescue_expires - req->now));
+		}
+		reply_line(req, &pw);
+	}
+	store_abort(txn);
+	account_wipe(&at.a);
+}
+
 static void page_config(struct worker *w, struct request *req)
 {
 	const struct config *c = req->config;
@@ -303,6 +337,7 @@ static void page_config(struct worker *w, struct request *req)
 const struct verb self_verbs[] = {
     {"RESCUE_ASK", rescue_ask, VERB_PENALIZED},
     {"RESCUE_CONFIRM", rescue_confirm, VERB_PENALIZED},
+    {"RESCUE_STATUS", rescue_status, 0},
     {"PAGE_CONFIG", page_config, 0},
     {NULL, NULL, 0},
 };

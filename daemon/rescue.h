@@ -9,6 +9,8 @@
  *   RESCUE_CONFIRM login= code= address=   → OK rescue_email=; the old address is
  *                                            told. FAIL invalid why=wrong|expired|none
  *                                            tries=N detail=… otherwise
+ *   RESCUE_STATUS  login=                  → OK rescue_email=MASKED [pending=MASKED
+ *                                            expires=SECONDS]
  *   PAGE_CONFIG                            → OK organisation= webmail_url=? min_length=
  *                                            character_classes= dictionary=
  *                                            rescue_code_lifetime=

@@ -710,6 +710,7 @@
 		$('app-password-value').value = '';
 		$('app-revoke-panel').hidden = true;
 		go('home');
+		await loadRescue();
 		await loadApps();
 		await loadDevices();
 	}
@@ -745,6 +746,22 @@
 		$('rescue-code').value = '';
 	}
 
+	function validity(seconds) {
+		const s = Number(seconds) || 0;
+		return s >= 120 ? Math.round(s / 60) + ' minutes' : s + ' secondes';
+	}
+
+	/* A change asked earlier (another tab, a reload) still waits for its code: the form says so. */
+	async function loadRescue() {
+		const res = await api('GET', '/api/rescue-email');
+		if (!res.ok) return;
+		$('rescue-current').textContent = res.data.rescue_email_masked || 'aucune';
+		if (!res.data.pending_masked) return;
+		$('rescue-sent').textContent = 'Un code à 6 chiffres a été envoyé à ' + res.data.pending_masked + ' ; il est encore valable ' + validity(res.data.expires_in) + '. Sinon, annulez et demandez-en un nouveau.';
+		$('rescue-form').hidden = true;
+		$('rescue-code-form').hidden = false;
+	}
+
 	async function rescueAsk() {
 		const email = trimmed('rescue-email');
 		if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) return refuse('rescue-email', 'Nouvelle adresse de secours : tapez une adresse électronique complète, par exemple prenom.nom@exemple.fr.');
@@ -754,8 +771,7 @@
 			if (res.data.error === 'bad_request' && res.data.detail) return refuse('rescue-email', 'Nouvelle adresse de secours : ' + res.data.detail + '.');
 			return sayError(res);
 		}
-		const minutes = Math.round((Number(res.data.expires_in) || 900) / 60);
-		$('rescue-sent').textContent = 'Un code à 6 chiffres a été envoyé à ' + email + '. Il est valable ' + (minutes >= 2 ? minutes + ' minutes' : (Number(res.data.expires_in) || 60) + ' secondes') + ' ; pensez à regarder dans les courriers indésirables.';
+		$('rescue-sent').textContent = 'Un code à 6 chiffres a été envoyé à ' + email + '. Il est valable ' + validity(res.data.expires_in) + ' ; pensez à regarder dans les courriers indésirables.';
 		$('rescue-form').hidden = true;
 		$('rescue-code-form').hidden = false;
 		$('rescue-code').value = '';

@@ -540,6 +540,13 @@ async function flowRescue() {
 		mail.code = m[1];
 	});
 	await checkAlone(`the rescue form fits a ${WIDTH} px screen`, () => fitsPhone('rescue'));
+	await check('after a reload, the page still waits for the code, naming the new address masked', async () => {
+		await page.reload({ waitUntil: 'load', timeout: WAIT_MS });
+		await expectHome(LOGIN);
+		await visible('#rescue-code');
+		const sent = await text('#rescue-sent');
+		assert(sent.includes('je***@e***.net') && !sent.includes(NEW_RESCUE), `#rescue-sent says: ${sent}`);
+	});
 	await checkAlone('a screenshot of the rescue-address code form is kept', () => shot('rescue-code'));
 	await check('a wrong code is refused with a message, the form stays', async () => {
 		await page.fill('#rescue-code', mail.code === '000000' ? '111111' : '000000');

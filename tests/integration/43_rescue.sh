@@ -86,6 +86,8 @@ expect "… the rescue code's lifetime" "$LIFETIME" "$(j .rescue_code_lifetime)"
 # ---------------------------------------------------------------- not logged in, or not fully
 call POST /api/rescue-email '{"email":"nouvelle@example.net"}'
 expect_call "asking without a session → 401" 401 unauthenticated
+call GET /api/rescue-email
+expect_call "reading it without a session → 401" 401 unauthenticated
 call POST /api/rescue-email/confirm '{"code":"123456"}'
 expect_call "confirming without a session → 401" 401 unauthenticated
 out=$(jctl user add --first Jean --last Dupont --birth 1980-04-12 --numen 12A3456789XYZ \
@@ -127,6 +129,12 @@ CODE1=$(code_in "${M1:-/dev/null}")
 [ -n "$M1" ] && [ -n "$CODE1" ] && ok "a 6-digit code is mailed to the new address" ||
 	not_ok "a 6-digit code is mailed to the new address ($(ls "$T/mail"))"
 grep -q 'adresse de secours' "${M1:-/dev/null}" && ok "… in French" || not_ok "… in French"
+grep -q 'valable 30 secondes' "${M1:-/dev/null}" && ok "… saying how long it lives" || not_ok "… saying how long it lives"
+call GET /api/rescue-email
+expect "GET /api/rescue-email: the current address and the pending one, masked, with the time left" \
+	"200 j***@e***.org no***@e***.net" "$STATUS $(j .rescue_email_masked) $(j .pending_masked)"
+[ "$(j .expires_in)" -ge 1 ] && [ "$(j .expires_in)" -le $LIFETIME ] && ok "… expires_in $(j .expires_in)" ||
+	not_ok "… expires_in: $BODY"
 WRONG=$([ "$CODE1" = 000000 ] && echo 111111 || echo 000000)
 call POST /api/rescue-email/confirm "{\"code\":\"$WRONG\"}"
 expect_call "a wrong code → 400 invalid" 400 invalid
@@ -159,6 +167,8 @@ grep -q 'no\*\*\*@e\*\*\*.net' "${OLD:-/dev/null}" && ok "… naming the new add
 grep -q 'nouvelle@example.net' "${OLD:-/dev/null}" && not_ok "… never whole" || ok "… never whole"
 call GET /api/me
 expect "me shows the new address masked" "no***@e***.net" "$(j .rescue_email_masked)"
+call GET /api/rescue-email
+expect "… and nothing pending any more" "null" "$(j .pending_masked)"
 expect "USER_SHOW has the new rescue address" nouvelle@example.net \
 	"$(jctl user show jdupont | jq -r .rescue_email)"
 call POST /api/rescue-email/confirm "{\"code\":\"$CODE2\"}"
