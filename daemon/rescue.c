@@ -91,6 +91,16 @@ static bool load(struct worker *w, struct request *req, struct store_txn *txn, s
 	return false;
 }
 
+/* The record and the audit line already in txn, committed together; txn is over either way. */
+static int save(struct store_txn *txn, struct account *a)
+{
+	if (account_put(txn, a) != STORE_OK) {
+		store_abort(txn);
+		return STORE_ERROR;
+	}
+	return store_commit(txn);
+}
+
 static const char *ask_refusal(const struct account *a, const char *email)
 {
 	if (!ident_email_valid(email))
@@ -131,7 +141,7 @@ static bool ask_commit(struct worker *w, struct request *req, struct attempt *at
 	at->a.rescue_tries = RESCUE_TRIES;
 	snprintf(detail, sizeof(detail), "code mailed to %s", email);
 	attempt_audit(txn, req, at, "rescue.ask", "ok", REASON_NONE, detail);
-	if (account_put(txn, &at->a) != STORE_OK || store_commit(txn) != STORE_OK) {
+	if (save(txn, &at->a) != STORE_OK) {
 		reply_tempfail(req);
 		return false;
 	}
@@ -212,7 +222,7 @@ static void confirm_refuse(struct request *req, struct store_txn *txn, struct at
 	unsigned tries = at->a.rescue_tries;
 
 	attempt_audit(txn, req, at, "rescue.confirm", "refused", REASON_INVALID, why);
-	if (account_put(txn, &at->a) != STORE_OK || store_commit(txn) != STORE_OK) {
+	if (save(txn, &at->a) != STORE_OK) {
 		reply_tempfail(req);
 		return;
 	}
@@ -235,7 +245,7 @@ static bool confirm_apply(struct worker *w, struct request *req, struct store_tx
 	memcpy(at->a.rescue_email, at->a.rescue_next, sizeof(at->a.rescue_email));
 	rescue_clear(&at->a);
 	attempt_audit(txn, req, at, "rescue.confirm", "ok", REASON_NONE, "rescue address changed");
-	if (account_put(txn, &at->a) != STORE_OK || store_commit(txn) != STORE_OK) {
+	if (save(txn, &at->a) != STORE_OK) {
 		reply_tempfail(req);
 		return false;
 	}
