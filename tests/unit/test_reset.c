@@ -503,6 +503,8 @@ static void test_run(void **state)
 	time_t start;
 
 	(void)state;
+	/* As the daemon (server.c): a sendmail that exits before reading is an error, not a SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	assert_non_null(mkdtemp(dir));
 	snprintf(script, sizeof(script), "%s/sendmail.sh", dir);
 	snprintf(out, sizeof(out), "%s/out", dir);
