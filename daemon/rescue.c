@@ -156,7 +156,7 @@ static void rescue_ask(struct worker *w, struct request *req)
 	char code[RESET_CODE_LEN + 1] = "", hex[2 * CRYPTO_HMAC_LEN + 1] = "";
 	struct attempt at = {0};
 	struct proto_writer pw;
-	const char *email;
+	const char *email, *why;
 	bool bad = false;
 
 	at.login = field_get(req, "login", IDENT_MAX, true, &bad);
@@ -164,6 +164,12 @@ static void rescue_ask(struct worker *w, struct request *req)
 	at.address = field_get(req, "address", FIELD_ADDRESS_MAX, false, &bad);
 	if (bad)
 		return;
+	/* The recovery mail limits hold here too: a person cannot flood an address with codes. */
+	if (!recovery_mail_allowed(w, req, at.login, email, &why)) {
+		log_info("rescue ask for %s held back: %s", at.login, why);
+		reply_fail(req, REASON_LOCKED, "Trop de messages envoyés : réessayez plus tard.");
+		goto out;
+	}
 	if (reset_code_new(code) < 0) {
 		reply_tempfail(req);
 		goto out;

@@ -120,24 +120,33 @@ static void mail_later(struct worker *w, enum mail_kind kind, const struct recip
 }
 
 /*
- * The recovery mail limits (mail_limit.h) for this account and its rescue
- * address; NULL a: the path that sends nothing scans the same table.
+ * The recovery mail limits (mail_limit.h) for an account and an address it mails (its rescue
+ * address, or the new one it asks for); NULL identifiant: the path that sends nothing scans the
+ * same table.
  */
-static bool mail_allowed(struct worker *w, const struct request *req, const struct account *a,
-                         const char **why_r)
+bool recovery_mail_allowed(struct worker *w, const struct request *req, const char *identifiant,
+                           const char *address, const char **why_r)
 {
 	char acc[MAIL_LIMIT_KEY_MAX + 1], addr[MAIL_LIMIT_KEY_MAX + 1];
 	char lower[EMAIL_MAX + 1], hex[2 * CRYPTO_HMAC_LEN + 1];
 	size_t i;
 
-	for (i = 0; a != NULL && a->rescue_email[i] != '\0' && i < EMAIL_MAX; i++)
-		lower[i] = (char)tolower((unsigned char)a->rescue_email[i]);
-	lower[a != NULL ? i : 0] = '\0';
+	for (i = 0; identifiant != NULL && address[i] != '\0' && i < EMAIL_MAX; i++)
+		lower[i] = (char)tolower((unsigned char)address[i]);
+	lower[i] = '\0';
 	crypto_hmac_hex(&w->daemon->keys, "rescue", lower, strlen(lower), hex);
-	snprintf(acc, sizeof(acc), "a:%s", a != NULL ? a->identifiant : "");
+	snprintf(acc, sizeof(acc), "a:%s", identifiant != NULL ? identifiant : "");
 	snprintf(addr, sizeof(addr), "r:%s", hex);
 	return mail_limit_take(w->daemon->mail_limit, &req->config->recovery,
-	                       a != NULL ? acc : NULL, a != NULL ? addr : NULL, req->now, why_r);
+	                       identifiant != NULL ? acc : NULL, identifiant != NULL ? addr : NULL,
+	                       req->now, why_r);
+}
+
+static bool mail_allowed(struct worker *w, const struct request *req, const struct account *a,
+                         const char **why_r)
+{
+	return recovery_mail_allowed(w, req, a != NULL ? a->identifiant : NULL,
+	                             a != NULL ? a->rescue_email : "", why_r);
 }
 
 static void reply_ok(struct request *req)

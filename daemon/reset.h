@@ -34,6 +34,10 @@ extern const struct verb reset_verbs[];
 void reset_ask_handle(struct worker *w, struct request *req);
 void reset_confirm_handle(struct worker *w, struct request *req);
 void ident_ask_handle(struct worker *w, struct request *req);
+/* May one more recovery mail go to address for this account (mail_limit.h)? Counted if so; why_r
+ * names the limit if not. */
+bool recovery_mail_allowed(struct worker *w, const struct request *req, const char *identifiant,
+                           const char *address, const char **why_r);
 
 /* The pure parts, for the tests. */
 

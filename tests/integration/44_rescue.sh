@@ -32,6 +32,11 @@ sendmail = $T/sendmail -t -i
 [penalty]
 base_ms = 1500
 max_ms = 3000
+
+[recovery]
+; this scenario asks for many codes on purpose; the limit itself is checked at the end
+mails_per_hour = 12
+mails_per_day = 50
 CONF
 start_daemon || exit 1
 U="http://127.0.0.1:$PORT"
@@ -202,6 +207,19 @@ done
 for s in "$CODE1" "$CODE2" "$CODE3"; do
 	if grep -qF "$s" <<<"$audit" || grep -qF "$s" "$T/verdond.log"; then not_ok "no code in the audit or the log"; break; fi
 done && ok "no code in the audit or the log"
+
+# ---------------------------------------------------------------- the recovery mail limits hold
+# [recovery] mails_per_hour (12 here): asks beyond it are refused and mail nothing.
+before=$(ls "$T/mail" | wc -l)
+held=0
+for i in $(seq 1 13); do
+	call POST /api/rescue-email "{\"email\":\"flood$i@example.net\"}"
+	[ "$STATUS" = 200 ] || held=$((held + 1))
+done
+sleep 1
+after=$(ls "$T/mail" | wc -l)
+[ "$held" -ge 1 ] && ok "asks beyond mails_per_hour are refused ($held of 13)" || not_ok "no ask refused"
+expect "… and mail nothing: mails sent = asks accepted" $((13 - held)) $((after - before))
 
 # ---------------------------------------------------------------- told how long to wait
 curl -s -o /dev/null -H 'X-Verdon-Request: 1' -H 'Content-Type: application/json' \
