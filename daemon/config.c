@@ -75,10 +75,12 @@ static const struct config_key config_keys[] = {
     {"throttle", "max_delay", KEY_UINT, OFF(throttle.max_delay), 0, 86400},
     {"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 1000},
     {"throttle", "forget_after", KEY_UINT, OFF(throttle.forget_after), 60, 30 * 86400},
-    {"session", "idle_timeout", KEY_UINT, OFF(session_idle), 10, 86400},
+    /* Floors low enough for a test to cross them for real; shorter is only stricter. */
+    {"session", "idle_timeout", KEY_UINT, OFF(session_idle), 4, 86400},
     {"session", "trusted_browser_days", KEY_UINT, OFF(trusted_browser_days), 0, 90},
     {"session", "device_days", KEY_UINT, OFF(device_days), 1, 365},
-    {"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
+    {"session", "lifetime", KEY_UINT, OFF(session_lifetime), 4, 30 * 86400},
+    {"session", "touch_interval", KEY_UINT, OFF(session_touch), 1, 3600},
     {"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
     {"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
     {"http", "listen", KEY_STRING, OFF(http_listen), 0, 0},
@@ -169,6 +171,7 @@ static void config_defaults(struct config *c)
 	c->device_days = 30;
 	c->session_idle = 1800;
 	c->session_lifetime = 43200;
+	c->session_touch = 60;
 	c->penalty_base_ms = 2000;
 	c->penalty_max_ms = 15000;
 	c->recovery = (struct mail_limit_conf){.per_hour = 3, .per_day = 10, .hour_window = 3600};

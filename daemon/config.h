@@ -122,6 +122,7 @@ struct config {
 	unsigned session_lifetime; /* seconds a token lives in all */
 	unsigned trusted_browser_days; /* 0: no trusted browsers */
 	unsigned device_days;          /* life of a device secret that is not trusted */
+	unsigned session_touch;    /* last use of tokens and app passwords is written this coarse */
 	/* [penalty]: per client address, as Dovecot's auth penalty */
 	unsigned penalty_base_ms;
 	unsigned penalty_max_ms;

@@ -24,6 +24,7 @@
 #include "http_priv.h"
 #include "listen.h"
 #include "log.h"
+#include "penalty.h"
 #include "proto.h"
 #include "secret.h"
 #include "web_assets.h"
@@ -424,7 +425,8 @@ struct http_server *http_start(struct daemon *d)
 	if (settings_load(hs, c) < 0 ||
 	    (hs->sessions = http_sessions_new(HTTP_SESSIONS_MAX, c->session_idle,
 	                                      c->session_lifetime)) == NULL ||
-	    (hs->watch = http_watch_new(c->http_timeout)) == NULL)
+	    (hs->watch = http_watch_new(c->http_timeout)) == NULL ||
+	    penalty_on_clear(d->penalty, http_watch_wake, hs->watch) < 0)
 		goto fail;
 	if ((hs->mhd = mhd_start(hs, c, &ss, v6)) == NULL) {
 		log_err("http: cannot listen on %s: %s", c->http_listen, bind_error(&ss, v6));
@@ -442,6 +444,8 @@ void http_stop(struct http_server *hs)
 {
 	if (hs == NULL)
 		return;
+	if (hs->watch != NULL)
+		penalty_off_clear(hs->d->penalty, http_watch_wake, hs->watch);
 	/* Parked requests must be resumed before libmicrohttpd may stop. */
 	http_watch_stop(hs->watch);
 	if (hs->mhd != NULL)

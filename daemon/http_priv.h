@@ -92,7 +92,12 @@ void http_watch_opened(struct http_watch *w, struct MHD_Connection *conn, void *
 void http_watch_closed(struct http_watch *w, void **ctx);
 enum http_phase { HTTP_PHASE_WAIT, HTTP_PHASE_BUSY };
 void http_watch_phase(struct http_watch *w, struct http_watched *c, enum http_phase phase);
-/* Suspends the request's connection until due_ms; false when stopping (do not hold). */
+/*
+ * Suspends the request's connection until its turn (due_ms at the pace of now; asked again of
+ * penalty_turn); false when stopping (do not hold).
+ */
 bool http_watch_hold(struct http_watch *w, struct http_ctx *hc, uint64_t due_ms);
+/* penalty_on_clear's callback: ask every hold again now. */
+void http_watch_wake(void *ctx);
 
 #endif

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -26,7 +27,15 @@
 #include "workers.h"
 
 /* epoll tags below this are not connections. */
-enum { TAG_AUTH = 1, TAG_ADMIN, TAG_SIGNAL, TAG_DONE, TAG_TIMER, TAG_CONN_MIN = 1u << 16 };
+enum {
+	TAG_AUTH = 1,
+	TAG_ADMIN,
+	TAG_SIGNAL,
+	TAG_DONE,
+	TAG_TIMER,
+	TAG_WAKE,
+	TAG_CONN_MIN = 1u << 16
+};
 
 #define SHUTDOWN_GRACE 10 /* seconds to finish what is in flight */
 #define WBUF_MAX (64u << 20)
@@ -36,14 +45,16 @@ struct server {
 	struct pool *pool;
 	struct http_server *http;     /* NULL without [http] listen */
 	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
-	int ep, listen_fd[2], signal_fd, timer_fd;
+	int ep, listen_fd[2], signal_fd, timer_fd, wake_fd;
 	struct conn **conns; /* indexed by fd */
 	unsigned nconns_max;
 	unsigned nconns;
 	uint64_t seq;
 	bool stopping;
 	time_t stop_deadline;
-	struct request *held; /* by the address penalty, soonest first */
+	struct request *held; /* by the address penalty, in arrival order */
+	uint64_t held_next;   /* the soonest time a held request may run */
+	bool held_wake;       /* a penalty was cleared: ask every held request again */
 	unsigned ticks;
 };
 
@@ -201,7 +212,7 @@ static struct request *request_new(struct conn *c, const char *line, size_t len)
 	return req;
 }
 
-/* Holds a request from a penalised address until its slot; false: run it now (or refuse). */
+/* Holds a request from a penalised address until its turn; false: run it now (or refuse). */
 static bool hold(struct server *s, struct request *req)
 {
 	const char *addr = proto_get(&req->msg, "address");
@@ -215,39 +226,82 @@ static bool hold(struct server *s, struct request *req)
 	if (req->due_ms <= now || req->due_ms == UINT64_MAX)
 		return false;
 	req->held = true;
-	for (pp = &s->held; *pp != NULL && (*pp)->due_ms <= req->due_ms; pp = &(*pp)->next)
+	req->held_since = now;
+	req->next = NULL;
+	for (pp = &s->held; *pp != NULL; pp = &(*pp)->next)
 		;
-	req->next = *pp;
 	*pp = req;
+	if (s->held_next == 0 || req->due_ms < s->held_next)
+		s->held_next = req->due_ms;
 	return true;
 }
 
-/* Hands over the held requests whose slot has come; returns ms until the next one. */
+/* Runs a request taken off the hold, or answers TEMPFAIL when it cannot. */
+static void unhold(struct server *s, struct request *req)
+{
+	struct conn *c = conn_find(s, req->conn_id);
+
+	penalty_release(s->d->penalty, proto_get(&req->msg, "address"));
+	req->held = false;
+	req->next = NULL;
+	if (c == NULL) {
+		request_free(req);
+		return;
+	}
+	if (s->stopping || !pool_submit(s->pool, req)) {
+		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+		c->pending--;
+		request_free(req);
+		conn_flush(s, c);
+	}
+}
+
+/*
+ * Hands over the held requests whose turn has come, asking the penalty as it
+ * is now (a success clears it: all run at once); returns ms until the next.
+ */
 static int release_held(struct server *s)
 {
-	uint64_t now = penalty_now_ms();
+	uint64_t now = penalty_now_ms(), next = 0;
+	struct request **pp = &s->held;
 
-	while (s->held != NULL && (s->held->due_ms <= now || s->stopping)) {
-		struct request *req = s->held;
-		struct conn *c = conn_find(s, req->conn_id);
-
-		s->held = req->next;
-		penalty_release(s->d->penalty, proto_get(&req->msg, "address"));
-		req->held = false;
-		if (c == NULL) {
-			request_free(req);
-			continue;
-		}
-		if (s->stopping || !pool_submit(s->pool, req)) {
-			conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
-			c->pending--;
-			request_free(req);
-			conn_flush(s, c);
-		}
-	}
 	if (s->held == NULL)
 		return 1000;
-	return s->held->due_ms - now > 1000 ? 1000 : (int)(s->held->due_ms - now);
+	if (!s->held_wake && !s->stopping && now < s->held_next)
+		return s->held_next - now > 1000 ? 1000 : (int)(s->held_next - now);
+	s->held_wake = false;
+	while (*pp != NULL) {
+		struct request *req = *pp;
+		uint64_t at = 0;
+
+		if (!s->stopping && conn_find(s, req->conn_id) != NULL)
+			at = penalty_turn(s->d->penalty, proto_get(&req->msg, "address"), now,
+			                  req->held_since, cfg(s)->penalty_base_ms,
+			                  cfg(s)->penalty_max_ms);
+		if (at != 0) {
+			req->due_ms = at;
+			if (next == 0 || at < next)
+				next = at;
+			pp = &req->next;
+			continue;
+		}
+		*pp = req->next;
+		unhold(s, req);
+	}
+	s->held_next = next;
+	if (s->held == NULL)
+		return 1000;
+	return next <= now ? 0 : next - now > 1000 ? 1000 : (int)(next - now);
+}
+
+/* From any thread: a penalty with requests held was cleared. */
+static void server_wake(void *ctx)
+{
+	struct server *s = ctx;
+	uint64_t one = 1;
+
+	if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("penalty wake-up: %s", strerror(errno));
 }
 
 static void conn_request(struct server *s, struct conn *c, const char *line, size_t len)
@@ -521,6 +575,14 @@ static void server_event(struct server *s, const struct epoll_event *ev)
 	case TAG_TIMER:
 		server_tick(s);
 		return;
+	case TAG_WAKE: {
+		uint64_t n;
+
+		if (read(s->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			log_warn("penalty wake-up: %s", strerror(errno));
+		s->held_wake = true;
+		return;
+	}
 	}
 	if ((c = conn_find(s, ev->data.u64)) == NULL)
 		return;
@@ -538,7 +600,7 @@ static int server_setup(struct server *s)
 	sigset_t mask;
 	unsigned nworkers = c->workers;
 
-	s->listen_fd[0] = s->listen_fd[1] = s->signal_fd = s->timer_fd = -1;
+	s->listen_fd[0] = s->listen_fd[1] = s->signal_fd = s->timer_fd = s->wake_fd = -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -577,7 +639,9 @@ static int server_setup(struct server *s)
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
-	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0)
+	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0 ||
+	    (s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    penalty_on_clear(s->d->penalty, server_wake, s) < 0)
 		return -1;
 	s->listen_fd[SOCKET_AUTH] = listen_unix(c->auth_socket, c->auth_socket_mode,
 	                                        c->auth_group != NULL ? c->auth_gid : (gid_t)-1);
@@ -589,7 +653,8 @@ static int server_setup(struct server *s)
 	    watch(s, s->listen_fd[SOCKET_ADMIN], EPOLLIN, TAG_ADMIN, EPOLL_CTL_ADD) < 0 ||
 	    watch(s, s->signal_fd, EPOLLIN, TAG_SIGNAL, EPOLL_CTL_ADD) < 0 ||
 	    watch(s, pool_done_fd(s->pool), EPOLLIN, TAG_DONE, EPOLL_CTL_ADD) < 0 ||
-	    watch(s, s->timer_fd, EPOLLIN, TAG_TIMER, EPOLL_CTL_ADD) < 0)
+	    watch(s, s->timer_fd, EPOLLIN, TAG_TIMER, EPOLL_CTL_ADD) < 0 ||
+	    watch(s, s->wake_fd, EPOLLIN, TAG_WAKE, EPOLL_CTL_ADD) < 0)
 		return -1;
 	return 0;
 }
@@ -625,6 +690,10 @@ static void server_teardown(struct server *s)
 		close(s->signal_fd);
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
+	if (s->wake_fd >= 0) {
+		penalty_off_clear(s->d->penalty, server_wake, s);
+		close(s->wake_fd);
+	}
 	if (s->ep >= 0)
 		close(s->ep);
 	free(s->conns);

@@ -141,6 +141,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->device_days, 30);
 	assert_int_equal(c->session_idle, 1800);
 	assert_int_equal(c->session_lifetime, 43200);
+	assert_int_equal(c->session_touch, 60);
 	assert_int_equal(c->penalty_base_ms, 2000);
 	assert_int_equal(c->penalty_max_ms, 15000);
 	assert_int_equal(c->nservices, 0);
@@ -380,11 +381,13 @@ static const struct error_row error_rows[] = {
     {"[unclosed\n[otp]\nwindow = 99\n", ":7: syntax error"},
     {"[otp]\nwindow = 99\n[unclosed\n", ":8: window: expected a number from 0 to 10"},
     /* [session] and [penalty] bounds */
-    {"[session]\nidle_timeout = 9\n", ":8: idle_timeout: expected a number from 10 to 86400"},
-    {"[session]\nidle_timeout = 86401\n", ":8: idle_timeout: expected a number from 10 to 86400"},
-    {"[session]\nlifetime = 59\n", ":8: lifetime: expected a number from 60 to 2592000"},
-    {"[session]\nlifetime = 2592001\n", ":8: lifetime: expected a number from 60 to 2592000"},
-    {"[session]\nlifetime = -1\n", ":8: lifetime: expected a number from 60 to 2592000"},
+    {"[session]\nidle_timeout = 3\n", ":8: idle_timeout: expected a number from 4 to 86400"},
+    {"[session]\nidle_timeout = 86401\n", ":8: idle_timeout: expected a number from 4 to 86400"},
+    {"[session]\nlifetime = 3\n", ":8: lifetime: expected a number from 4 to 2592000"},
+    {"[session]\nlifetime = 2592001\n", ":8: lifetime: expected a number from 4 to 2592000"},
+    {"[session]\nlifetime = -1\n", ":8: lifetime: expected a number from 4 to 2592000"},
+    {"[session]\ntouch_interval = 0\n", ":8: touch_interval: expected a number from 1 to 3600"},
+    {"[session]\ntouch_interval = 3601\n", ":8: touch_interval: expected a number from 1 to 3600"},
     {"[session]\nmax_ms = 10\n", ":8: unknown key 'max_ms' in section [session]"},
     {"[penalty]\nbase_ms = 60001\n", ":8: base_ms: expected a number from 0 to 60000"},
     {"[penalty]\nbase_ms = 2s\n", ":8: base_ms: expected a number from 0 to 60000"},

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# The per-address penalty on the auth socket (issue 7, points 2 and 3): only a real success clears
+# it (otp_required, locked, disabled leave it as it is), and requests it holds are served within
+# its cap: 50 parallel requests with one valid code from a penalised address all answer within
+# the cap, exactly one OK.
+EXTRA_THROTTLE="lock_after = 3"
+. "$(dirname "$0")/lib.sh"
+write_config
+cat >>"$CONF" <<'CONF'
+
+[penalty]
+base_ms = 1500
+max_ms = 6000
+CONF
+start_daemon || exit 1
+export T CANARY_PW
+
+pytap <<'PY'
+import threading
+from lib_proto import *
+
+BASE, CAP = 1.5, 6.0
+PW = os.environ["CANARY_PW"]
+serial = [0]
+
+
+def auth(c, addr, login, password, code=None):
+    f = {"login": login, "password": password, "service": "webmail", "address": addr}
+    if code is not None:
+        f["otp"] = code
+    t0 = time.monotonic()
+    a = c.call("AUTH", f, timeout=CAP + 10)
+    return a.short(), time.monotonic() - t0
+
+
+def prime(c, addr):
+    """Two distinct wrong passwords from addr: its delay is now 2 × BASE."""
+    for _ in range(2):
+        serial[0] += 1
+        auth(c, addr, "ghost", "wrong-guess-%d" % serial[0])
+
+
+def next_guess(c, addr):
+    serial[0] += 1
+    return auth(c, addr, "ghost", "wrong-guess-%d" % serial[0])
+
+
+def run(tap):
+    admin, c = Client(ADMIN), Client(AUTH, timeout=60)
+    ident, secret, _ = active_user(admin, c, 3401, PW)
+
+    # Control: a real success forgives the address, the next guess runs at once.
+    prime(c, "192.0.2.100")
+    ans, _ = auth(c, "192.0.2.100", ident, PW, totp(secret, 30))
+    tap.eq("OK", ans, "control: a right password and code from a penalised address → OK")
+    ans, took = next_guess(c, "192.0.2.100")
+    tap.ok(took < BASE, "control: after an OK the next guess is not delayed (%.2f s)" % took)
+
+    # A right password whose code is missing: otp_required, the penalty stays.
+    prime(c, "192.0.2.101")
+    ans, _ = auth(c, "192.0.2.101", ident, PW)
+    tap.eq("FAIL otp_required", ans, "a right password without its code → otp_required")
+    ans, took = next_guess(c, "192.0.2.101")
+    tap.ok(took >= BASE, "after otp_required the next guess still waits the penalty (%.2f s)" % took)
+
+    # An account locked by failures elsewhere: locked, the penalty stays.
+    victim = user_add(admin, 3402).get("identifiant")
+    for i in range(3):
+        auth(c, "198.51.100.%d" % (10 + i), victim, "not-the-password-%d" % i)
+    prime(c, "192.0.2.102")
+    ans, _ = auth(c, "192.0.2.102", victim, "whatever-it-is")
+    tap.eq("FAIL locked", ans.split(" wait")[0], "a request for a locked account → locked")
+    ans, took = next_guess(c, "192.0.2.102")
+    tap.ok(took >= BASE, "after locked the next guess still waits the penalty (%.2f s)" % took)
+
+    # A suspended account with its right password: disabled, the penalty stays.
+    other, _, _ = active_user(admin, c, 3403, PW)
+    tap.eq("OK", admin.call("USER_SUSPEND", {"login": other, "reason": "test"}).verb,
+           "suspend an account")
+    prime(c, "192.0.2.103")
+    ans, _ = auth(c, "192.0.2.103", other, PW)
+    tap.eq("FAIL disabled", ans, "its right password → disabled")
+    ans, took = next_guess(c, "192.0.2.103")
+    tap.ok(took >= BASE, "after disabled the next guess still waits the penalty (%.2f s)" % took)
+
+    # 50 parallel requests with one valid code from a penalised address.
+    ident, secret, used = active_user(admin, c, 3404, PW)
+    prime(c, "192.0.2.150")
+    code = totp(secret, 30)
+    racers = 50
+    conns = [Client(AUTH, timeout=60) for _ in range(racers)]
+    barrier = threading.Barrier(racers)
+    results = [None] * racers
+
+    def go(i):
+        barrier.wait()
+        t0 = time.monotonic()
+        try:
+            a = conns[i].call("AUTH", {"login": ident, "password": PW, "otp": code,
+                                       "service": "webmail", "address": "192.0.2.150"},
+                              timeout=CAP + 6)
+            results[i] = (a.short(), time.monotonic() - t0)
+        except Exception as e:  # noqa: BLE001 - no answer in time is the failure shown
+            results[i] = (repr(e), time.monotonic() - t0)
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    for k in conns:
+        k.close()
+    answers = [r[0] for r in results if r is not None]
+    slowest = max(r[1] for r in results if r is not None)
+    summary = {a: answers.count(a) for a in set(answers)}
+    tap.eq(racers, len(answers), "50 parallel requests from a penalised address: all ran")
+    tap.ok(all(a in ("OK", "FAIL invalid", "TEMPFAIL tempfail") for a in answers),
+           "each answered OK, invalid or TEMPFAIL %r" % summary)
+    tap.eq(1, answers.count("OK"), "exactly one OK %r" % summary)
+    tap.ok(slowest <= CAP + 2, "all answered within the cap (%.0f s): slowest %.2f s"
+           % (CAP, slowest))
+
+
+main_run(run)
+PY
