@@ -39,6 +39,8 @@ static const struct config_key config_keys[] = {
     {"verdon", "queue_max", KEY_UINT, OFF(queue_max), 1, 100000},
     {"verdon", "max_connections", KEY_UINT, OFF(max_connections), 1, 100000},
     {"verdon", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400},
+    {"verdon", "line_timeout", KEY_UINT, OFF(line_timeout), 1, 3600},
+    {"verdon", "max_connections_per_uid", KEY_UINT, OFF(max_connections_per_uid), 1, 100000},
     {"verdon", "max_pending", KEY_UINT, OFF(max_pending), 1, 1024},
     {"verdon", "debug", KEY_BOOL, OFF(debug), 0, 0},
     {"verdon", "delete_grace_days", KEY_UINT, OFF(delete_grace_days), 0, 3650},
@@ -146,6 +148,8 @@ static void config_defaults(struct config *c)
 	c->queue_max = 256;
 	c->max_connections = 1024;
 	c->idle_timeout = 60;
+	c->line_timeout = 10;
+	c->max_connections_per_uid = 512;
 	c->max_pending = 16;
 	c->delete_grace_days = 30;
 	c->temporary_password = TEMP_PASSWORD_RANDOM;

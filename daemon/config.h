@@ -99,6 +99,8 @@ struct config {
 	unsigned queue_max;
 	unsigned max_connections;
 	unsigned idle_timeout; /* seconds */
+	unsigned line_timeout; /* seconds a partial line may take to complete */
+	unsigned max_connections_per_uid; /* per peer uid, on both sockets */
 	unsigned max_pending;  /* requests a connection may have in flight */
 	bool debug;
 	unsigned delete_grace_days;

@@ -362,6 +362,9 @@ static void conn_lines(struct server *s, struct conn *c)
 	secret_wipe(c->rbuf, start);
 	memmove(c->rbuf, c->rbuf + start, c->rlen - start);
 	c->rlen -= start;
+	/* What is left is a line begun by this read: its clock starts now. */
+	if (start > 0)
+		c->line_since = time(NULL);
 	if (c->rlen == PROTO_LINE_MAX)
 		conn_reject(c, NULL, "line too long");
 }
@@ -380,11 +383,25 @@ static void conn_read(struct server *s, struct conn *c)
 			c->read_closed = true;
 			break;
 		}
+		if (c->rlen == 0)
+			c->line_since = time(NULL);
 		c->rlen += (size_t)n;
 		c->last_active = time(NULL);
 		conn_lines(s, c);
 	}
 	conn_flush(s, c);
+}
+
+static unsigned conns_of_uid(const struct server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (unsigned fd = 0, seen = 0; fd < s->nconns_max && seen < s->nconns; fd++)
+		if (s->conns[fd] != NULL) {
+			seen++;
+			n += s->conns[fd]->uid == uid;
+		}
+	return n;
 }
 
 static void server_accept(struct server *s, enum socket_kind kind)
@@ -401,6 +418,15 @@ static void server_accept(struct server *s, enum socket_kind kind)
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 	    (c = calloc(1, sizeof(*c))) == NULL || (c->rbuf = malloc(PROTO_LINE_MAX)) == NULL) {
 		log_warn("connection refused: too many connections or out of memory");
+		free(c);
+		close(fd);
+		return;
+	}
+	/* One local user cannot take every connection from the others. */
+	if (conns_of_uid(s, cred.uid) >= cfg(s)->max_connections_per_uid) {
+		log_warn("connection refused: uid %u has %u connections (max_connections_per_uid)",
+		         (unsigned)cred.uid, cfg(s)->max_connections_per_uid);
+		free(c->rbuf);
 		free(c);
 		close(fd);
 		return;
@@ -540,10 +566,19 @@ static void server_tick(struct server *s)
 	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
 		struct conn *c = s->conns[fd];
 
+		if (c == NULL)
+			continue;
 		/* Idle, or a reader too slow to take its answers: cut it off. */
-		if (c != NULL && c->pending == 0 &&
-		    now - c->last_active > (time_t)cfg(s)->idle_timeout)
+		if (c->pending == 0 && now - c->last_active > (time_t)cfg(s)->idle_timeout) {
 			conn_close(s, c);
+			continue;
+		}
+		/* A line sent a byte at a time: whatever its pace, it must end in time. */
+		if (c->rlen > 0 && now - c->line_since >= (time_t)cfg(s)->line_timeout) {
+			log_warn("connection of uid %u cut: a line unfinished after %u s",
+			         (unsigned)c->uid, cfg(s)->line_timeout);
+			conn_close(s, c);
+		}
 	}
 	if (s->stopping)
 		return;

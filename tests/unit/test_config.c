@@ -114,6 +114,8 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->queue_max, 256);
 	assert_int_equal(c->max_connections, 1024);
 	assert_int_equal(c->idle_timeout, 60);
+	assert_int_equal(c->line_timeout, 10);
+	assert_int_equal(c->max_connections_per_uid, 512);
 	assert_int_equal(c->max_pending, 16);
 	assert_false(c->debug);
 	assert_int_equal(c->delete_grace_days, 30);
@@ -299,6 +301,8 @@ static const struct error_row error_rows[] = {
     {"workers = 4294967300\n", ":7: workers: expected a number from 0 to 256"},
     {"map_size_mb = 0\n", ":7: map_size_mb: expected a number from 1 to 1048576"},
     {"idle_timeout = 0\n", ":7: idle_timeout: expected a number from 1 to 86400"},
+    {"line_timeout = 0\n", ":7: line_timeout: expected a number from 1 to 3600"},
+    {"max_connections_per_uid = 0\n", ":7: max_connections_per_uid: expected a number from 1 to 100000"},
     {"temporary_password_days = 91\n",
      ":7: temporary_password_days: expected a number from 1 to 90"},
     {"[otp]\nwindow = 11\n", ":8: window: expected a number from 0 to 10"},
