@@ -6,6 +6,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -268,6 +269,10 @@ static struct http_ctx *ctx_new(struct http_server *hs, struct MHD_Connection *c
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
 	hc->watched = ci != NULL ? ci->socket_context : NULL;
 	http_resolve_address(hc);
+	/* Behind a trusted proxy, the address it forwards holds at most per_ip_connections
+	 * requests at once, as a direct peer holds that many connections (on_accept). */
+	if (hc->proxied)
+		hc->counted = http_limit_take(hs->limit, hc->address, hs->per_address);
 	return hc;
 }
 
@@ -282,6 +287,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if ((hc = ctx_new(cls, conn, url, method)) == NULL)
 			return MHD_NO;
 		*req_ctx = hc;
+		if (hc->proxied && !hc->counted) {
+			http_reply_error(hc, 503, "tempfail",
+			                 "too many connections from this address");
+			return MHD_YES;
+		}
 		/* With a body, refused now: it is never read and libmicrohttpd closes after the
 		 * answer. Without, answered in the last call, which keeps the connection alive. */
 		if (has_body(hc))
@@ -317,6 +327,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
 	(void)conn, (void)why;
 	if (hc == NULL)
 		return;
+	if (hc->counted)
+		http_limit_drop(hs->limit, hc->address);
 	http_watch_phase(hs->watch, hc->watched, HTTP_PHASE_WAIT);
 	secret_wipe(hc->body, hc->body_cap);
 	free(hc->body);
@@ -326,11 +338,42 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
 	*req_ctx = NULL;
 }
 
+/* A direct peer beyond per_ip_connections is refused; a trusted proxy's requests count instead. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *hs = cls;
+	char addr[HTTP_ADDRESS_MAX];
+	bool proxy;
+
+	(void)len;
+	if (http_peer_address(&hs->set, sa, addr, sizeof(addr), &proxy) < 0 || proxy)
+		return MHD_YES;
+	return http_limit_count(hs->limit, addr) < hs->per_address ? MHD_YES : MHD_NO;
+}
+
+/* Counts a direct peer's connection while it lives. */
+static void count_peer(struct http_server *hs, struct MHD_Connection *conn, bool opened)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	char addr[HTTP_ADDRESS_MAX];
+	bool proxy;
+
+	if (ci == NULL ||
+	    http_peer_address(&hs->set, ci->client_addr, addr, sizeof(addr), &proxy) < 0 || proxy)
+		return;
+	if (opened)
+		http_limit_take(hs->limit, addr, UINT_MAX);
+	else
+		http_limit_drop(hs->limit, addr);
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **sock_ctx,
                           enum MHD_ConnectionNotificationCode what)
 {
 	struct http_server *hs = cls;
 
+	count_peer(hs, conn, what == MHD_CONNECTION_NOTIFY_STARTED);
 	if (what == MHD_CONNECTION_NOTIFY_STARTED)
 		http_watch_opened(hs->watch, conn, sock_ctx);
 	else
@@ -395,10 +438,9 @@ static struct MHD_Daemon *mhd_start(struct http_server *hs, const struct config 
 	                         : ((struct sockaddr_in *)ss)->sin_port);
 
 	return MHD_start_daemon(
-	    flags, port, NULL, NULL, on_request, hs, MHD_OPTION_EXTERNAL_LOGGER, on_log, hs,
+	    flags, port, on_accept, hs, on_request, hs, MHD_OPTION_EXTERNAL_LOGGER, on_log, hs,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)c->http_threads, MHD_OPTION_CONNECTION_LIMIT, limit,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->http_per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->http_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
 	    /* SO_REUSEADDR only: with SO_REUSEPORT a second daemon would share the port. */
@@ -422,7 +464,8 @@ struct http_server *http_start(struct daemon *d)
 		        c->http_listen);
 		goto fail;
 	}
-	if (settings_load(hs, c) < 0 ||
+	hs->per_address = c->http_per_ip_connections;
+	if (settings_load(hs, c) < 0 || (hs->limit = http_limit_new()) == NULL ||
 	    (hs->sessions = http_sessions_new(HTTP_SESSIONS_MAX, c->session_idle,
 	                                      c->session_lifetime)) == NULL ||
 	    (hs->watch = http_watch_new(c->http_timeout)) == NULL ||
@@ -451,6 +494,7 @@ void http_stop(struct http_server *hs)
 	if (hs->mhd != NULL)
 		MHD_stop_daemon(hs->mhd);
 	http_watch_free(hs->watch);
+	http_limit_free(hs->limit);
 	http_sessions_free(hs->sessions);
 	free(hs);
 }
