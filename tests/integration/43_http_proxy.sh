@@ -21,10 +21,10 @@ per_ip_connections = $PER_IP
 CONF
 start_daemon || exit 1
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health" && break; sleep 0.1; done
-export PORT PER_IP
+export PORT PER_IP T CANARY_PW
 
 pytap <<'PY'
-import json, socket
+import json, socket, threading
 from lib_proto import *
 
 PORT, PER_IP = int(os.environ["PORT"]), int(os.environ["PER_IP"])
@@ -127,6 +127,35 @@ def run(tap):
                               {"login": "ghost", "password": "Mauvais-Passe-0"})
     tap.ok(status == 401 and took < 2.0,
            "198.51.100.8 through the same proxy is not delayed (%r after %.2f s)" % (status, took))
+
+    # (d) Requests held by the penalty of a forwarded address: 10 parallel logins with one valid
+    # code all answer within the penalty's cap (8 s), exactly one 200.
+    pw = os.environ["CANARY_PW"]
+    ident, secret, _ = active_user(Client(ADMIN), Client(AUTH), 4301, pw)
+    for i in range(2):
+        request("POST", "/api/login", "198.51.100.9",
+                {"login": "ghost", "password": "Mauvais-Passe-%d" % i})
+    code = totp(secret, 30)
+    results = [None] * 10
+    barrier = threading.Barrier(10)
+
+    def go(i):
+        barrier.wait()
+        results[i] = request("POST", "/api/login", "198.51.100.9",
+                             {"login": ident, "password": pw, "otp": code})
+
+    threads = [threading.Thread(target=go, args=(i,)) for i in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    statuses = [r[0] for r in results if r is not None]
+    slowest = max(r[2] for r in results if r is not None)
+    summary = {st: statuses.count(st) for st in set(statuses)}
+    tap.eq(1, statuses.count(200), "10 parallel logins from a penalised address: one 200 %r" % summary)
+    tap.ok(len(statuses) == 10 and all(st in (200, 401, 503) for st in statuses),
+           "… the others 401 or 503 %r" % summary)
+    tap.ok(slowest <= 8 + 2, "… all answered within the penalty's cap (8 s): slowest %.2f s" % slowest)
 
     # A direct peer that is no proxy is still limited by its own address.
     direct = [conn("127.0.0.4") for _ in range(PER_IP)]
