@@ -26,9 +26,11 @@ IDLE, LIFETIME, TOUCH = 8, 20, 2
 
 
 def ctl_json(*args):
-    out = subprocess.run([os.environ["VERDONCTL"], "-c", os.environ["CONF"], "--json"] + list(args),
-                         check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+    p = subprocess.run([os.environ["VERDONCTL"], "-c", os.environ["CONF"], "--json"] + list(args),
+                       capture_output=True, text=True)
+    if p.returncode != 0:
+        raise AssertionError("verdonctl %s: exit %d: %s" % (" ".join(args), p.returncode, p.stderr))
+    return json.loads(p.stdout)
 
 
 def last_used(ident, kind):
