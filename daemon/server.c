@@ -515,6 +515,7 @@ static void server_reload(struct server *s)
 	s->d->config = fresh;
 	pthread_rwlock_unlock(&s->d->config_lock);
 	config_free(old);
+	s->held_wake = true; /* the penalty's pace may have changed: ask the held requests again */
 	log_set_debug(fresh->debug);
 	log_info("configuration reloaded from %s", fresh->path);
 }

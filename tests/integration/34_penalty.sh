@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The per-address penalty on the auth socket (issue 7, points 2 and 3): only a real success clears
-# it (otp_required, locked, disabled leave it as it is), and requests it holds are served within
+# it (otp_required, locked, disabled, password_change_required leave it as it is), and requests it holds are served within
 # its cap: 50 parallel requests with one valid code from a penalised address all answer within
 # the cap, exactly one OK.
 EXTRA_THROTTLE="lock_after = 3"
@@ -83,6 +83,15 @@ def run(tap):
     ans, took = next_guess(c, "192.0.2.103")
     tap.ok(took >= BASE, "after disabled the next guess still waits the penalty (%.2f s)" % took)
 
+    # A temporary password: password_change_required, the penalty stays.
+    fresh = user_add(admin, 3405)
+    prime(c, "192.0.2.104")
+    ans, _ = auth(c, "192.0.2.104", fresh.get("identifiant"), fresh.get("temporary_password"))
+    tap.eq("FAIL password_change_required", ans, "a temporary password → password_change_required")
+    ans, took = next_guess(c, "192.0.2.104")
+    tap.ok(took >= BASE, "after password_change_required the next guess still waits the penalty "
+           "(%.2f s)" % took)
+
     # 50 parallel requests with one valid code from a penalised address.
     ident, secret, used = active_user(admin, c, 3404, PW)
     prime(c, "192.0.2.150")
@@ -119,6 +128,12 @@ def run(tap):
     tap.eq(1, answers.count("OK"), "exactly one OK %r" % summary)
     tap.ok(slowest <= CAP + 2, "all answered within the cap (%.0f s): slowest %.2f s"
            % (CAP, slowest))
+    # The OK clears the penalty: what was held behind it runs at once, not at its old slot.
+    t_ok = [t for a, t in results if a == "OK"]
+    after = [t - t_ok[0] for a, t in results if a == "FAIL invalid"] if t_ok else []
+    tap.ok(len(after) >= 1 and max(after) < 1.0,
+           "the requests held behind the OK answer at once after it (%s s later)"
+           % ", ".join("%.2f" % x for x in after))
 
 
 main_run(run)

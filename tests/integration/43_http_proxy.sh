@@ -156,6 +156,11 @@ def run(tap):
     tap.ok(len(statuses) == 10 and all(st in (200, 401, 503) for st in statuses),
            "… the others 401 or 503 %r" % summary)
     tap.ok(slowest <= 8 + 2, "… all answered within the penalty's cap (8 s): slowest %.2f s" % slowest)
+    t_ok = [r[2] for r in results if r is not None and r[0] == 200]
+    after = [r[2] - t_ok[0] for r in results if r is not None and r[0] == 401] if t_ok else []
+    tap.ok(len(after) >= 1 and max(after) < 1.0,
+           "… what was held behind the 200 answers at once after it (%s s later)"
+           % ", ".join("%.2f" % x for x in after))
 
     # A direct peer that is no proxy is still limited by its own address.
     direct = [conn("127.0.0.4") for _ in range(PER_IP)]
