@@ -6,7 +6,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <limits.h>
 #include <malloc.h>
 #include <netinet/in.h>
 #include <stdarg.h>
@@ -33,6 +32,13 @@
 #define MEMORY_LIMIT (64u * 1024) /* per connection: headers over this get a 431 */
 
 /* jansson frees what it parsed (passwords) and what it printed (recovery codes): wiped first. */
+/* What a connection carries while it lives: its watch record, and whether it counts. */
+struct http_conn {
+	struct http_watched *watched;
+	char addr[HTTP_ADDRESS_MAX];
+	bool counted; /* a direct peer's connection, counted under addr */
+};
+
 static void *json_alloc(size_t n)
 {
 	return malloc(n);
@@ -267,7 +273,9 @@ static struct http_ctx *ctx_new(struct http_server *hs, struct MHD_Connection *c
 	hc->path = url;
 	hc->method = method;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	hc->watched = ci != NULL ? ci->socket_context : NULL;
+	hc->watched = ci != NULL && ci->socket_context != NULL
+	                  ? ((struct http_conn *)ci->socket_context)->watched
+	                  : NULL;
 	http_resolve_address(hc);
 	/* Behind a trusted proxy, the address it forwards holds at most per_ip_connections
 	 * requests at once, as a direct peer holds that many connections (on_accept). */
@@ -351,33 +359,51 @@ static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t
 	return http_limit_count(hs->limit, addr) < hs->per_address ? MHD_YES : MHD_NO;
 }
 
-/* Counts a direct peer's connection while it lives. */
-static void count_peer(struct http_server *hs, struct MHD_Connection *conn, bool opened)
+/* A direct peer's connection counts under its address; beyond per_ip_connections it is cut. */
+static bool count_peer(struct http_server *hs, struct MHD_Connection *conn, struct http_conn *hcn)
 {
 	const union MHD_ConnectionInfo *ci =
 	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	char addr[HTTP_ADDRESS_MAX];
 	bool proxy;
 
 	if (ci == NULL ||
-	    http_peer_address(&hs->set, ci->client_addr, addr, sizeof(addr), &proxy) < 0 || proxy)
-		return;
-	if (opened)
-		http_limit_take(hs->limit, addr, UINT_MAX);
-	else
-		http_limit_drop(hs->limit, addr);
+	    http_peer_address(&hs->set, ci->client_addr, hcn->addr, sizeof(hcn->addr), &proxy) < 0)
+		return false;
+	if (proxy)
+		return true;
+	hcn->counted = http_limit_take(hs->limit, hcn->addr, hs->per_address);
+	return hcn->counted;
 }
 
 static void on_connection(void *cls, struct MHD_Connection *conn, void **sock_ctx,
                           enum MHD_ConnectionNotificationCode what)
 {
 	struct http_server *hs = cls;
+	struct http_conn *hcn = *sock_ctx;
+	const union MHD_ConnectionInfo *ci;
+	void *watched = NULL;
 
-	count_peer(hs, conn, what == MHD_CONNECTION_NOTIFY_STARTED);
-	if (what == MHD_CONNECTION_NOTIFY_STARTED)
-		http_watch_opened(hs->watch, conn, sock_ctx);
-	else
-		http_watch_closed(hs->watch, sock_ctx);
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		*sock_ctx = hcn = calloc(1, sizeof(*hcn));
+		/* on_accept let it in, but others from its address may have been counted since. */
+		if (hcn == NULL || !count_peer(hs, conn, hcn)) {
+			ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+			if (ci != NULL)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		http_watch_opened(hs->watch, conn, &watched);
+		hcn->watched = watched;
+		return;
+	}
+	if (hcn == NULL)
+		return;
+	if (hcn->counted)
+		http_limit_drop(hs->limit, hcn->addr);
+	watched = hcn->watched;
+	http_watch_closed(hs->watch, &watched);
+	free(hcn);
+	*sock_ctx = NULL;
 }
 
 __attribute__((format(printf, 2, 0))) static void on_log(void *cls, const char *fmt, va_list ap)

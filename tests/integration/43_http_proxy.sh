@@ -164,7 +164,7 @@ def run(tap):
 
     # A direct peer that is no proxy is still limited by its own address.
     direct = [conn("127.0.0.4") for _ in range(PER_IP)]
-    time.sleep(0.5)  # accepted and counted by the server's threads
+    time.sleep(0.5)  # the server's threads accept in their own order: let these be first
     extra = conn("127.0.0.4")
     try:
         extra.sendall(b"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\n")
