@@ -3,7 +3,8 @@
 # it (otp_required, locked, disabled, password_change_required leave it as it is), and requests it holds are served within
 # its cap: 50 parallel requests with one valid code from a penalised address all answer within
 # the cap, exactly one OK.
-EXTRA_THROTTLE="lock_after = 3"
+BASE_DELAY=60
+EXTRA_THROTTLE="delay_after = 3"
 . "$(dirname "$0")/lib.sh"
 write_config
 cat >>"$CONF" <<'CONF'
@@ -36,12 +37,12 @@ def prime(c, addr):
     """Two distinct wrong passwords from addr: its delay is now 2 × BASE."""
     for _ in range(2):
         serial[0] += 1
-        auth(c, addr, "ghost", "wrong-guess-%d" % serial[0])
+        auth(c, addr, "ghost%d" % serial[0], "wrong-guess-%d" % serial[0])
 
 
 def next_guess(c, addr):
     serial[0] += 1
-    return auth(c, addr, "ghost", "wrong-guess-%d" % serial[0])
+    return auth(c, addr, "ghost%d" % serial[0], "wrong-guess-%d" % serial[0])
 
 
 def run(tap):
@@ -62,13 +63,13 @@ def run(tap):
     ans, took = next_guess(c, "192.0.2.101")
     tap.ok(took >= BASE, "after otp_required the next guess still waits the penalty (%.2f s)" % took)
 
-    # An account locked by failures elsewhere: locked, the penalty stays.
+    # A login delayed by wrong passwords from elsewhere: locked wait=S, the penalty stays.
     victim = user_add(admin, 3402).get("identifiant")
     for i in range(3):
         auth(c, "198.51.100.%d" % (10 + i), victim, "not-the-password-%d" % i)
     prime(c, "192.0.2.102")
     ans, _ = auth(c, "192.0.2.102", victim, "whatever-it-is")
-    tap.eq("FAIL locked", ans.split(" wait")[0], "a request for a locked account → locked")
+    tap.eq("FAIL locked", ans.split(" wait")[0], "a request for a delayed login → locked")
     ans, took = next_guess(c, "192.0.2.102")
     tap.ok(took >= BASE, "after locked the next guess still waits the penalty (%.2f s)" % took)
 
