@@ -171,10 +171,17 @@ static int account_login_index(struct store_txn *txn, const char *login,
 
 int account_get(struct store_txn *txn, const char *login, bool is_email, struct account *a_r)
 {
-	char ident[IDENT_MAX + 1];
+	char ident[IDENT_MAX + 1], given[EMAIL_MAX + 1];
+	size_t len = strnlen(login, sizeof(given));
 	int r;
 
+	/* login may live inside *a_r (a->identifiant), which the wipe clears: copy it first. */
+	if (len < sizeof(given))
+		memcpy(given, login, len + 1);
 	account_wipe(a_r);
+	if (len == sizeof(given))
+		return STORE_NOTFOUND;
+	login = given;
 	if (!is_email) {
 		r = account_get_direct(txn, login, a_r);
 		if (r != STORE_NOTFOUND)

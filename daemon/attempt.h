@@ -24,7 +24,8 @@ struct attempt {
 	const char *device, *device_label; /* device=, device_label= */
 	bool trust;                        /* trust=1 */
 	const struct service_policy *policy;
-	bool failed;                /* the outcome, for the address penalty */
+	bool failed;                /* a wrong secret: the address penalty grows */
+	bool succeeded;             /* answered OK: the address penalty clears */
 	char tag[CRED_TAG_LEN + 1]; /* HMAC of what was tried: a retried wrong secret counts once */
 	char norm[FIELD_LOGIN_MAX + 1];
 	bool norm_ok, is_email;

@@ -222,6 +222,7 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 		attempt_count_password(w, req, at);
 	else if (d.outcome == OUTCOME_OK)
 		throttle_clear(w->daemon->throttle, &at->tkey);
+	at->succeeded = d.outcome == OUTCOME_OK;
 	if (d.outcome == OUTCOME_OK)
 		reply_line(req, &ok);
 	else
@@ -357,7 +358,9 @@ static void handle_auth(struct worker *w, struct request *req)
 		auth_app(w, req, &at);
 	else
 		auth_password(w, req, &at);
-	if (at.address != NULL)
+	/* Only a wrong secret counts and only a real success forgives: locked, disabled,
+	 * otp_required, password_change_required or TEMPFAIL leave the address as it is. */
+	if (at.address != NULL && (at.failed || at.succeeded))
 		penalty_record(w->daemon->penalty, at.address, at.failed, at.tag,
 			       penalty_now_ms());
 	account_wipe(&at.a);

@@ -57,8 +57,9 @@ static void app_success(struct worker *w, struct request *req, struct attempt *a
 	struct account b;
 	int r = STORE_ERROR;
 
-	if (req->now - app->last_used < SESSION_TOUCH_EVERY) {
+	if (req->now - app->last_used < (int64_t)req->config->session_touch) {
 		attempt_audit_later(w, req, at, "auth", "ok", REASON_NONE, app->label);
+		at->succeeded = true;
 		ok_line(req, at->a.identifiant, "app_password", app->label);
 		return;
 	}
@@ -76,10 +77,12 @@ static void app_success(struct worker *w, struct request *req, struct attempt *a
 		attempt_audit(txn, req, at, "auth", "ok", REASON_NONE, app->label);
 	r = r == STORE_OK ? store_commit(txn) : (store_abort(txn), r);
 out:
-	if (r != STORE_OK)
+	if (r != STORE_OK) {
 		reply_tempfail(req);
-	else
-		ok_line(req, at->a.identifiant, "app_password", app->label);
+		return;
+	}
+	at->succeeded = true;
+	ok_line(req, at->a.identifiant, "app_password", app->label);
 }
 
 void auth_app(struct worker *w, struct request *req, struct attempt *at)
@@ -147,7 +150,8 @@ void auth_token(struct worker *w, struct request *req, struct attempt *at)
 		reply_fail(req, REASON_INVALID, NULL);
 		return;
 	}
-	if (req->now - ss.last_used >= SESSION_TOUCH_EVERY) {
+	if (req->now - ss.last_used >=
+	    (int64_t)session_touch_window(req->config->session_touch, req->config->session_idle)) {
 		ss.last_used = req->now;
 		if (store_begin(w->daemon->store, true, &txn) != STORE_OK ||
 		    session_put(txn, &ss) != STORE_OK) {
@@ -163,6 +167,7 @@ void auth_token(struct worker *w, struct request *req, struct attempt *at)
 	} else {
 		attempt_audit_later(w, req, at, "auth", "ok", REASON_NONE, "session token");
 	}
+	at->succeeded = true;
 	ok_line(req, at->a.identifiant, "session_token", NULL);
 }
 

@@ -39,6 +39,8 @@ static const struct config_key config_keys[] = {
     {"verdon", "queue_max", KEY_UINT, OFF(queue_max), 1, 100000},
     {"verdon", "max_connections", KEY_UINT, OFF(max_connections), 1, 100000},
     {"verdon", "idle_timeout", KEY_UINT, OFF(idle_timeout), 1, 86400},
+    {"verdon", "line_timeout", KEY_UINT, OFF(line_timeout), 1, 3600},
+    {"verdon", "max_connections_per_uid", KEY_UINT, OFF(max_connections_per_uid), 1, 100000},
     {"verdon", "max_pending", KEY_UINT, OFF(max_pending), 1, 1024},
     {"verdon", "debug", KEY_BOOL, OFF(debug), 0, 0},
     {"verdon", "delete_grace_days", KEY_UINT, OFF(delete_grace_days), 0, 3650},
@@ -75,10 +77,12 @@ static const struct config_key config_keys[] = {
     {"throttle", "max_delay", KEY_UINT, OFF(throttle.max_delay), 0, 86400},
     {"throttle", "lock_after", KEY_UINT, OFF(throttle.lock_after), 1, 1000},
     {"throttle", "forget_after", KEY_UINT, OFF(throttle.forget_after), 60, 30 * 86400},
-    {"session", "idle_timeout", KEY_UINT, OFF(session_idle), 10, 86400},
+    /* Floors low enough for a test to cross them for real; shorter is only stricter. */
+    {"session", "idle_timeout", KEY_UINT, OFF(session_idle), 4, 86400},
     {"session", "trusted_browser_days", KEY_UINT, OFF(trusted_browser_days), 0, 90},
     {"session", "device_days", KEY_UINT, OFF(device_days), 1, 365},
-    {"session", "lifetime", KEY_UINT, OFF(session_lifetime), 60, 30 * 86400},
+    {"session", "lifetime", KEY_UINT, OFF(session_lifetime), 4, 30 * 86400},
+    {"session", "touch_interval", KEY_UINT, OFF(session_touch), 1, 3600},
     {"penalty", "base_ms", KEY_UINT, OFF(penalty_base_ms), 0, 60000},
     {"penalty", "max_ms", KEY_UINT, OFF(penalty_max_ms), 0, 300000},
     {"http", "listen", KEY_STRING, OFF(http_listen), 0, 0},
@@ -147,6 +151,8 @@ static void config_defaults(struct config *c)
 	c->queue_max = 256;
 	c->max_connections = 1024;
 	c->idle_timeout = 60;
+	c->line_timeout = 10;
+	c->max_connections_per_uid = 512;
 	c->max_pending = 16;
 	c->delete_grace_days = 30;
 	c->temporary_password = TEMP_PASSWORD_RANDOM;
@@ -172,6 +178,7 @@ static void config_defaults(struct config *c)
 	c->device_days = 30;
 	c->session_idle = 1800;
 	c->session_lifetime = 43200;
+	c->session_touch = 60;
 	c->penalty_base_ms = 2000;
 	c->penalty_max_ms = 15000;
 	c->recovery = (struct mail_limit_conf){.per_hour = 3, .per_day = 10, .hour_window = 3600};

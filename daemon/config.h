@@ -99,6 +99,8 @@ struct config {
 	unsigned queue_max;
 	unsigned max_connections;
 	unsigned idle_timeout; /* seconds */
+	unsigned line_timeout; /* seconds a partial line may take to complete */
+	unsigned max_connections_per_uid; /* per peer uid, on both sockets */
 	unsigned max_pending;  /* requests a connection may have in flight */
 	bool debug;
 	unsigned delete_grace_days;
@@ -122,6 +124,7 @@ struct config {
 	unsigned session_lifetime; /* seconds a token lives in all */
 	unsigned trusted_browser_days; /* 0: no trusted browsers */
 	unsigned device_days;          /* life of a device secret that is not trusted */
+	unsigned session_touch;    /* last use of tokens and app passwords is written this coarse */
 	/* [penalty]: per client address, as Dovecot's auth penalty */
 	unsigned penalty_base_ms;
 	unsigned penalty_max_ms;

@@ -23,6 +23,7 @@ struct conn {
 	bool closing;     /* answer what is in flight, flush, then close */
 	unsigned pending; /* requests at the workers */
 	time_t last_active;
+	time_t line_since; /* when the partial line in rbuf began (rlen > 0) */
 	char *rbuf; /* PROTO_LINE_MAX bytes */
 	size_t rlen;
 	char *wbuf;

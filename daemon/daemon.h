@@ -100,7 +100,8 @@ struct request {
 	/* not NULL: called by the worker with the answer instead (bridge_submit) */
 	void (*notify)(struct request *req, void *arg);
 	void *notify_arg;
-	uint64_t due_ms; /* held by the address penalty until then */
+	uint64_t due_ms;       /* held by the address penalty: when to ask again */
+	uint64_t held_since;   /* when the hold began: it never lasts past the penalty's cap */
 	enum lane_kind lane;
 	bool held;
 };

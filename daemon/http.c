@@ -24,6 +24,7 @@
 #include "http_priv.h"
 #include "listen.h"
 #include "log.h"
+#include "penalty.h"
 #include "proto.h"
 #include "secret.h"
 #include "web_assets.h"
@@ -31,6 +32,13 @@
 #define MEMORY_LIMIT (64u * 1024) /* per connection: headers over this get a 431 */
 
 /* jansson frees what it parsed (passwords) and what it printed (recovery codes): wiped first. */
+/* What a connection carries while it lives: its watch record, and whether it counts. */
+struct http_conn {
+	struct http_watched *watched;
+	char addr[HTTP_ADDRESS_MAX];
+	bool counted; /* a direct peer's connection, counted under addr */
+};
+
 static void *json_alloc(size_t n)
 {
 	return malloc(n);
@@ -265,8 +273,14 @@ static struct http_ctx *ctx_new(struct http_server *hs, struct MHD_Connection *c
 	hc->path = url;
 	hc->method = method;
 	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
-	hc->watched = ci != NULL ? ci->socket_context : NULL;
+	hc->watched = ci != NULL && ci->socket_context != NULL
+	                  ? ((struct http_conn *)ci->socket_context)->watched
+	                  : NULL;
 	http_resolve_address(hc);
+	/* Behind a trusted proxy, the address it forwards holds at most per_ip_connections
+	 * requests at once, as a direct peer holds that many connections (on_accept). */
+	if (hc->proxied)
+		hc->counted = http_limit_take(hs->limit, hc->address, hs->per_address);
 	return hc;
 }
 
@@ -281,6 +295,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		if ((hc = ctx_new(cls, conn, url, method)) == NULL)
 			return MHD_NO;
 		*req_ctx = hc;
+		if (hc->proxied && !hc->counted) {
+			http_reply_error(hc, 503, "tempfail",
+			                 "too many connections from this address");
+			return MHD_YES;
+		}
 		/* With a body, refused now: it is never read and libmicrohttpd closes after the
 		 * answer. Without, answered in the last call, which keeps the connection alive. */
 		if (has_body(hc))
@@ -316,6 +335,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
 	(void)conn, (void)why;
 	if (hc == NULL)
 		return;
+	if (hc->counted)
+		http_limit_drop(hs->limit, hc->address);
 	http_watch_phase(hs->watch, hc->watched, HTTP_PHASE_WAIT);
 	secret_wipe(hc->body, hc->body_cap);
 	free(hc->body);
@@ -325,15 +346,64 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_ctx,
 	*req_ctx = NULL;
 }
 
+/* A direct peer beyond per_ip_connections is refused; a trusted proxy's requests count instead. */
+static enum MHD_Result on_accept(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *hs = cls;
+	char addr[HTTP_ADDRESS_MAX];
+	bool proxy;
+
+	(void)len;
+	if (http_peer_address(&hs->set, sa, addr, sizeof(addr), &proxy) < 0 || proxy)
+		return MHD_YES;
+	return http_limit_count(hs->limit, addr) < hs->per_address ? MHD_YES : MHD_NO;
+}
+
+/* A direct peer's connection counts under its address; beyond per_ip_connections it is cut. */
+static bool count_peer(struct http_server *hs, struct MHD_Connection *conn, struct http_conn *hcn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	bool proxy;
+
+	if (ci == NULL ||
+	    http_peer_address(&hs->set, ci->client_addr, hcn->addr, sizeof(hcn->addr), &proxy) < 0)
+		return false;
+	if (proxy)
+		return true;
+	hcn->counted = http_limit_take(hs->limit, hcn->addr, hs->per_address);
+	return hcn->counted;
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **sock_ctx,
                           enum MHD_ConnectionNotificationCode what)
 {
 	struct http_server *hs = cls;
+	struct http_conn *hcn = *sock_ctx;
+	const union MHD_ConnectionInfo *ci;
+	void *watched = NULL;
 
-	if (what == MHD_CONNECTION_NOTIFY_STARTED)
-		http_watch_opened(hs->watch, conn, sock_ctx);
-	else
-		http_watch_closed(hs->watch, sock_ctx);
+	if (what == MHD_CONNECTION_NOTIFY_STARTED) {
+		*sock_ctx = hcn = calloc(1, sizeof(*hcn));
+		/* on_accept let it in, but others from its address may have been counted since. */
+		if (hcn == NULL || !count_peer(hs, conn, hcn)) {
+			ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+			if (ci != NULL)
+				shutdown(ci->connect_fd, SHUT_RDWR);
+			return;
+		}
+		http_watch_opened(hs->watch, conn, &watched);
+		hcn->watched = watched;
+		return;
+	}
+	if (hcn == NULL)
+		return;
+	if (hcn->counted)
+		http_limit_drop(hs->limit, hcn->addr);
+	watched = hcn->watched;
+	http_watch_closed(hs->watch, &watched);
+	free(hcn);
+	*sock_ctx = NULL;
 }
 
 __attribute__((format(printf, 2, 0))) static void on_log(void *cls, const char *fmt, va_list ap)
@@ -394,10 +464,9 @@ static struct MHD_Daemon *mhd_start(struct http_server *hs, const struct config 
 	                         : ((struct sockaddr_in *)ss)->sin_port);
 
 	return MHD_start_daemon(
-	    flags, port, NULL, NULL, on_request, hs, MHD_OPTION_EXTERNAL_LOGGER, on_log, hs,
+	    flags, port, on_accept, hs, on_request, hs, MHD_OPTION_EXTERNAL_LOGGER, on_log, hs,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_THREAD_POOL_SIZE,
 	    (unsigned)c->http_threads, MHD_OPTION_CONNECTION_LIMIT, limit,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)c->http_per_ip_connections,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)c->http_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)MEMORY_LIMIT,
 	    /* SO_REUSEADDR only: with SO_REUSEPORT a second daemon would share the port. */
@@ -421,10 +490,12 @@ struct http_server *http_start(struct daemon *d)
 		        c->http_listen);
 		goto fail;
 	}
-	if (settings_load(hs, c) < 0 ||
+	hs->per_address = c->http_per_ip_connections;
+	if (settings_load(hs, c) < 0 || (hs->limit = http_limit_new()) == NULL ||
 	    (hs->sessions = http_sessions_new(HTTP_SESSIONS_MAX, c->session_idle,
 	                                      c->session_lifetime)) == NULL ||
-	    (hs->watch = http_watch_new(c->http_timeout)) == NULL)
+	    (hs->watch = http_watch_new(c->http_timeout)) == NULL ||
+	    penalty_on_clear(d->penalty, http_watch_wake, hs->watch) < 0)
 		goto fail;
 	if ((hs->mhd = mhd_start(hs, c, &ss, v6)) == NULL) {
 		log_err("http: cannot listen on %s: %s", c->http_listen, bind_error(&ss, v6));
@@ -442,11 +513,14 @@ void http_stop(struct http_server *hs)
 {
 	if (hs == NULL)
 		return;
+	if (hs->watch != NULL)
+		penalty_off_clear(hs->d->penalty, http_watch_wake, hs->watch);
 	/* Parked requests must be resumed before libmicrohttpd may stop. */
 	http_watch_stop(hs->watch);
 	if (hs->mhd != NULL)
 		MHD_stop_daemon(hs->mhd);
 	http_watch_free(hs->watch);
+	http_limit_free(hs->limit);
 	http_sessions_free(hs->sessions);
 	free(hs);
 }

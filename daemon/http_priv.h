@@ -19,8 +19,10 @@
 
 struct MHD_Connection;
 struct MHD_Daemon;
+struct http_limit;
 struct http_watch;
 struct http_watched;
+struct sockaddr;
 struct reply;
 
 /* [http] as it was at start-up: changing it takes a restart. */
@@ -42,6 +44,9 @@ struct http_server {
 	struct MHD_Daemon *mhd;
 	struct http_sessions *sessions;
 	struct http_watch *watch;
+	struct http_limit
+	    *limit;           /* per client address: direct peers' connections, proxied requests */
+	unsigned per_address; /* [http] per_ip_connections */
 	struct http_settings set;
 };
 
@@ -63,6 +68,8 @@ struct http_ctx {
 	bool held;         /* parked by the address penalty: the dispatcher must not answer */
 	bool released;     /* back from the hold: the next penalised call runs at once */
 	bool https;        /* a trusted proxy said the client spoke TLS */
+	bool proxied;      /* the peer is a trusted proxy: address is the one it forwards */
+	bool counted;      /* counted in hs->limit under address until the request ends */
 	char address[HTTP_ADDRESS_MAX];
 	char sid[HTTP_SESSION_ID_LEN + 1]; /* the cookie's id, when well formed */
 	bool has_session;
@@ -78,6 +85,17 @@ extern const struct http_route http_api_routes[];
 void http_reply_raw(struct http_ctx *hc, unsigned status, const char *type, const void *data,
                     size_t len, bool secret);
 void http_resolve_address(struct http_ctx *hc);
+/* A peer's address as text (IPv4-mapped IPv6 as IPv4); whether it is one of trusted_proxies. */
+int http_peer_address(const struct http_settings *set, const struct sockaddr *sa, char *buf,
+                      size_t len, bool *trusted_r);
+
+/* http_limit.c: how many connections or requests each client address holds. */
+struct http_limit *http_limit_new(void);
+void http_limit_free(struct http_limit *l);
+unsigned http_limit_count(struct http_limit *l, const char *addr);
+/* One more for addr unless it has max already (false: nothing taken). */
+bool http_limit_take(struct http_limit *l, const char *addr, unsigned max);
+void http_limit_drop(struct http_limit *l, const char *addr);
 int http_settings_proxies(struct http_settings *set, const char *list);
 /* Like http_call, but every answer line, NUL-terminated, in *buf_r (free with http_answer_free). */
 int http_call_lines(struct http_ctx *hc, struct proto_writer *w, char **buf_r, size_t *len_r);
@@ -92,7 +110,12 @@ void http_watch_opened(struct http_watch *w, struct MHD_Connection *conn, void *
 void http_watch_closed(struct http_watch *w, void **ctx);
 enum http_phase { HTTP_PHASE_WAIT, HTTP_PHASE_BUSY };
 void http_watch_phase(struct http_watch *w, struct http_watched *c, enum http_phase phase);
-/* Suspends the request's connection until due_ms; false when stopping (do not hold). */
+/*
+ * Suspends the request's connection until its turn (due_ms at the pace of now; asked again of
+ * penalty_turn); false when stopping (do not hold).
+ */
 bool http_watch_hold(struct http_watch *w, struct http_ctx *hc, uint64_t due_ms);
+/* penalty_on_clear's callback: ask every hold again now. */
+void http_watch_wake(void *ctx);
 
 #endif

@@ -364,6 +364,36 @@ static bool forwarded(struct http_ctx *hc, const char *xff)
 	return false;
 }
 
+/* The address of sa in addr (4 or 16 bytes) and its family; -1 when not IP. */
+static int peer_of(const struct sockaddr *sa, int *family_r, unsigned char addr[16])
+{
+	if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+		return -1;
+	*family_r = sa->sa_family;
+	if (*family_r == AF_INET)
+		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else
+		memcpy(addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+	if (*family_r == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
+		memmove(addr, addr + 12, 4);
+		*family_r = AF_INET;
+	}
+	return 0;
+}
+
+int http_peer_address(const struct http_settings *set, const struct sockaddr *sa, char *buf,
+                      size_t len, bool *trusted_r)
+{
+	unsigned char addr[16];
+	int family;
+
+	*trusted_r = false;
+	if (peer_of(sa, &family, addr) < 0 || inet_ntop(family, addr, buf, len) == NULL)
+		return -1;
+	*trusted_r = trusted(set, family, addr);
+	return 0;
+}
+
 void http_resolve_address(struct http_ctx *hc)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -374,20 +404,12 @@ void http_resolve_address(struct http_ctx *hc)
 	int family;
 
 	hc->address[0] = '\0';
-	if (sa == NULL || (sa->sa_family != AF_INET && sa->sa_family != AF_INET6))
+	if (peer_of(sa, &family, addr) < 0)
 		return;
-	family = sa->sa_family;
-	if (family == AF_INET)
-		memcpy(addr, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-	else
-		memcpy(addr, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-	if (family == AF_INET6 && IN6_IS_ADDR_V4MAPPED((struct in6_addr *)addr)) {
-		memmove(addr, addr + 12, 4);
-		family = AF_INET;
-	}
 	inet_ntop(family, addr, hc->address, sizeof(hc->address));
 	if (!trusted(&hc->hs->set, family, addr))
 		return;
+	hc->proxied = true;
 	proto = MHD_lookup_connection_value(hc->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
 	hc->https = proto != NULL && strcasecmp(proto, "https") == 0;
 	xff = MHD_lookup_connection_value(hc->conn, MHD_HEADER_KIND, "X-Forwarded-For");

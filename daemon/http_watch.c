@@ -14,6 +14,7 @@
 
 #include <microhttpd.h>
 
+#include "daemon.h"
 #include "http_priv.h"
 #include "log.h"
 #include "penalty.h"
@@ -29,7 +30,7 @@ struct http_watched {
 struct hold {
 	struct hold *next;
 	struct http_ctx *hc;
-	uint64_t due_ms;
+	uint64_t since_ms; /* when the hold began */
 };
 
 struct http_watch {
@@ -39,7 +40,9 @@ struct http_watch {
 	bool started, stopping;
 	unsigned timeout;
 	struct http_watched *conns;
-	struct hold *holds; /* soonest first */
+	struct hold *holds;  /* in arrival order */
+	uint64_t holds_next; /* the soonest a held request may run */
+	bool rescan;         /* a penalty was cleared: ask every hold again */
 };
 
 static uint64_t mono_ms(void)
@@ -61,20 +64,36 @@ static void resume_all(struct hold *h)
 	}
 }
 
-/* Takes the holds due by now (all when stopping) off the list; called locked. */
+/* Takes the holds whose turn has come (all when stopping) off the list; called locked. */
 static struct hold *take_due(struct http_watch *w, uint64_t now)
 {
-	struct hold *due = NULL, **tail = &due;
+	struct hold *due = NULL, **tail = &due, **pp = &w->holds;
+	uint64_t next = 0;
 
-	while (w->holds != NULL && (w->stopping || w->holds->due_ms <= now)) {
-		struct hold *h = w->holds;
+	if (!w->stopping && !w->rescan && now < w->holds_next)
+		return NULL;
+	w->rescan = false;
+	while (*pp != NULL) {
+		struct hold *h = *pp;
+		const struct http_server *hs = h->hc->hs;
+		uint64_t at = 0;
 
-		w->holds = h->next;
+		if (!w->stopping)
+			at = penalty_turn(hs->d->penalty, h->hc->address, now, h->since_ms,
+			                  hs->set.penalty_base_ms, hs->set.penalty_max_ms);
+		if (at != 0) {
+			if (next == 0 || at < next)
+				next = at;
+			pp = &h->next;
+			continue;
+		}
+		*pp = h->next;
 		h->next = NULL;
 		h->hc->released = true;
 		*tail = h;
 		tail = &h->next;
 	}
+	w->holds_next = next;
 	return due;
 }
 
@@ -102,8 +121,8 @@ static void *watch_main(void *arg)
 		struct timespec ts;
 		struct hold *due;
 
-		if (w->holds != NULL && w->holds->due_ms < until)
-			until = w->holds->due_ms;
+		if (w->holds != NULL && w->holds_next < until)
+			until = w->holds_next;
 		ts.tv_sec = (time_t)(until / 1000);
 		ts.tv_nsec = (long)(until % 1000) * 1000000;
 		pthread_cond_timedwait(&w->wake, &w->lock, &ts);
@@ -218,6 +237,16 @@ void http_watch_phase(struct http_watch *w, struct http_watched *c, enum http_ph
 	pthread_mutex_unlock(&w->lock);
 }
 
+void http_watch_wake(void *ctx)
+{
+	struct http_watch *w = ctx;
+
+	pthread_mutex_lock(&w->lock);
+	w->rescan = true;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
 bool http_watch_hold(struct http_watch *w, struct http_ctx *hc, uint64_t due_ms)
 {
 	struct hold *h = calloc(1, sizeof(*h)), **pp;
@@ -231,7 +260,7 @@ bool http_watch_hold(struct http_watch *w, struct http_ctx *hc, uint64_t due_ms)
 		return false;
 	}
 	h->hc = hc;
-	h->due_ms = due_ms;
+	h->since_ms = penalty_now_ms();
 	/* Suspended before it is listed, so that nothing resumes it too early. */
 	MHD_suspend_connection(hc->conn);
 	pthread_mutex_lock(&w->lock);
@@ -242,10 +271,11 @@ bool http_watch_hold(struct http_watch *w, struct http_ctx *hc, uint64_t due_ms)
 		resume_all(h);
 		return true;
 	}
-	for (pp = &w->holds; *pp != NULL && (*pp)->due_ms <= due_ms; pp = &(*pp)->next)
+	for (pp = &w->holds; *pp != NULL; pp = &(*pp)->next)
 		;
-	h->next = *pp;
 	*pp = h;
+	if (w->holds_next == 0 || due_ms < w->holds_next)
+		w->holds_next = due_ms;
 	pthread_cond_signal(&w->wake);
 	pthread_mutex_unlock(&w->lock);
 	return true;

@@ -7,12 +7,13 @@
 
 #define SLOTS 4096 /* addresses tracked at once; the stalest is forgotten first */
 #define PROBE 8
+#define WAKERS 4
 
 struct entry {
 	char addr[PENALTY_ADDR_MAX + 1];
 	unsigned fails;
 	uint64_t last_fail;
-	uint64_t next_slot; /* when the next held request may run */
+	uint64_t last_run; /* when a request of a penalised address last ran */
 	unsigned held;
 	char tag[17]; /* the last wrong secret's tag, cut: enough to tell a retry */
 };
@@ -20,6 +21,12 @@ struct entry {
 struct penalty {
 	pthread_mutex_t lock;
 	struct entry slots[SLOTS];
+	pthread_rwlock_t wakers_lock; /* held while a waker runs: removal waits for it */
+	struct {
+		void (*fn)(void *ctx);
+		void *ctx;
+	} wakers[WAKERS];
+	unsigned nwakers;
 };
 
 uint64_t penalty_now_ms(void)
@@ -34,8 +41,10 @@ struct penalty *penalty_new(void)
 {
 	struct penalty *p = calloc(1, sizeof(*p));
 
-	if (p != NULL)
+	if (p != NULL) {
 		pthread_mutex_init(&p->lock, NULL);
+		pthread_rwlock_init(&p->wakers_lock, NULL);
+	}
 	return p;
 }
 
@@ -44,6 +53,7 @@ void penalty_free(struct penalty *p)
 	if (p == NULL)
 		return;
 	pthread_mutex_destroy(&p->lock);
+	pthread_rwlock_destroy(&p->wakers_lock);
 	free(p);
 }
 
@@ -95,38 +105,43 @@ static uint64_t delay_of(const struct entry *e, unsigned base_ms, unsigned max_m
 	return d > max_ms ? max_ms : d;
 }
 
-/* The earliest an address's next request may run: a delay after its last failure, after the last
- * slot given. */
-static uint64_t earliest(const struct entry *e, uint64_t d)
+/* When the address's next request may run at the current pace (0: at once). */
+static uint64_t free_at(const struct entry *e, uint64_t d)
 {
-	return e->last_fail + d > e->next_slot ? e->last_fail + d : e->next_slot;
+	uint64_t t = e->last_fail + d;
+
+	if (d == 0)
+		return 0;
+	return e->last_run + d > t ? e->last_run + d : t;
 }
 
 uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
                       unsigned max_ms)
 {
 	struct entry *e;
-	uint64_t slot = now_ms, d;
+	uint64_t slot = now_ms, d, start;
 
 	if (!addr_ok(addr))
 		return now_ms;
 	pthread_mutex_lock(&p->lock);
 	e = lookup(p, addr, false);
-	if (e != NULL && (d = delay_of(e, base_ms, max_ms)) > 0) {
-		slot = earliest(e, d);
-		if (slot <= now_ms && e->held == 0) {
-			slot = now_ms;
-			e->next_slot = now_ms + d;
-		} else if (e->held >= PENALTY_DEFER_MAX) {
-			slot = UINT64_MAX;
-		} else {
-			if (slot < now_ms)
-				slot = now_ms;
-			/* One held request per delay: a flood is served at the penalty's pace. */
-			e->next_slot = slot + d;
-			e->held++;
-		}
+	if (e == NULL || (d = delay_of(e, base_ms, max_ms)) == 0)
+		goto out;
+	start = free_at(e, d);
+	if (e->held == 0 && start <= now_ms) {
+		e->last_run = now_ms;
+		goto out;
 	}
+	if (start < now_ms)
+		start = now_ms;
+	/* Its place in the queue at this pace: never beyond the cap, never more than the bound. */
+	slot = start + e->held * d;
+	if (e->held >= PENALTY_DEFER_MAX || slot > now_ms + max_ms) {
+		slot = UINT64_MAX;
+		goto out;
+	}
+	e->held++;
+out:
 	pthread_mutex_unlock(&p->lock);
 	return slot;
 }
@@ -134,21 +149,70 @@ uint64_t penalty_slot(struct penalty *p, const char *addr, uint64_t now_ms, unsi
 uint64_t penalty_wait(struct penalty *p, const char *addr, uint64_t now_ms, unsigned base_ms,
                       unsigned max_ms)
 {
+	uint64_t at = 0, d;
 	struct entry *e;
-	uint64_t slot = now_ms, d;
 
 	if (!addr_ok(addr))
 		return 0;
 	pthread_mutex_lock(&p->lock);
-	e = lookup(p, addr, false);
-	if (e != NULL && (d = delay_of(e, base_ms, max_ms)) > 0) {
-		slot = earliest(e, d);
+	if ((e = lookup(p, addr, false)) != NULL && (d = delay_of(e, base_ms, max_ms)) > 0) {
+		at = free_at(e, d);
 		/* requests already held go first */
-		if (slot <= now_ms && e->held > 0)
-			slot = now_ms + d;
+		if (at <= now_ms && e->held > 0)
+			at = now_ms + d;
 	}
 	pthread_mutex_unlock(&p->lock);
-	return slot > now_ms ? slot - now_ms : 0;
+	return at > now_ms ? at - now_ms : 0;
+}
+
+uint64_t penalty_turn(struct penalty *p, const char *addr, uint64_t now_ms, uint64_t since_ms,
+                      unsigned base_ms, unsigned max_ms)
+{
+	uint64_t deadline = since_ms + max_ms, at = 0, d;
+	struct entry *e;
+
+	if (!addr_ok(addr))
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	if ((e = lookup(p, addr, false)) == NULL)
+		goto out;
+	d = delay_of(e, base_ms, max_ms);
+	at = free_at(e, d);
+	if (at <= now_ms || deadline <= now_ms) {
+		e->last_run = now_ms;
+		at = 0;
+	} else if (at > deadline) {
+		at = deadline;
+	}
+out:
+	pthread_mutex_unlock(&p->lock);
+	return at;
+}
+
+int penalty_on_clear(struct penalty *p, void (*fn)(void *ctx), void *ctx)
+{
+	int r = -1;
+
+	pthread_rwlock_wrlock(&p->wakers_lock);
+	if (p->nwakers < WAKERS) {
+		p->wakers[p->nwakers].fn = fn;
+		p->wakers[p->nwakers].ctx = ctx;
+		p->nwakers++;
+		r = 0;
+	}
+	pthread_rwlock_unlock(&p->wakers_lock);
+	return r;
+}
+
+void penalty_off_clear(struct penalty *p, void (*fn)(void *ctx), void *ctx)
+{
+	pthread_rwlock_wrlock(&p->wakers_lock);
+	for (unsigned i = 0; i < p->nwakers; i++)
+		if (p->wakers[i].fn == fn && p->wakers[i].ctx == ctx) {
+			p->wakers[i] = p->wakers[--p->nwakers];
+			break;
+		}
+	pthread_rwlock_unlock(&p->wakers_lock);
 }
 
 void penalty_release(struct penalty *p, const char *addr)
@@ -167,6 +231,7 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
                     uint64_t now_ms)
 {
 	struct entry *e;
+	bool wake = false;
 
 	if (!addr_ok(addr))
 		return;
@@ -174,9 +239,11 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 	if ((e = lookup(p, addr, failed)) == NULL)
 		goto out;
 	if (!failed) {
+		/* Held requests must not wait for a penalty that is gone: wake their holders. */
+		wake = e->held > 0 && e->fails > 0;
 		e->fails = 0;
 		e->tag[0] = '\0';
-		e->next_slot = 0;
+		e->last_run = 0;
 		goto out;
 	}
 	if (tag != NULL && strncmp(e->tag, tag, sizeof(e->tag) - 1) == 0 && e->tag[0] != '\0')
@@ -189,6 +256,13 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 	}
 out:
 	pthread_mutex_unlock(&p->lock);
+	if (!wake)
+		return;
+	/* Outside the table's lock: a waker takes its holder's lock, which calls penalty_turn. */
+	pthread_rwlock_rdlock(&p->wakers_lock);
+	for (unsigned i = 0; i < p->nwakers; i++)
+		p->wakers[i].fn(p->wakers[i].ctx);
+	pthread_rwlock_unlock(&p->wakers_lock);
 }
 
 unsigned penalty_delay(struct penalty *p, const char *addr, unsigned base_ms, unsigned max_ms)

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -26,7 +27,15 @@
 #include "workers.h"
 
 /* epoll tags below this are not connections. */
-enum { TAG_AUTH = 1, TAG_ADMIN, TAG_SIGNAL, TAG_DONE, TAG_TIMER, TAG_CONN_MIN = 1u << 16 };
+enum {
+	TAG_AUTH = 1,
+	TAG_ADMIN,
+	TAG_SIGNAL,
+	TAG_DONE,
+	TAG_TIMER,
+	TAG_WAKE,
+	TAG_CONN_MIN = 1u << 16
+};
 
 #define SHUTDOWN_GRACE 10 /* seconds to finish what is in flight */
 #define WBUF_MAX (64u << 20)
@@ -36,14 +45,16 @@ struct server {
 	struct pool *pool;
 	struct http_server *http;     /* NULL without [http] listen */
 	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
-	int ep, listen_fd[2], signal_fd, timer_fd;
+	int ep, listen_fd[2], signal_fd, timer_fd, wake_fd;
 	struct conn **conns; /* indexed by fd */
 	unsigned nconns_max;
 	unsigned nconns;
 	uint64_t seq;
 	bool stopping;
 	time_t stop_deadline;
-	struct request *held; /* by the address penalty, soonest first */
+	struct request *held; /* by the address penalty, in arrival order */
+	uint64_t held_next;   /* the soonest time a held request may run */
+	bool held_wake;       /* a penalty was cleared: ask every held request again */
 	unsigned ticks;
 };
 
@@ -201,7 +212,7 @@ static struct request *request_new(struct conn *c, const char *line, size_t len)
 	return req;
 }
 
-/* Holds a request from a penalised address until its slot; false: run it now (or refuse). */
+/* Holds a request from a penalised address until its turn; false: run it now (or refuse). */
 static bool hold(struct server *s, struct request *req)
 {
 	const char *addr = proto_get(&req->msg, "address");
@@ -215,39 +226,82 @@ static bool hold(struct server *s, struct request *req)
 	if (req->due_ms <= now || req->due_ms == UINT64_MAX)
 		return false;
 	req->held = true;
-	for (pp = &s->held; *pp != NULL && (*pp)->due_ms <= req->due_ms; pp = &(*pp)->next)
+	req->held_since = now;
+	req->next = NULL;
+	for (pp = &s->held; *pp != NULL; pp = &(*pp)->next)
 		;
-	req->next = *pp;
 	*pp = req;
+	if (s->held_next == 0 || req->due_ms < s->held_next)
+		s->held_next = req->due_ms;
 	return true;
 }
 
-/* Hands over the held requests whose slot has come; returns ms until the next one. */
+/* Runs a request taken off the hold, or answers TEMPFAIL when it cannot. */
+static void unhold(struct server *s, struct request *req)
+{
+	struct conn *c = conn_find(s, req->conn_id);
+
+	penalty_release(s->d->penalty, proto_get(&req->msg, "address"));
+	req->held = false;
+	req->next = NULL;
+	if (c == NULL) {
+		request_free(req);
+		return;
+	}
+	if (s->stopping || !pool_submit(s->pool, req)) {
+		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+		c->pending--;
+		request_free(req);
+		conn_flush(s, c);
+	}
+}
+
+/*
+ * Hands over the held requests whose turn has come, asking the penalty as it
+ * is now (a success clears it: all run at once); returns ms until the next.
+ */
 static int release_held(struct server *s)
 {
-	uint64_t now = penalty_now_ms();
+	uint64_t now = penalty_now_ms(), next = 0;
+	struct request **pp = &s->held;
 
-	while (s->held != NULL && (s->held->due_ms <= now || s->stopping)) {
-		struct request *req = s->held;
-		struct conn *c = conn_find(s, req->conn_id);
-
-		s->held = req->next;
-		penalty_release(s->d->penalty, proto_get(&req->msg, "address"));
-		req->held = false;
-		if (c == NULL) {
-			request_free(req);
-			continue;
-		}
-		if (s->stopping || !pool_submit(s->pool, req)) {
-			conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
-			c->pending--;
-			request_free(req);
-			conn_flush(s, c);
-		}
-	}
 	if (s->held == NULL)
 		return 1000;
-	return s->held->due_ms - now > 1000 ? 1000 : (int)(s->held->due_ms - now);
+	if (!s->held_wake && !s->stopping && now < s->held_next)
+		return s->held_next - now > 1000 ? 1000 : (int)(s->held_next - now);
+	s->held_wake = false;
+	while (*pp != NULL) {
+		struct request *req = *pp;
+		uint64_t at = 0;
+
+		if (!s->stopping && conn_find(s, req->conn_id) != NULL)
+			at = penalty_turn(s->d->penalty, proto_get(&req->msg, "address"), now,
+			                  req->held_since, cfg(s)->penalty_base_ms,
+			                  cfg(s)->penalty_max_ms);
+		if (at != 0) {
+			req->due_ms = at;
+			if (next == 0 || at < next)
+				next = at;
+			pp = &req->next;
+			continue;
+		}
+		*pp = req->next;
+		unhold(s, req);
+	}
+	s->held_next = next;
+	if (s->held == NULL)
+		return 1000;
+	return next <= now ? 0 : next - now > 1000 ? 1000 : (int)(next - now);
+}
+
+/* From any thread: a penalty with requests held was cleared. */
+static void server_wake(void *ctx)
+{
+	struct server *s = ctx;
+	uint64_t one = 1;
+
+	if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		log_warn("penalty wake-up: %s", strerror(errno));
 }
 
 static void conn_request(struct server *s, struct conn *c, const char *line, size_t len)
@@ -308,6 +362,9 @@ static void conn_lines(struct server *s, struct conn *c)
 	secret_wipe(c->rbuf, start);
 	memmove(c->rbuf, c->rbuf + start, c->rlen - start);
 	c->rlen -= start;
+	/* What is left is a line begun by this read: its clock starts now. */
+	if (start > 0)
+		c->line_since = time(NULL);
 	if (c->rlen == PROTO_LINE_MAX)
 		conn_reject(c, NULL, "line too long");
 }
@@ -326,11 +383,25 @@ static void conn_read(struct server *s, struct conn *c)
 			c->read_closed = true;
 			break;
 		}
+		if (c->rlen == 0)
+			c->line_since = time(NULL);
 		c->rlen += (size_t)n;
 		c->last_active = time(NULL);
 		conn_lines(s, c);
 	}
 	conn_flush(s, c);
+}
+
+static unsigned conns_of_uid(const struct server *s, uid_t uid)
+{
+	unsigned n = 0;
+
+	for (unsigned fd = 0, seen = 0; fd < s->nconns_max && seen < s->nconns; fd++)
+		if (s->conns[fd] != NULL) {
+			seen++;
+			n += s->conns[fd]->uid == uid;
+		}
+	return n;
 }
 
 static void server_accept(struct server *s, enum socket_kind kind)
@@ -347,6 +418,15 @@ static void server_accept(struct server *s, enum socket_kind kind)
 	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0 ||
 	    (c = calloc(1, sizeof(*c))) == NULL || (c->rbuf = malloc(PROTO_LINE_MAX)) == NULL) {
 		log_warn("connection refused: too many connections or out of memory");
+		free(c);
+		close(fd);
+		return;
+	}
+	/* One local user cannot take every connection from the others. */
+	if (conns_of_uid(s, cred.uid) >= cfg(s)->max_connections_per_uid) {
+		log_warn("connection refused: uid %u has %u connections (max_connections_per_uid)",
+		         (unsigned)cred.uid, cfg(s)->max_connections_per_uid);
+		free(c->rbuf);
 		free(c);
 		close(fd);
 		return;
@@ -435,6 +515,7 @@ static void server_reload(struct server *s)
 	s->d->config = fresh;
 	pthread_rwlock_unlock(&s->d->config_lock);
 	config_free(old);
+	s->held_wake = true; /* the penalty's pace may have changed: ask the held requests again */
 	log_set_debug(fresh->debug);
 	log_info("configuration reloaded from %s", fresh->path);
 }
@@ -486,10 +567,19 @@ static void server_tick(struct server *s)
 	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
 		struct conn *c = s->conns[fd];
 
+		if (c == NULL)
+			continue;
 		/* Idle, or a reader too slow to take its answers: cut it off. */
-		if (c != NULL && c->pending == 0 &&
-		    now - c->last_active > (time_t)cfg(s)->idle_timeout)
+		if (c->pending == 0 && now - c->last_active > (time_t)cfg(s)->idle_timeout) {
 			conn_close(s, c);
+			continue;
+		}
+		/* A line sent a byte at a time: whatever its pace, it must end in time. */
+		if (c->rlen > 0 && now - c->line_since >= (time_t)cfg(s)->line_timeout) {
+			log_warn("connection of uid %u cut: a line unfinished after %u s",
+			         (unsigned)c->uid, cfg(s)->line_timeout);
+			conn_close(s, c);
+		}
 	}
 	if (s->stopping)
 		return;
@@ -521,6 +611,14 @@ static void server_event(struct server *s, const struct epoll_event *ev)
 	case TAG_TIMER:
 		server_tick(s);
 		return;
+	case TAG_WAKE: {
+		uint64_t n;
+
+		if (read(s->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+			log_warn("penalty wake-up: %s", strerror(errno));
+		s->held_wake = true;
+		return;
+	}
 	}
 	if ((c = conn_find(s, ev->data.u64)) == NULL)
 		return;
@@ -538,7 +636,7 @@ static int server_setup(struct server *s)
 	sigset_t mask;
 	unsigned nworkers = c->workers;
 
-	s->listen_fd[0] = s->listen_fd[1] = s->signal_fd = s->timer_fd = -1;
+	s->listen_fd[0] = s->listen_fd[1] = s->signal_fd = s->timer_fd = s->wake_fd = -1;
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
@@ -577,7 +675,9 @@ static int server_setup(struct server *s)
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
-	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0)
+	    timerfd_settime(s->timer_fd, 0, &one_second, NULL) < 0 ||
+	    (s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    penalty_on_clear(s->d->penalty, server_wake, s) < 0)
 		return -1;
 	s->listen_fd[SOCKET_AUTH] = listen_unix(c->auth_socket, c->auth_socket_mode,
 	                                        c->auth_group != NULL ? c->auth_gid : (gid_t)-1);
@@ -589,7 +689,8 @@ static int server_setup(struct server *s)
 	    watch(s, s->listen_fd[SOCKET_ADMIN], EPOLLIN, TAG_ADMIN, EPOLL_CTL_ADD) < 0 ||
 	    watch(s, s->signal_fd, EPOLLIN, TAG_SIGNAL, EPOLL_CTL_ADD) < 0 ||
 	    watch(s, pool_done_fd(s->pool), EPOLLIN, TAG_DONE, EPOLL_CTL_ADD) < 0 ||
-	    watch(s, s->timer_fd, EPOLLIN, TAG_TIMER, EPOLL_CTL_ADD) < 0)
+	    watch(s, s->timer_fd, EPOLLIN, TAG_TIMER, EPOLL_CTL_ADD) < 0 ||
+	    watch(s, s->wake_fd, EPOLLIN, TAG_WAKE, EPOLL_CTL_ADD) < 0)
 		return -1;
 	return 0;
 }
@@ -625,6 +726,10 @@ static void server_teardown(struct server *s)
 		close(s->signal_fd);
 	if (s->timer_fd >= 0)
 		close(s->timer_fd);
+	if (s->wake_fd >= 0) {
+		penalty_off_clear(s->d->penalty, server_wake, s);
+		close(s->wake_fd);
+	}
 	if (s->ep >= 0)
 		close(s->ep);
 	free(s->conns);

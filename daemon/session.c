@@ -88,6 +88,13 @@ int session_del(struct store_txn *txn, const char *key)
 	return r == STORE_NOTFOUND ? STORE_OK : r;
 }
 
+unsigned session_touch_window(unsigned touch, unsigned idle)
+{
+	unsigned half = idle / 2 > 0 ? idle / 2 : 1;
+
+	return touch < half ? touch : half;
+}
+
 bool session_alive(const struct session *s, const struct account *a, int64_t now, unsigned idle)
 {
 	return strcmp(s->identifiant, a->identifiant) == 0 && a->state == ACCOUNT_ACTIVE &&

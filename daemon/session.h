@@ -18,8 +18,7 @@
 struct store_txn;
 struct account;
 
-#define SESSION_ID_LEN 8       /* the first hex digits of the key: what admins see */
-#define SESSION_TOUCH_EVERY 60 /* seconds: last use is kept coarse, so a login rarely writes */
+#define SESSION_ID_LEN 8 /* the first hex digits of the key: what admins see */
 
 struct session {
 	char key[CRED_TAG_LEN + 1];
@@ -38,6 +37,11 @@ int session_put(struct store_txn *txn, const struct session *s);
 int session_del(struct store_txn *txn, const char *key);
 /* Every session of an account (it is being purged). */
 int session_remove_all(struct store_txn *txn, const char *identifiant);
+/*
+ * Seconds between two writes of a token's last use ([session] touch_interval),
+ * at most half the idle time so that a token in use never looks idle.
+ */
+unsigned session_touch_window(unsigned touch, unsigned idle);
 /* Alive for this account now? */
 bool session_alive(const struct session *s, const struct account *a, int64_t now, unsigned idle);
 

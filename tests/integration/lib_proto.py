@@ -331,21 +331,30 @@ def active_user(admin, auth, n, password):
     return ident, secret, confirmed
 
 
-def race(paths, ident, password, code, racers=50, service="race"):
-    """racers connections (spread over the socket paths) send one AUTH at once; their answers."""
+def race(paths, ident, password, code, racers=50, service="race", address=None, timed=False,
+         timeout=None):
+    """racers connections (spread over the socket paths) send one AUTH at once; their answers.
+
+    With address, each request says it comes from there; with timed, each result is
+    (answer, seconds it took); timeout bounds each wait for an answer.
+    """
     import threading
 
     conns = [Client(paths[i % len(paths)], timeout=60) for i in range(racers)]
     barrier = threading.Barrier(racers)
     results = [None] * racers
+    fields = {"login": ident, "password": password, "otp": code, "service": service}
+    if address is not None:
+        fields["address"] = address
 
     def go(i):
         barrier.wait()
+        t0 = time.monotonic()
         try:
-            results[i] = conns[i].call("AUTH", {"login": ident, "password": password, "otp": code,
-                                                "service": service}, rid="race%d" % i).short()
+            r = conns[i].call("AUTH", fields, rid="race%d" % i, timeout=timeout).short()
         except Exception as e:  # noqa: BLE001 - reported as the racer's result
-            results[i] = repr(e)
+            r = repr(e)
+        results[i] = (r, time.monotonic() - t0) if timed else r
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(racers)]
     for t in threads:

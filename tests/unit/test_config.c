@@ -114,6 +114,8 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->queue_max, 256);
 	assert_int_equal(c->max_connections, 1024);
 	assert_int_equal(c->idle_timeout, 60);
+	assert_int_equal(c->line_timeout, 10);
+	assert_int_equal(c->max_connections_per_uid, 512);
 	assert_int_equal(c->max_pending, 16);
 	assert_false(c->debug);
 	assert_int_equal(c->delete_grace_days, 30);
@@ -141,6 +143,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->device_days, 30);
 	assert_int_equal(c->session_idle, 1800);
 	assert_int_equal(c->session_lifetime, 43200);
+	assert_int_equal(c->session_touch, 60);
 	assert_int_equal(c->penalty_base_ms, 2000);
 	assert_int_equal(c->penalty_max_ms, 15000);
 	assert_int_equal(c->nservices, 0);
@@ -310,6 +313,8 @@ static const struct error_row error_rows[] = {
     {"workers = 4294967300\n", ":7: workers: expected a number from 0 to 256"},
     {"map_size_mb = 0\n", ":7: map_size_mb: expected a number from 1 to 1048576"},
     {"idle_timeout = 0\n", ":7: idle_timeout: expected a number from 1 to 86400"},
+    {"line_timeout = 0\n", ":7: line_timeout: expected a number from 1 to 3600"},
+    {"max_connections_per_uid = 0\n", ":7: max_connections_per_uid: expected a number from 1 to 100000"},
     {"temporary_password_days = 91\n",
      ":7: temporary_password_days: expected a number from 1 to 90"},
     {"[otp]\nwindow = 11\n", ":8: window: expected a number from 0 to 10"},
@@ -392,11 +397,13 @@ static const struct error_row error_rows[] = {
     {"[unclosed\n[otp]\nwindow = 99\n", ":7: syntax error"},
     {"[otp]\nwindow = 99\n[unclosed\n", ":8: window: expected a number from 0 to 10"},
     /* [session] and [penalty] bounds */
-    {"[session]\nidle_timeout = 9\n", ":8: idle_timeout: expected a number from 10 to 86400"},
-    {"[session]\nidle_timeout = 86401\n", ":8: idle_timeout: expected a number from 10 to 86400"},
-    {"[session]\nlifetime = 59\n", ":8: lifetime: expected a number from 60 to 2592000"},
-    {"[session]\nlifetime = 2592001\n", ":8: lifetime: expected a number from 60 to 2592000"},
-    {"[session]\nlifetime = -1\n", ":8: lifetime: expected a number from 60 to 2592000"},
+    {"[session]\nidle_timeout = 3\n", ":8: idle_timeout: expected a number from 4 to 86400"},
+    {"[session]\nidle_timeout = 86401\n", ":8: idle_timeout: expected a number from 4 to 86400"},
+    {"[session]\nlifetime = 3\n", ":8: lifetime: expected a number from 4 to 2592000"},
+    {"[session]\nlifetime = 2592001\n", ":8: lifetime: expected a number from 4 to 2592000"},
+    {"[session]\nlifetime = -1\n", ":8: lifetime: expected a number from 4 to 2592000"},
+    {"[session]\ntouch_interval = 0\n", ":8: touch_interval: expected a number from 1 to 3600"},
+    {"[session]\ntouch_interval = 3601\n", ":8: touch_interval: expected a number from 1 to 3600"},
     {"[session]\nmax_ms = 10\n", ":8: unknown key 'max_ms' in section [session]"},
     {"[penalty]\nbase_ms = 60001\n", ":8: base_ms: expected a number from 0 to 60000"},
     {"[penalty]\nbase_ms = 2s\n", ":8: base_ms: expected a number from 0 to 60000"},

@@ -103,36 +103,114 @@ static void test_no_failure_runs_now(void **state)
 static void test_flood_is_paced(void **state)
 {
 	struct penalty *p = *state;
-	uint64_t now = T0 + 100;
+	uint64_t now = T0 + 100, big = 60000;
 
 	fail_n(p, "198.51.100.9", 1, T0);
 	/* one slot per delay after the failure, however fast the requests come */
 	for (unsigned i = 1; i <= PENALTY_DEFER_MAX; i++) {
-		uint64_t got = penalty_slot(p, "198.51.100.9", now, BASE, MAX);
+		uint64_t got = penalty_slot(p, "198.51.100.9", now, BASE, big);
 
 		if (got != T0 + (uint64_t)i * BASE)
 			fail_msg("request %u: slot %llu, want %llu", i,
 			         (unsigned long long)(got - T0), (unsigned long long)i * BASE);
 	}
 	/* the queue is full: refused, and no slot taken */
-	assert_true(penalty_slot(p, "198.51.100.9", now, BASE, MAX) == UINT64_MAX);
-	assert_true(penalty_slot(p, "198.51.100.9", now + 1, BASE, MAX) == UINT64_MAX);
-	/* one held request leaves: one more may queue, after the last slot */
+	assert_true(penalty_slot(p, "198.51.100.9", now, BASE, big) == UINT64_MAX);
+	assert_true(penalty_slot(p, "198.51.100.9", now + 1, BASE, big) == UINT64_MAX);
+	/* one held request leaves: one more may queue, at the end of the queue */
 	penalty_release(p, "198.51.100.9");
-	assert_int_equal(penalty_slot(p, "198.51.100.9", now, BASE, MAX),
-	                 T0 + (uint64_t)(PENALTY_DEFER_MAX + 1) * BASE);
-	assert_true(penalty_slot(p, "198.51.100.9", now, BASE, MAX) == UINT64_MAX);
-	/* all leave: the next one still waits its turn after the last slot given */
-	for (unsigned i = 0; i < PENALTY_DEFER_MAX; i++)
-		penalty_release(p, "198.51.100.9");
-	assert_int_equal(penalty_slot(p, "198.51.100.9", now, BASE, MAX),
-	                 T0 + (uint64_t)(PENALTY_DEFER_MAX + 2) * BASE);
+	assert_int_equal(penalty_slot(p, "198.51.100.9", now, BASE, big),
+	                 T0 + (uint64_t)PENALTY_DEFER_MAX * BASE);
+	assert_true(penalty_slot(p, "198.51.100.9", now, BASE, big) == UINT64_MAX);
 	/* a release with nothing held does not go below zero */
-	for (unsigned i = 0; i < 3; i++)
+	for (unsigned i = 0; i < PENALTY_DEFER_MAX + 3; i++)
 		penalty_release(p, "198.51.100.9");
 	for (unsigned i = 0; i < PENALTY_DEFER_MAX; i++)
-		assert_true(penalty_slot(p, "198.51.100.9", now, BASE, MAX) != UINT64_MAX);
-	assert_true(penalty_slot(p, "198.51.100.9", now, BASE, MAX) == UINT64_MAX);
+		assert_true(penalty_slot(p, "198.51.100.9", now, BASE, big) != UINT64_MAX);
+	assert_true(penalty_slot(p, "198.51.100.9", now, BASE, big) == UINT64_MAX);
+}
+
+/* Issue 7 point 3: what cannot be served within the cap is refused at once, not parked. */
+static void test_cap_bounds_queue(void **state)
+{
+	struct penalty *p = *state;
+	unsigned held = 0;
+
+	fail_n(p, "198.51.100.10", 2, T0); /* 800 ms, cap 2000 ms */
+	for (unsigned i = 0; i < 50; i++) {
+		uint64_t got = penalty_slot(p, "198.51.100.10", T0, BASE, 2000);
+
+		if (got == UINT64_MAX)
+			continue;
+		assert_true(got <= T0 + 2000);
+		held++;
+	}
+	/* slots at 800 and 1600; 2400 would pass the cap */
+	assert_int_equal(held, 2);
+	/* at the cap itself one request is still held (a delay equal to the cap) */
+	fail_n(p, "198.51.100.10", 5, T0);
+	for (unsigned i = 0; i < 2; i++)
+		penalty_release(p, "198.51.100.10");
+	assert_int_equal(penalty_slot(p, "198.51.100.10", T0, BASE, 2000), T0 + 2000);
+	assert_true(penalty_slot(p, "198.51.100.10", T0, BASE, 2000) == UINT64_MAX);
+}
+
+/* Held requests asked in order run one per delay, at once when a success clears the penalty,
+ * and never later than their arrival plus the cap. */
+static void test_turn(void **state)
+{
+	struct penalty *p = *state;
+	const char *a = "192.0.2.77";
+	uint64_t big = 60000;
+
+	fail_n(p, a, 2, T0); /* 800 ms */
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(penalty_slot(p, a, T0, BASE, big), T0 + 800 * (i + 1));
+	/* before the first slot: nobody runs */
+	assert_int_equal(penalty_turn(p, a, T0 + 799, T0, BASE, big), T0 + 800);
+	/* at it: the first runs, the next waits a delay from then */
+	assert_int_equal(penalty_turn(p, a, T0 + 800, T0, BASE, big), 0);
+	penalty_release(p, a);
+	assert_int_equal(penalty_turn(p, a, T0 + 800, T0, BASE, big), T0 + 1600);
+	/* a success clears it: all the rest run at once */
+	penalty_record(p, a, false, NULL, T0 + 900);
+	for (unsigned i = 0; i < 3; i++) {
+		assert_int_equal(penalty_turn(p, a, T0 + 901, T0, BASE, big), 0);
+		penalty_release(p, a);
+	}
+	/* a penalty that grows after a request was held: it waits at most the cap */
+	fail_n(p, a, 20, T0 + 1000); /* capped at 2000 here */
+	assert_int_equal(penalty_slot(p, a, T0 + 1000, BASE, 2000), T0 + 3000);
+	fail_n(p, a, 1, T0 + 2500); /* the next slot moves to 4500, past the cap */
+	assert_int_equal(penalty_turn(p, a, T0 + 2600, T0 + 1000, BASE, 2000), T0 + 3000);
+	assert_int_equal(penalty_turn(p, a, T0 + 3000, T0 + 1000, BASE, 2000), 0);
+	penalty_release(p, a);
+	/* an address the table no longer knows runs */
+	assert_int_equal(penalty_turn(p, "192.0.2.78", T0, T0, BASE, big), 0);
+}
+
+static int wakes;
+static void count_wake(void *ctx)
+{
+	(void)ctx;
+	wakes++;
+}
+
+static void test_clear_wakes_holders(void **state)
+{
+	struct penalty *p = *state;
+
+	wakes = 0;
+	assert_int_equal(penalty_on_clear(p, count_wake, NULL), 0);
+	fail_n(p, "192.0.2.90", 1, T0);
+	penalty_record(p, "192.0.2.90", false, NULL, T0 + 1); /* nothing held: no wake */
+	assert_int_equal(wakes, 0);
+	fail_n(p, "192.0.2.90", 1, T0 + 2);
+	assert_int_equal(penalty_slot(p, "192.0.2.90", T0 + 3, BASE, MAX), T0 + 402);
+	fail_n(p, "192.0.2.90", 1, T0 + 4); /* a failure: no wake */
+	assert_int_equal(wakes, 0);
+	penalty_record(p, "192.0.2.90", false, NULL, T0 + 5);
+	assert_int_equal(wakes, 1);
 }
 
 static void test_slot_after_delay(void **state)
@@ -163,6 +241,7 @@ static void test_success_clears(void **state)
 	fail_n(p, "203.0.113.5", 4, T0);
 	assert_int_equal(penalty_delay(p, "203.0.113.5", BASE, MAX), 3200);
 	assert_int_equal(penalty_slot(p, "203.0.113.5", T0, BASE, MAX), T0 + 3200);
+	penalty_release(p, "203.0.113.5");
 	penalty_record(p, "203.0.113.5", false, "good", T0 + 10);
 	assert_int_equal(penalty_delay(p, "203.0.113.5", BASE, MAX), 0);
 	for (unsigned i = 0; i < 2 * PENALTY_DEFER_MAX; i++)
@@ -199,7 +278,7 @@ static void test_same_tag_counts_once(void **state)
 	assert_int_equal(penalty_slot(p, "192.0.2.44", T0 + 80, BASE, MAX), T0 + 480);
 	penalty_release(p, "192.0.2.44");
 	penalty_record(p, "192.0.2.44", true, "cccc", T0 + 300);
-	assert_int_equal(penalty_slot(p, "192.0.2.44", T0 + 80, BASE, MAX), T0 + 880);
+	assert_int_equal(penalty_slot(p, "192.0.2.44", T0 + 80, BASE, MAX), T0 + 480);
 }
 
 static void test_other_addresses_unaffected(void **state)
@@ -396,6 +475,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_delay_never_shrinks, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_no_failure_runs_now, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flood_is_paced, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cap_bounds_queue, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_turn, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clear_wakes_holders, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_slot_after_delay, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_success_clears, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_same_tag_counts_once, setup, teardown),

@@ -1,15 +1,22 @@
+#define _GNU_SOURCE /* nftw */
+
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "account.h"
 #include "session.h"
+#include "store.h"
 
 #define CREATED INT64_C(1700000000)
 #define IDLE 1800u
@@ -133,6 +140,68 @@ static void test_generation(void **state)
 	assert_true(session_alive(&session, &account, CREATED + 200, IDLE));
 }
 
+static void test_touch_window(void **state)
+{
+	(void)state;
+	assert_int_equal(session_touch_window(60, 1800), 60);
+	assert_int_equal(session_touch_window(60, 10), 5); /* never more than half the idle time */
+	assert_int_equal(session_touch_window(2, 8), 2);
+	assert_int_equal(session_touch_window(5, 1), 1);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/*
+ * A record read into the struct that holds its own key (session_get(txn, ss.key, &ss),
+ * account_get(txn, a.identifiant, false, &a)): the key must survive the decoder clearing the
+ * struct. Before 36d5b51 the session's touch was written under an empty key.
+ */
+static void test_get_into_own_key(void **state)
+{
+	char tmp[] = "/tmp/verdon-test-session-XXXXXX", dir[64], err[256];
+	struct store *st = NULL;
+	struct store_txn *txn;
+	struct account *a = calloc(1, sizeof(*a));
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(mkdtemp(tmp));
+	snprintf(dir, sizeof(dir), "%s/db", tmp);
+	assert_int_equal(store_open("lmdb", dir, 8u << 20, &st, err, sizeof(err)), STORE_OK);
+	*a = account;
+	a->created = CREATED;
+	assert_int_equal(store_begin(st, true, &txn), STORE_OK);
+	assert_int_equal(session_put(txn, &session), STORE_OK);
+	assert_int_equal(account_put(txn, a), STORE_OK);
+	assert_int_equal(store_commit(txn), STORE_OK);
+
+	assert_int_equal(store_begin(st, true, &txn), STORE_OK);
+	assert_int_equal(session_get(txn, session.key, &session), STORE_OK);
+	assert_int_equal(strlen(session.key), CRED_TAG_LEN);
+	assert_string_equal(session.identifiant, "jdupont");
+	session.last_used = CREATED + 500;
+	assert_int_equal(session_put(txn, &session), STORE_OK);
+	assert_int_equal(account_get(txn, a->identifiant, false, a), STORE_OK);
+	assert_string_equal(a->identifiant, "jdupont");
+	assert_int_equal(account_put(txn, a), STORE_OK);
+	assert_int_equal(store_commit(txn), STORE_OK);
+
+	assert_int_equal(store_begin(st, false, &txn), STORE_OK);
+	assert_int_equal(session_get(txn, session.key, &session), STORE_OK);
+	assert_int_equal(session.last_used, CREATED + 500);
+	store_abort(txn);
+	account_wipe(a);
+	free(a);
+	store_close(st);
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -141,6 +210,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_other_identifiant, setup),
 	    cmocka_unit_test_setup(test_account_state, setup),
 	    cmocka_unit_test_setup(test_generation, setup),
+	    cmocka_unit_test(test_touch_window),
+	    cmocka_unit_test_setup(test_get_into_own_key, setup),
 	};
 
 	return cmocka_run_group_tests_name("session", tests, NULL, NULL);
