@@ -22,7 +22,7 @@ jctl user add --first Jean --last Dupont --birth 1980-01-01 --numen 12A3456789XY
 out=$(jctl user add --first Jean --last Dupont --birth 1980-01-01 --numen 12A3456789XYZ --rescue-email r@example.org 2>/dev/null)
 rc=$?
 expect "the same NUMEN again exits 1 and prints reason exists" "1 exists" "$rc $(jq -r .reason <<<"$out" 2>/dev/null)"
-expect "… and the detail" "another account has this NUMEN or identifiant" "$(jq -r .detail <<<"$out" 2>/dev/null)"
+expect "… and the detail names the holder" "numen: already held by jdupont (Jean Dupont)" "$(jq -r .detail <<<"$out" 2>/dev/null)"
 
 # Fill the map through the admin socket: pipelined USER_ADDs until one answers TEMPFAIL.
 fill=$(PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 timeout 300 python3 - <<'PY'
