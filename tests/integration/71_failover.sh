@@ -122,7 +122,9 @@ def run(tap):
     i = 0
     while time.monotonic() < deadline:
         ident, secret, _ = users[12 + i % 4]
-        code = totp(secret)
+        # the next step's code: newer than the confirmation's even within its step (a replayed
+        # code would be refused, and ten would lock the person)
+        code = totp(secret, 30)
         try:
             a = probe[i % 2].call("AUTH", {"login": ident, "password": pw, "otp": code,
                                            "service": "webmail"})
