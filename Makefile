@@ -4,7 +4,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = lmdb libpq liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libssl libcrypt libmicrohttpd
+PKGS     = lmdb libpq liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libssl libcrypt libmicrohttpd libsystemd libcurl
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat-security -Wimplicit-fallthrough

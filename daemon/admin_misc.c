@@ -17,7 +17,8 @@
 #include "throttle.h"
 #include "throttle_store.h"
 
-#define VERSION "0.1.0"
+#include "version.h"
+#define VERSION VERDON_VERSION
 #define AUDIT_DEFAULT 100
 #define AUDIT_MAX 10000
 #define PURGE_BATCH 1000
