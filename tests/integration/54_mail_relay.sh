@@ -1,0 +1,164 @@
+#!/usr/bin/env bash
+# [mail] relay: SMTP submission through libcurl, the packaged default (the hardened unit cannot run
+# a setgid sendmail). A tiny loopback SMTP sink written here takes the forgotten-password mail: the
+# envelope is the rescue address and [mail] from, the message has CRLF line ends and its code.
+# Then a reload points the relay at a closed port with a password in the URL: the mail fails,
+# is counted as failed in the metrics, logged without the URL's password, and nothing is sent.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/mail_lib.sh"
+export T CANARY_PW
+SMTP_PORT=$(mail_free_port)
+METRICS_PORT=$(mail_free_port)
+CLOSED_PORT=$(mail_free_port)
+SINK_PID=""
+mkdir -p "$T/sink"
+
+cat >"$T/sink.py" <<'PY'
+"""A minimal SMTP server: one message per connection, each kept as a JSON file."""
+import json, os, socketserver, sys
+
+OUT = sys.argv[2]
+
+
+class H(socketserver.StreamRequestHandler):
+    timeout = 30
+
+    def reply(self, text):
+        self.wfile.write(text.encode() + b"\r\n")
+
+    def handle(self):
+        env = {"from": None, "to": [], "data": ""}
+        self.reply("220 sink ESMTP")
+        while True:
+            line = self.rfile.readline(4096)
+            if not line:
+                return
+            cmd = line.decode("utf-8", "replace").rstrip("\r\n")
+            verb = cmd[:4].upper()
+            if verb in ("EHLO", "HELO"):
+                self.reply("250 sink")
+            elif verb == "MAIL":
+                env["from"] = cmd[10:]
+                self.reply("250 ok")
+            elif verb == "RCPT":
+                env["to"].append(cmd[8:])
+                self.reply("250 ok")
+            elif verb == "DATA":
+                self.reply("354 go on")
+                data = b""
+                while not data.endswith(b"\r\n.\r\n"):
+                    chunk = self.rfile.readline(65536)
+                    if not chunk:
+                        return
+                    data += chunk
+                env["data"] = data.decode("utf-8", "replace")
+                n = len(os.listdir(OUT))
+                with open(os.path.join(OUT, "%d.tmp" % n), "w") as fh:
+                    json.dump(env, fh)
+                os.rename(os.path.join(OUT, "%d.tmp" % n), os.path.join(OUT, "%d.json" % n))
+                self.reply("250 queued")
+            elif verb == "QUIT":
+                self.reply("221 bye")
+                return
+            else:
+                self.reply("502 no")
+
+
+socketserver.TCPServer.allow_reuse_address = True
+with socketserver.TCPServer(("127.0.0.1", int(sys.argv[1])), H) as srv:
+    srv.serve_forever()
+PY
+python3 "$T/sink.py" "$SMTP_PORT" "$T/sink" >"$T/sink.log" 2>&1 &
+SINK_PID=$!
+stop_sink() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null; SINK_PID=""; }
+trap 'stop_sink; cleanup' EXIT
+mail_wait_port "$SMTP_PORT" "$SINK_PID" "$T/sink.log" || { not_ok "the SMTP sink starts"; exit 1; }
+
+write_config
+cp "$CONF" "$T/base.conf"
+printf '\n[mail]\nrelay = smtp://127.0.0.1:%s\nsendmail = /bin/false\nfrom = verdon@example.org\n[metrics]\nlisten = 127.0.0.1:%s\n[penalty]\nbase_ms = 0\n' \
+	"$SMTP_PORT" "$METRICS_PORT" >>"$CONF"
+start_daemon || exit 1
+export METRICS_PORT CLOSED_PORT CONF
+
+while IFS= read -r line; do
+	case "$line" in
+	"ok - "*) ok "${line#ok - }" ;;
+	"not ok - "*) not_ok "${line#not ok - }" ;;
+	*) echo "$line" ;;
+	esac
+done < <(env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
+	DAEMON_PID="$DAEMON_PID" timeout 300 python3 - <<'PY'
+import json
+import re
+import signal
+import urllib.request
+
+from lib_proto import *
+
+SINK = T + "/sink"
+
+
+def sunk():
+    return sorted(f for f in os.listdir(SINK) if f.endswith(".json"))
+
+
+def metric(name):
+    url = "http://127.0.0.1:%s/metrics" % os.environ["METRICS_PORT"]
+    with urllib.request.urlopen(url, timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[-1])
+    return None
+
+
+def wait_for(cond, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def scenario(tap):
+    admin = Client(T + "/admin.sock")
+    auth = Client(T + "/auth.sock")
+    ident, secret, _ = active_user(admin, auth, 3, os.environ["CANARY_PW"])
+    a = auth.call("RESET_ASK", {"login": ident, "address": "192.0.2.1"})
+    tap.eq("OK", a.verb, "RESET_ASK answered")
+    tap.ok(wait_for(lambda: len(sunk()) == 1), "the relay got one message")
+    with open(os.path.join(SINK, sunk()[0])) as fh:
+        env = json.load(fh) if sunk() else {}
+    tap.eq("<verdon@example.org>", env.get("from"), "envelope sender: [mail] from")
+    tap.eq(["<rescue3@example.net>"], env.get("to"), "envelope recipient: the rescue address only")
+    data = env.get("data", "")
+    tap.ok("\r\nTo: rescue3@example.net\r\n" in data, "headers with CRLF line ends")
+    tap.ok(re.search(r"Votre code : \d{6}\r\n", data) is not None, "the code is in the message")
+    tap.ok("\n" not in data.replace("\r\n", ""), "no bare LF")
+    tap.ok(wait_for(lambda: metric('verdon_mails_total{result="sent"}') == 1.0),
+           "metrics: one mail sent")
+
+    # A relay that does not answer, with a password in its URL.
+    with open(os.environ["CONF"]) as fh:
+        conf = fh.read()
+    conf = re.sub(r"relay = .*", "relay = smtp://verdon:Relais-Secret-42@127.0.0.1:%s"
+                  % os.environ["CLOSED_PORT"], conf)
+    with open(os.environ["CONF"], "w") as fh:
+        fh.write(conf)
+    os.kill(int(os.environ["DAEMON_PID"]), signal.SIGHUP)
+    time.sleep(1)
+    a = auth.call("RESET_ASK", {"login": ident, "address": "192.0.2.1"})
+    tap.eq("OK", a.verb, "RESET_ASK answered while the relay is down (the answer never waits)")
+    tap.ok(wait_for(lambda: metric('verdon_mails_total{result="failed"}') == 1.0),
+           "metrics: one mail failed")
+    tap.eq(1, len(sunk()), "nothing more reached the sink")
+
+
+main_run(scenario)
+PY
+)
+check "the failure is logged" grep -q 'error: mail relay: ' "$T/verdond.log"
+check "the relay's password is never logged" bash -c "! grep -q Relais-Secret '$T/verdond.log'"
+check "nothing went to sendmail" bash -c "! grep -q 'sendmail' '$T/verdond.log'"
+exit 0
