@@ -66,20 +66,24 @@ static struct {
 static atomic_ulong tempfails;
 static atomic_ulong mails[METRICS_MAIL_KINDS];
 
-static void label_copy(char dst[LABEL_MAX], const char *src)
+void metrics_label(const char *in, const char *dflt, char *out, size_t cap)
 {
 	size_t i = 0;
 
-	if (src == NULL)
-		src = "none";
-	/* Only what needs no escaping in the exposition format. */
-	for (; src[i] != '\0' && i < LABEL_MAX - 1; i++) {
-		char ch = src[i];
+	if (in == NULL || in[0] == '\0')
+		in = dflt;
+	for (; in[i] != '\0' && i + 1 < cap; i++) {
+		char ch = in[i];
 		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
 		             (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-		dst[i] = plain ? ch : '_';
+		out[i] = plain ? ch : '_';
 	}
-	dst[i] = '\0';
+	out[i] = '\0';
+}
+
+static void label_copy(char dst[LABEL_MAX], const char *src)
+{
+	metrics_label(src, "none", dst, LABEL_MAX);
 }
 
 void metrics_decision(const char *service, const char *action, const char *credential,

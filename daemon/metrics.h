@@ -21,6 +21,11 @@ enum metrics_mail {
 	METRICS_MAIL_KINDS
 };
 
+/*
+ * in cut to cap-1 bytes of [A-Za-z0-9._-], any other byte read '_' (what needs no escaping in
+ * a label nor splits a log field); dflt when in is NULL or empty.
+ */
+void metrics_label(const char *in, const char *dflt, char *out, size_t cap);
 /* One audited decision. Values are cut to 32 bytes; NULL reads "none". */
 void metrics_decision(const char *service, const char *action, const char *credential,
                       const char *result, const char *reason);

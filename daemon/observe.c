@@ -32,17 +32,7 @@ const char *observe_credential(const char *password, const char *code)
 
 void observe_token(const char *in, char *out, size_t cap)
 {
-	size_t i = 0;
-
-	if (in == NULL || in[0] == '\0')
-		in = "-";
-	for (; in[i] != '\0' && i + 1 < cap; i++) {
-		char ch = in[i];
-		bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-		             (ch >= '0' && ch <= '9') || ch == '-' || ch == '_' || ch == '.';
-		out[i] = plain ? ch : '_';
-	}
-	out[i] = '\0';
+	metrics_label(in, "-", out, cap);
 }
 
 void observe_address(const char *in, char *out, size_t cap)

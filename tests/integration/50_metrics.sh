@@ -11,14 +11,7 @@ printf '\n[metrics]\nlisten = 127.0.0.1:%s\n\n[penalty]\nbase_ms = 0\n' "$PORT" 
 start_daemon || exit 1
 export METRICS_URL="http://127.0.0.1:$PORT/metrics"
 
-while IFS= read -r line; do
-	case "$line" in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done < <(env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
-	timeout 300 python3 - <<'PY'
+pytap <<'PY'
 import re
 import urllib.request
 import urllib.error
@@ -103,7 +96,6 @@ def scenario(tap):
 
 main_run(scenario)
 PY
-)
 check "the daemon is still running" kill -0 "$DAEMON_PID"
 [ -n "${SHOW_SCRAPE:-}" ] && grep -v '^#' "$T/scrape.txt" | sed 's/^/# /'
 exit 0

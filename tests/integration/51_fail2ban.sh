@@ -15,14 +15,7 @@ write_config
 printf '\n[penalty]\nbase_ms = 0\n[http]\nlisten = 127.0.0.1:%s\n' "$HTTP_PORT" >>"$CONF"
 start_daemon || exit 1
 
-while IFS= read -r line; do
-	case "$line" in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done < <(env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
-	timeout 300 python3 - <<'PY'
+pytap <<'PY'
 from lib_proto import *
 import observe_scenario
 
@@ -57,7 +50,6 @@ def scenario(tap):
 
 main_run(scenario)
 PY
-)
 stop_daemon
 
 # What syslog writes for the daemon's info lines: a date, the host, "verdond[PID]: ".

@@ -8,13 +8,7 @@
 write_config
 export T VERDOND CONF
 
-while IFS= read -r line; do
-	case "$line" in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done < <(env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 timeout 120 python3 - <<'PY'
+PYTAP_TIMEOUT=120 pytap <<'PY'
 import os
 import signal
 import socket
@@ -81,5 +75,4 @@ def scenario(tap):
 
 main_run(scenario)
 PY
-)
 exit 0

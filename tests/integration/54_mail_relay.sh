@@ -7,17 +7,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mail_lib.sh"
 export T CANARY_PW
-SMTP_PORT=$(mail_free_port)
 METRICS_PORT=$(mail_free_port)
 CLOSED_PORT=$(mail_free_port)
-SINK_PID=""
-mkdir -p "$T/sink"
-
-python3 "$ROOT/tests/integration/smtp_sink.py" "$SMTP_PORT" "$T/sink" >"$T/sink.log" 2>&1 &
-SINK_PID=$!
-stop_sink() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null; SINK_PID=""; }
-trap 'stop_sink; cleanup' EXIT
-mail_wait_port "$SMTP_PORT" "$SINK_PID" "$T/sink.log" || { not_ok "the SMTP sink starts"; exit 1; }
+sink_start || { not_ok "the SMTP sink starts"; exit 1; }
 
 write_config
 cp "$CONF" "$T/base.conf"
@@ -26,14 +18,7 @@ printf '\n[mail]\nrelay = smtp://127.0.0.1:%s\nsendmail = /bin/false\nfrom = ver
 start_daemon || exit 1
 export METRICS_PORT CLOSED_PORT CONF
 
-while IFS= read -r line; do
-	case "$line" in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done < <(env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
-	DAEMON_PID="$DAEMON_PID" timeout 300 python3 - <<'PY'
+pytap <<'PY'
 import json
 import re
 import signal
@@ -56,14 +41,6 @@ def metric(name):
                 return float(line.split()[-1])
     return None
 
-
-def wait_for(cond, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def scenario(tap):
@@ -102,7 +79,6 @@ def scenario(tap):
 
 main_run(scenario)
 PY
-)
 check "the failure is logged" grep -q 'error: mail relay: ' "$T/verdond.log"
 check "the relay's password is never logged" bash -c "! grep -q Relais-Secret '$T/verdond.log'"
 check "nothing went to sendmail" bash -c "! grep -q 'sendmail' '$T/verdond.log'"

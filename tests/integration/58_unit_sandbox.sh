@@ -9,16 +9,9 @@
 . "$(dirname "$0")/mail_lib.sh"
 export T CANARY_PW
 UNIT="$ROOT/systemd/verdond.service"
-SMTP_PORT=$(mail_free_port)
 METRICS_PORT=$(mail_free_port)
 HTTP_PORT=$(mail_free_port)
-SINK_PID=""
-mkdir -p "$T/sink"
-python3 "$ROOT/tests/integration/smtp_sink.py" "$SMTP_PORT" "$T/sink" >"$T/sink.log" 2>&1 &
-SINK_PID=$!
-stop_sink() { [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null; SINK_PID=""; }
-trap 'stop_sink; cleanup' EXIT
-mail_wait_port "$SMTP_PORT" "$SINK_PID" "$T/sink.log" || { not_ok "the SMTP sink starts"; exit 1; }
+sink_start || { not_ok "the SMTP sink starts"; exit 1; }
 
 EXTRA_VERDON="auth_group = nogroup"
 write_config
@@ -46,14 +39,7 @@ ok "verdond starts under the unit's sandbox"
 expect "the auth socket got its group (chown allowed)" nogroup "$(stat -c %G "$T/auth.sock")"
 export METRICS_PORT HTTP_PORT
 
-while IFS= read -r line; do
-	case "$line" in
-	"ok - "*) ok "${line#ok - }" ;;
-	"not ok - "*) not_ok "${line#not ok - }" ;;
-	*) echo "$line" ;;
-	esac
-done < <(env PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 T="$T" \
-	DAEMON_PID="$DAEMON_PID" timeout 300 python3 - <<'PY'
+pytap <<'PY'
 import signal
 import urllib.request
 
@@ -64,14 +50,6 @@ def get(url):
     with urllib.request.urlopen(url, timeout=10) as r:
         return r.status, r.read().decode("utf-8", "replace")
 
-
-def wait_for(cond, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if cond():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def scenario(tap):
@@ -103,7 +81,6 @@ def scenario(tap):
 
 main_run(scenario)
 PY
-)
 check "still running" kill -0 "$DAEMON_PID"
 kill -TERM "$DAEMON_PID"
 wait "$DAEMON_PID"
