@@ -12,6 +12,8 @@ MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch)
 PAM_SERVICE="verdon-debtest$$"
 INSTALLED=""
 PKG_PID=""
+# apt-get waits for the package lock that other runs' scripts/deps.sh may hold; dpkg would fail.
+APT="apt-get -y -q -o DPkg::Lock::Timeout=900 --no-install-recommends"
 CREATED_IDS=""
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,7 +43,7 @@ pkg_cleanup() {
 	fi
 	rm -f "/etc/pam.d/$PAM_SERVICE"
 	if [ -n "$INSTALLED" ]; then
-		dpkg --purge verdon >>"$T/dpkg.log" 2>&1
+		$APT purge verdon >>"$T/dpkg.log" 2>&1
 		INSTALLED=""
 	fi
 	# Debian leaves a package's system user behind; this run made them, this run removes them.
@@ -73,11 +75,11 @@ snapshot() {
 snapshot >"$T/before.list"
 
 # --- install ---
-if dpkg -i "$DEB" >"$T/dpkg.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive $APT install "$DEB" >"$T/dpkg.log" 2>&1; then
 	INSTALLED=1
-	ok "dpkg -i installs it"
+	ok "the package installs"
 else
-	not_ok "dpkg -i installs it"
+	not_ok "the package installs"
 	INSTALLED=1
 	sed 's/^/# /' "$T/dpkg.log"
 	exit 1
@@ -156,7 +158,7 @@ PKG_PID=""
 check "no secret in the daemon's log" bash -c "! grep -qF -- '$CANARY_PW' '$T/pkg-verdond.log'"
 
 # --- purge ---
-check "dpkg --purge removes it" dpkg --purge verdon
+check "purging removes it" $APT purge verdon
 INSTALLED=""
 check "no longer known to dpkg" bash -c "! dpkg-query -W -f='\${Status}' verdon 2>/dev/null | grep -q installed"
 for f in /usr/sbin/verdond /usr/bin/verdonctl "/lib/$MA/security/pam_verdon.so" /etc/verdon /var/lib/verdon \
