@@ -173,6 +173,7 @@ install: binaries
 	sed 's|/usr/sbin/verdond|$(SBINDIR)/verdond|g; s|/etc/verdon/|$(SYSCONFDIR)/verdon/|g' \
 		systemd/verdond.service >$(DESTDIR)$(UNITDIR)/verdond.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/verdond.service
+	$(INSTALL) -m 0644 systemd/verdond-auth.socket systemd/verdond-admin.socket $(DESTDIR)$(UNITDIR)/
 	$(INSTALL) -m 0644 systemd/verdon.sysusers $(DESTDIR)$(SYSUSERSDIR)/verdon.conf
 	$(INSTALL) -m 0644 systemd/verdon.tmpfiles $(DESTDIR)$(TMPFILESDIR)/verdon.conf
 	test -e $(DESTDIR)$(SYSCONFDIR)/verdon/verdon.conf || \

@@ -538,8 +538,8 @@ static void server_stop(struct server *s)
 		close(s->listen_fd[k]);
 		s->listen_fd[k] = -1;
 	}
-	unlink(cfg(s)->auth_socket);
-	unlink(cfg(s)->admin_socket);
+	listen_release(cfg(s)->auth_socket);
+	listen_release(cfg(s)->admin_socket);
 	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
 		/* Lines already received get their answer (TEMPFAIL), not a silent hang-up. */
 		if (s->conns[fd] != NULL)
@@ -732,7 +732,7 @@ static void server_teardown(struct server *s)
 	for (int k = 0; k < 2; k++)
 		if (s->listen_fd[k] >= 0) {
 			close(s->listen_fd[k]);
-			unlink(k == SOCKET_AUTH ? cfg(s)->auth_socket : cfg(s)->admin_socket);
+			listen_release(k == SOCKET_AUTH ? cfg(s)->auth_socket : cfg(s)->admin_socket);
 		}
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);

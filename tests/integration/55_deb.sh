@@ -85,7 +85,8 @@ else
 	exit 1
 fi
 for f in /usr/sbin/verdond /usr/bin/verdonctl "/lib/$MA/security/pam_verdon.so" \
-	/lib/systemd/system/verdond.service /usr/lib/sysusers.d/verdon.conf /usr/lib/tmpfiles.d/verdon.conf \
+	/lib/systemd/system/verdond.service /lib/systemd/system/verdond-auth.socket \
+	/lib/systemd/system/verdond-admin.socket /usr/lib/sysusers.d/verdon.conf /usr/lib/tmpfiles.d/verdon.conf \
 	/usr/share/doc/verdon/contrib/fail2ban/filter.d/verdon.conf; do
 	check "installed: $f" test -f "$f"
 done
@@ -163,6 +164,7 @@ INSTALLED=""
 check "no longer known to dpkg" bash -c "! dpkg-query -W -f='\${Status}' verdon 2>/dev/null | grep -q installed"
 for f in /usr/sbin/verdond /usr/bin/verdonctl "/lib/$MA/security/pam_verdon.so" /etc/verdon /var/lib/verdon \
 	/run/verdon /lib/systemd/system/verdond.service /etc/systemd/system/multi-user.target.wants/verdond.service \
+	/lib/systemd/system/verdond-auth.socket /etc/systemd/system/sockets.target.wants/verdond-auth.socket \
 	/usr/lib/sysusers.d/verdon.conf /usr/lib/tmpfiles.d/verdon.conf /usr/share/doc/verdon \
 	/usr/share/man/man8/verdond.8.gz /usr/share/man/man5/verdon.conf.5.gz "/etc/pam.d/$PAM_SERVICE"; do
 	check "nothing left: $f" bash -c "! [ -e '$f' ] && ! [ -L '$f' ]"

@@ -15,6 +15,7 @@ for f in opt/verdon/sbin/verdond opt/verdon/bin/verdonctl "opt/verdon/lib/$MA/se
 	opt/verdon/share/man/man8/verdond.8 opt/verdon/share/man/man8/verdonctl.8 \
 	opt/verdon/share/man/man8/pam_verdon.8 opt/verdon/share/man/man5/verdon.conf.5 \
 	opt/verdon/lib/systemd/system/verdond.service opt/verdon/lib/sysusers.d/verdon.conf \
+	opt/verdon/lib/systemd/system/verdond-auth.socket opt/verdon/lib/systemd/system/verdond-admin.socket \
 	opt/verdon/lib/tmpfiles.d/verdon.conf opt/verdon/etc/verdon/verdon.conf \
 	opt/verdon/share/doc/verdon/README.md opt/verdon/share/doc/verdon/monitoring.md \
 	opt/verdon/share/doc/verdon/contrib/fail2ban/filter.d/verdon.conf; do
