@@ -68,7 +68,8 @@ def scenario(tap):
     deadline = time.monotonic() + 30
     while after.get("verdon_accounts") != 1.0 and time.monotonic() < deadline:
         time.sleep(1)
-        after = samples(scrape()[1])
+        text = scrape()[1]
+        after = samples(text)
     tap.eq(1.0, after.get("verdon_accounts"), "accounts gauge refreshed after its 10 s")
     tap.ok("verdon_store_usage_ratio" in after and 0 < after["verdon_store_usage_ratio"] < 1,
            "store usage ratio", after.get("verdon_store_usage_ratio"))
