@@ -287,7 +287,7 @@ static void render_state(FILE *f, struct daemon *d, time_t now, unsigned long dr
 		fprintf(f, "verdon_worker_queue_depth{lane=\"%s\"} %u\n",
 		        lane_name((enum lane_kind)i), queued[i]);
 	gauge(f, "verdon_worker_in_flight", "Requests a worker is running now.", running);
-	gauge(f, "verdon_workers", "Worker threads: Argon2 hashes that may run at once.",
+	gauge(f, "verdon_workers", "Hash-lane workers: Argon2 hashes that may run at once.",
 	      d->workers);
 	counter(f, "verdon_argon2_hashes_total", "Argon2 hashes run.", atomic_load(&d->hashes));
 	counter(f, "verdon_tempfail_total", "TEMPFAIL answers (overload, store errors).",
