@@ -3,7 +3,8 @@
 # a setgid sendmail). A tiny loopback SMTP sink (smtp_sink.py) takes the forgotten-password mail: the
 # envelope is the rescue address and [mail] from, the message has CRLF line ends and its code.
 # Then a reload points the relay at a closed port with a password in the URL: the mail fails,
-# is counted as failed in the metrics, logged without the URL's password, and nothing is sent.
+# is counted as failed in the metrics, logged without the URL's password, and nothing is sent;
+# a third ask passes [recovery] mails_per_hour and is counted as limited.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mail_lib.sh"
 export T CANARY_PW
@@ -13,7 +14,8 @@ sink_start || { not_ok "the SMTP sink starts"; exit 1; }
 
 write_config
 cp "$CONF" "$T/base.conf"
-printf '\n[mail]\nrelay = smtp://127.0.0.1:%s\nsendmail = /bin/false\nfrom = verdon@example.org\n[metrics]\nlisten = 127.0.0.1:%s\n[penalty]\nbase_ms = 0\n' \
+# Two recovery mails an hour, a new ask mailing anew: the third ask is held back ("limited").
+printf '\n[mail]\nrelay = smtp://127.0.0.1:%s\nsendmail = /bin/false\nfrom = verdon@example.org\n[metrics]\nlisten = 127.0.0.1:%s\n[penalty]\nbase_ms = 0\n[recovery]\nmails_per_hour = 2\nresend_while_outstanding = yes\n' \
 	"$SMTP_PORT" "$METRICS_PORT" >>"$CONF"
 start_daemon || exit 1
 export METRICS_PORT CLOSED_PORT CONF
@@ -75,6 +77,12 @@ def scenario(tap):
     tap.ok(wait_for(lambda: metric('verdon_mails_total{result="failed"}') == 1.0),
            "metrics: one mail failed")
     tap.eq(1, len(sunk()), "nothing more reached the sink")
+    a = auth.call("RESET_ASK", {"login": ident, "address": "192.0.2.1"})
+    tap.eq("OK", a.verb, "a third RESET_ASK gets the same answer")
+    tap.ok(wait_for(lambda: metric('verdon_mails_total{result="limited"}') == 1.0),
+           "metrics: the third mail is held back by [recovery] mails_per_hour")
+    time.sleep(1)
+    tap.eq(1.0, metric('verdon_mails_total{result="failed"}'), "… and never tried")
 
 
 main_run(scenario)
