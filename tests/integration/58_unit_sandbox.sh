@@ -24,17 +24,9 @@ check "the sandbox refuses a socket family the unit does not list (AF_NETLINK)" 
 	bash -c "! python3 '$ROOT/tests/integration/unit_sandbox.py' '$UNIT' /usr/bin/python3 -c 'import socket; socket.socket(socket.AF_NETLINK, socket.SOCK_RAW)' 2>/dev/null"
 
 # Under `make sanitize`, LeakSanitizer needs ptrace, which the unit rightly forbids (@debug).
-ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
-	python3 "$ROOT/tests/integration/unit_sandbox.py" "$UNIT" "$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 1 100); do
-	[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && break
-	kill -0 "$DAEMON_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if ! [ -S "$T/auth.sock" ]; then
+if ! ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	start_daemon python3 "$ROOT/tests/integration/unit_sandbox.py" "$UNIT"; then
 	not_ok "verdond starts under the unit's sandbox"
-	sed 's/^/# /' "$T/verdond.log"
 	exit 1
 fi
 ok "verdond starts under the unit's sandbox"
