@@ -1,4 +1,4 @@
-"""A scenario whose decisions 50_metrics and 51_fail2ban count: imported by both.
+"""A scenario whose decisions 60_metrics and 61_fail2ban count: imported by both.
 
 run(auth, admin) returns what was done: the identifiant, and per address the refusals made.
 """
