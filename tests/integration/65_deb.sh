@@ -43,7 +43,7 @@ pkg_cleanup() {
 	fi
 	rm -f "/etc/pam.d/$PAM_SERVICE"
 	if [ -n "$INSTALLED" ]; then
-		$APT purge verdon >>"$T/dpkg.log" 2>&1
+		$APT purge verdon roundcube-plugin-verdon >>"$T/dpkg.log" 2>&1
 		INSTALLED=""
 	fi
 	# Debian leaves a package's system user behind; this run made them, this run removes them.
@@ -64,6 +64,8 @@ if ! (cd "$ROOT" && make --no-print-directory deb) >"$T/deb.log" 2>&1; then
 fi
 ok "make deb builds the package and lintian reports no error"
 DEB=$(ls "$ROOT"/build/deb/verdon_*_*.deb | head -1)
+RC_DEB=$(ls "$ROOT"/build/deb/roundcube-plugin-verdon_*_all.deb 2>/dev/null | head -1)
+check "the Roundcube plugin package is built too" test -f "$RC_DEB"
 check "the package's files include the PAM module in the multiarch directory" \
 	bash -c "dpkg -c '$DEB' | grep -q ' ./lib/$MA/security/pam_verdon.so$'"
 
@@ -75,11 +77,11 @@ snapshot() {
 snapshot >"$T/before.list"
 
 # --- install ---
-if DEBIAN_FRONTEND=noninteractive $APT install "$DEB" >"$T/dpkg.log" 2>&1; then
+if DEBIAN_FRONTEND=noninteractive $APT install "$DEB" "$RC_DEB" >"$T/dpkg.log" 2>&1; then
 	INSTALLED=1
-	ok "the package installs"
+	ok "the packages install"
 else
-	not_ok "the package installs"
+	not_ok "the packages install"
 	INSTALLED=1
 	sed 's/^/# /' "$T/dpkg.log"
 	exit 1
@@ -94,6 +96,8 @@ for page in verdond.8 verdonctl.8 pam_verdon.8 verdon.conf.5; do
 	check "man page $page" test -f "/usr/share/man/man${page##*.}/$page.gz"
 done
 check "man finds verdon.conf(5)" man -w 5 verdon.conf
+check "the Roundcube plugin where Roundcube loads plugins" test -f /var/lib/roundcube/plugins/verdon/verdon.php
+check "the plugin's PHP parses" php -l /usr/share/roundcube/plugins/verdon/lib/verdon_client.php
 expect "/etc/verdon/verdon.conf is a conffile" "/etc/verdon/verdon.conf" \
 	"$(dpkg-query -W -f='${Conffiles}\n' verdon | awk 'NF {print $1}')"
 check "the packaged config passes verdond -n" /usr/sbin/verdond -n -c /etc/verdon/verdon.conf
@@ -159,14 +163,15 @@ PKG_PID=""
 check "no secret in the daemon's log" bash -c "! grep -qF -- '$CANARY_PW' '$T/pkg-verdond.log'"
 
 # --- purge ---
-check "purging removes it" $APT purge verdon
+check "purging removes them" $APT purge verdon roundcube-plugin-verdon
 INSTALLED=""
 check "no longer known to dpkg" bash -c "! dpkg-query -W -f='\${Status}' verdon 2>/dev/null | grep -q installed"
 for f in /usr/sbin/verdond /usr/bin/verdonctl "/lib/$MA/security/pam_verdon.so" /etc/verdon /var/lib/verdon \
 	/run/verdon /lib/systemd/system/verdond.service /etc/systemd/system/multi-user.target.wants/verdond.service \
 	/lib/systemd/system/verdond-auth.socket /etc/systemd/system/sockets.target.wants/verdond-auth.socket \
 	/usr/lib/sysusers.d/verdon.conf /usr/lib/tmpfiles.d/verdon.conf /usr/share/doc/verdon \
-	/usr/share/man/man8/verdond.8.gz /usr/share/man/man5/verdon.conf.5.gz "/etc/pam.d/$PAM_SERVICE"; do
+	/usr/share/man/man8/verdond.8.gz /usr/share/man/man5/verdon.conf.5.gz "/etc/pam.d/$PAM_SERVICE" \
+	/usr/share/roundcube/plugins/verdon /var/lib/roundcube/plugins/verdon; do
 	check "nothing left: $f" bash -c "! [ -e '$f' ] && ! [ -L '$f' ]"
 done
 left=$(snapshot | comm -13 "$T/before.list" - | head -5)
