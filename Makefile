@@ -4,7 +4,7 @@
 
 CC      ?= cc
 BUILD   ?= build
-PKGS     = lmdb libpq liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libssl libcrypt libmicrohttpd
+PKGS     = lmdb libpq liboath libargon2 pwquality jansson inih libqrencode libpng libcrypto libssl libcrypt libmicrohttpd libsystemd libcurl
 
 WARN     = -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
            -Wformat-security -Wimplicit-fallthrough
@@ -38,7 +38,7 @@ UNIT_BIN   = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 BENCH_BIN  = $(patsubst tests/bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 DEPS_STAMP = build/.deps-ok
 
-.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint soak fuzz-long
+.PHONY: all deps binaries tests check sanitize fuzz fuzzers run clean bench format failpoint soak fuzz-long install deb
 
 all: deps
 	@$(MAKE) --no-print-directory binaries
@@ -140,6 +140,49 @@ soak: all
 run: all
 	@./scripts/demo.sh
 
+# `make install` (DESTDIR and PREFIX honoured): binaries, the PAM module in the multiarch PAM
+# directory, man pages, the unit, sysusers and tmpfiles entries, docs, the example config.
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+BINDIR     ?= $(PREFIX)/bin
+MULTIARCH  ?= $(shell $(CC) -print-multiarch 2>/dev/null)
+PAMDIR     ?= $(PREFIX)/lib/$(MULTIARCH)/security
+MANDIR     ?= $(PREFIX)/share/man
+DOCDIR     ?= $(PREFIX)/share/doc/verdon
+SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
+UNITDIR    ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+TMPFILESDIR ?= $(PREFIX)/lib/tmpfiles.d
+INSTALL    ?= install
+DOCS       = README.md docs/*.md proto/PROTOCOL.md
+
+install: binaries
+	$(INSTALL) -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(PAMDIR) \
+		$(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(DOCDIR)/examples \
+		$(DESTDIR)$(DOCDIR)/contrib/fail2ban/filter.d $(DESTDIR)$(DOCDIR)/contrib/fail2ban/jail.d \
+		$(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/verdon
+	$(INSTALL) -m 0755 $(BUILD)/verdond $(DESTDIR)$(SBINDIR)/verdond
+	$(INSTALL) -m 0755 $(BUILD)/verdonctl $(DESTDIR)$(BINDIR)/verdonctl
+	$(INSTALL) -m 0644 $(BUILD)/pam_verdon.so $(DESTDIR)$(PAMDIR)/pam_verdon.so
+	$(INSTALL) -m 0644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	$(INSTALL) -m 0644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	$(INSTALL) -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(INSTALL) -m 0644 docs/examples/*.conf $(DESTDIR)$(DOCDIR)/examples/
+	$(INSTALL) -m 0644 contrib/fail2ban/filter.d/verdon.conf $(DESTDIR)$(DOCDIR)/contrib/fail2ban/filter.d/
+	$(INSTALL) -m 0644 contrib/fail2ban/jail.d/verdon.conf $(DESTDIR)$(DOCDIR)/contrib/fail2ban/jail.d/
+	sed 's|/usr/sbin/verdond|$(SBINDIR)/verdond|g; s|/etc/verdon/|$(SYSCONFDIR)/verdon/|g' \
+		systemd/verdond.service >$(DESTDIR)$(UNITDIR)/verdond.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/verdond.service
+	$(INSTALL) -m 0644 systemd/verdond-auth.socket systemd/verdond-admin.socket $(DESTDIR)$(UNITDIR)/
+	$(INSTALL) -m 0644 systemd/verdon.sysusers $(DESTDIR)$(SYSUSERSDIR)/verdon.conf
+	$(INSTALL) -m 0644 systemd/verdon.tmpfiles $(DESTDIR)$(TMPFILESDIR)/verdon.conf
+	test -e $(DESTDIR)$(SYSCONFDIR)/verdon/verdon.conf || \
+		$(INSTALL) -m 0644 docs/examples/verdon.conf $(DESTDIR)$(SYSCONFDIR)/verdon/verdon.conf
+
+# The Debian packages, from debian/ (debhelper): ../verdon_*.deb, kept in build/deb/.
+deb:
+	./scripts/deb.sh
+
 format:
 	clang-format -i $(wildcard */*.c */*.h tests/*/*.c)
 
@@ -149,4 +192,4 @@ clean:
 # Objects are kept between runs: make must not delete them as intermediates.
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)

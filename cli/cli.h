@@ -169,6 +169,8 @@ int cmd_store_copy(struct cli_ctx *ctx, const struct cli_command *cmd, int argc,
 int cli_auth_result(FILE *out, bool json, const struct proto_msg *msg, bool with_detail);
 
 /* cmd_misc.c: PATH made absolute through its directory's realpath; -1 with errno. */
+/* audit --follow (cmd_follow.c): limit is the first batch's size (NULL: 20). Runs until an error. */
+int cli_audit_follow(struct cli_ctx *ctx, const char *login, const char *limit);
 int cli_backup_path(const char *path, char *out, size_t outlen);
 
 #endif

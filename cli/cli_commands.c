@@ -158,7 +158,7 @@ const struct cli_command cli_commands[] = {
 	{"device", "revoke", cmd_revoke, CLI_SOCKET_ADMIN, 1, 2, "DEVICE_REVOKE", {"login", "device_id"}, NULL, NULL,
 	 "device revoke LOGIN ID|--all"},
 	{NULL, "audit", cmd_audit, CLI_SOCKET_ADMIN, 0, 1, "AUDIT", LOGIN_ONLY, audit_opts, NULL,
-	 "audit [LOGIN] [--limit N]"},
+	 "audit [LOGIN] [--limit N] [--follow]"},
 	{NULL, "backup", cmd_backup, CLI_SOCKET_ADMIN, 1, 1, "BACKUP", {NULL, NULL}, NULL, NULL,
 	 "backup PATH"},
 	{"store", "copy", cmd_store_copy, CLI_SOCKET_ADMIN, 1, 1, "STATUS", {NULL, NULL}, store_copy_opts, NULL,

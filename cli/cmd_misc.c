@@ -56,14 +56,36 @@ static int read_records(struct cli_ctx *ctx, const char *login, json_t *records)
 	return cli_answer_status(ctx, &msg, login);
 }
 
+/* Takes --follow out of argv (every table option takes a value; this one does not). */
+static bool take_follow(int *argc, char **argv)
+{
+	bool follow = false;
+	int o = 0;
+
+	for (int i = 0; i < *argc; i++) {
+		if (strcmp(argv[i], "--follow") == 0)
+			follow = true;
+		else
+			argv[o++] = argv[i];
+	}
+	*argc = o;
+	return follow;
+}
+
 int cmd_audit(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char **argv)
 {
 	struct cli_args args;
 	struct proto_writer w;
 	json_t *records = json_array();
+	bool follow = take_follow(&argc, argv);
 	int r;
 
 	r = cli_prepare(ctx, cmd, argc, argv, &args, &w);
+	if (r == CLI_EXIT_OK && follow) {
+		json_decref(records);
+		proto_writer_wipe(&w);
+		return cli_audit_follow(ctx, args.npos > 0 ? args.pos[0] : NULL, args.opt[0]);
+	}
 	if (r == CLI_EXIT_OK)
 		r = cli_send(ctx, &w);
 	if (r == CLI_EXIT_OK && records == NULL) {

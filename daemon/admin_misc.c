@@ -1,4 +1,5 @@
 /* The admin socket's table, and the verbs that are not about one account. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,8 @@
 #include "throttle.h"
 #include "throttle_store.h"
 
-#define VERSION "0.1.0"
+#include "version.h"
+#define VERSION VERDON_VERSION
 #define AUDIT_DEFAULT 100
 #define AUDIT_MAX 10000
 #define PURGE_BATCH 1000
@@ -46,7 +48,9 @@ static int audit_row(void *ctx, uint64_t seq, const char *json, size_t len)
 static void admin_audit_read(struct worker *w, struct request *req)
 {
 	char norm[FIELD_LOGIN_MAX + 1], ident[IDENT_MAX + 1];
-	const char *login, *limit, *filter = NULL;
+	const char *login, *limit, *after_s, *filter = NULL;
+	unsigned long long after = 0;
+	char *end;
 	struct store_txn *txn;
 	struct proto_writer ok;
 	struct account a;
@@ -57,8 +61,15 @@ static void admin_audit_read(struct worker *w, struct request *req)
 
 	login = field_get(req, "login", FIELD_LOGIN_MAX, false, &bad);
 	limit = field_get(req, "limit", 6, false, &bad);
+	after_s = field_get(req, "after", 20, false, &bad);
 	if (bad)
 		return;
+	if (after_s != NULL &&
+	    (after_s[0] < '0' || after_s[0] > '9' ||
+	     (errno = 0, after = strtoull(after_s, &end, 10), errno != 0) || *end != '\0')) {
+		reply_fail(req, REASON_BAD_REQUEST, "after: a sequence number");
+		return;
+	}
 	if (limit != NULL && ((n = (unsigned)atoi(limit)) == 0 || n > AUDIT_MAX)) {
 		reply_fail(req, REASON_BAD_REQUEST, "limit: 1..10000");
 		return;
@@ -79,7 +90,7 @@ static void admin_audit_read(struct worker *w, struct request *req)
 			filter = ident;
 		}
 	}
-	r = audit_read(txn, filter, n, audit_row, &ac);
+	r = audit_read_after(txn, filter, (uint64_t)after, n, audit_row, &ac);
 	store_abort(txn);
 	if (r != STORE_OK)
 		goto tempfail;

@@ -13,6 +13,7 @@
 #include "device.h"
 #include "fields.h"
 #include "log.h"
+#include "observe.h"
 #include "policy.h"
 #include "reason.h"
 #include "secret.h"
@@ -39,6 +40,14 @@ static void fill_event(struct audit_event *ev, struct request *req, const struct
 	};
 }
 
+/* The metrics and the fail2ban line see every decision the audit trail records. */
+static void observe(const struct audit_event *ev, const struct attempt *at)
+{
+	observe_decision(ev, at->policy != NULL ? at->policy->name : NULL,
+	                 observe_credential(at->password, at->code),
+	                 at->norm_ok ? at->norm : at->login);
+}
+
 void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
                    const char *action, const char *result, int reason, const char *detail)
 {
@@ -47,6 +56,7 @@ void attempt_audit(struct store_txn *txn, struct request *req, const struct atte
 	fill_event(&ev, req, at, action, result, reason, detail);
 	if (audit_write(txn, &ev) != STORE_OK)
 		log_warn("audit write failed");
+	observe(&ev, at);
 }
 
 void attempt_audit_later(struct worker *w, struct request *req, const struct attempt *at,
@@ -56,6 +66,7 @@ void attempt_audit_later(struct worker *w, struct request *req, const struct att
 
 	fill_event(&ev, req, at, action, result, reason, detail);
 	auditq_push(w->daemon->auditq, &ev);
+	observe(&ev, at);
 }
 
 /*

@@ -108,6 +108,7 @@ struct audit_walk {
 	char needle[AUDIT_VALUE_MAX + 16]; /* "id":"<identifiant>" as audit_write spells it */
 	size_t needle_len;                 /* 0: no byte search */
 	unsigned left;
+	uint64_t after; /* records up to this sequence are not visited */
 	audit_cb *cb;
 	void *ctx;
 	bool failed;
@@ -145,6 +146,8 @@ static int audit_visit(void *ctx, const void *key, size_t klen, const void *val,
 	char *json;
 	int rc;
 
+	if (klen == 8 && audit_seq(key) <= w->after)
+		return 1; /* newest first: everything further is older still */
 	if (klen != 8 || (w->identifiant != NULL && !audit_matches(w, val, vlen)))
 		return 0;
 	if ((json = malloc(vlen + 1)) == NULL) {
@@ -175,7 +178,13 @@ static bool audit_plain(const char *identifiant)
 int audit_read(struct store_txn *txn, const char *identifiant, unsigned limit, audit_cb *cb,
                void *ctx)
 {
-	struct audit_walk w = {.identifiant = identifiant, .cb = cb, .ctx = ctx};
+	return audit_read_after(txn, identifiant, 0, limit, cb, ctx);
+}
+
+int audit_read_after(struct store_txn *txn, const char *identifiant, uint64_t after, unsigned limit,
+                     audit_cb *cb, void *ctx)
+{
+	struct audit_walk w = {.identifiant = identifiant, .after = after, .cb = cb, .ctx = ctx};
 	int n, r;
 
 	w.left = limit == 0 || limit > AUDIT_READ_MAX ? AUDIT_READ_MAX : limit;

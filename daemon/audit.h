@@ -44,5 +44,8 @@ char *audit_format(const struct audit_event *ev);
 typedef int audit_cb(void *ctx, uint64_t seq, const char *json, size_t len);
 int audit_read(struct store_txn *txn, const char *identifiant, unsigned limit, audit_cb *cb,
                void *ctx);
+/* The same, stopping at the first record whose sequence is at most after (verdonctl audit --follow). */
+int audit_read_after(struct store_txn *txn, const char *identifiant, uint64_t after, unsigned limit,
+                     audit_cb *cb, void *ctx);
 
 #endif

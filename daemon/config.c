@@ -105,6 +105,8 @@ static const struct config_key config_keys[] = {
     {"radsec", "certificate", KEY_STRING, OFF(radsec_certificate), 0, 0},
     {"radsec", "key", KEY_STRING, OFF(radsec_key), 0, 0},
     {"radsec", "ca_file", KEY_STRING, OFF(radsec_ca_file), 0, 0},
+    {"metrics", "listen", KEY_STRING, OFF(metrics_listen), 0, 0},
+    {"mail", "relay", KEY_STRING, OFF(mail_relay), 0, 0},
     {"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
     {"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
     {"recovery", "mails_per_hour", KEY_UINT, OFF(recovery.per_hour), 1, MAIL_LIMIT_PER_DAY_MAX},
@@ -478,6 +480,9 @@ static const char *config_check(struct config *c)
 		return "[otp] digits must be 6 or 8";
 	if ((msg_r = store_config_check(c)) != NULL)
 		return msg_r;
+	if (c->mail_relay != NULL && strncmp(c->mail_relay, "smtp://", 7) != 0 &&
+	    strncmp(c->mail_relay, "smtps://", 8) != 0)
+		return "[mail] relay must be smtp://HOST[:PORT] or smtps://HOST[:PORT]";
 	if (c->mail_sendmail == NULL &&
 	    (c->mail_sendmail = strdup("/usr/sbin/sendmail -t -i")) == NULL)
 		return "out of memory";

@@ -139,7 +139,10 @@ struct config {
 	bool http_secure_cookie; /* Secure even without X-Forwarded-Proto: https */
 	char *http_webmail_url;  /* the page's link to the webmail; NULL: none */
 	unsigned rescue_code_lifetime; /* seconds a rescue-address code may be used */
+	/* [metrics]: Prometheus text on GET /metrics; off when listen is absent */
+	char *metrics_listen;
 	/* [mail] */
+	char *mail_relay;    /* smtp://host:port: submission through libcurl, before sendmail */
 	char *mail_sendmail; /* a command line, run without a shell */
 	char *mail_from;
 	/* [recovery]: recovery mails per account and per rescue address */

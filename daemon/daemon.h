@@ -104,6 +104,7 @@ struct request {
 	uint64_t held_since;   /* when the hold began: it never lasts past the penalty's cap */
 	enum lane_kind lane;
 	bool held;
+	struct timespec submitted; /* handed to the workers: the metrics' latency */
 };
 
 typedef void verb_handler(struct worker *w, struct request *req);

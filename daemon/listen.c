@@ -13,8 +13,15 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <systemd/sd-daemon.h>
+
 #include "listen.h"
 #include "log.h"
+
+#define ACTIVATED_MAX 4
+
+/* Paths of the sockets systemd passed: theirs to keep, never unlinked here. */
+static char activated_paths[ACTIVATED_MAX][sizeof(((struct sockaddr_un *)0)->sun_path)];
 
 static int make_parent(const char *path)
 {
@@ -53,6 +60,49 @@ static int clear_stale(const char *path, const struct sockaddr_un *sun)
 	return unlink(path);
 }
 
+/*
+ * The listening socket systemd passed for path (socket activation), or -1.
+ * Its file must not be more open than the configured mode, nor of another
+ * group than the configured one: a .socket unit out of step with verdon.conf
+ * must not open the admin socket to everybody.
+ */
+static int listen_activated(const char *path, unsigned mode, gid_t gid)
+{
+	int n = sd_listen_fds(0), slot;
+	struct stat st;
+
+	for (int fd = SD_LISTEN_FDS_START; fd < SD_LISTEN_FDS_START + n; fd++) {
+		if (sd_is_socket_unix(fd, SOCK_STREAM, 1, path, 0) <= 0)
+			continue;
+		if (stat(path, &st) < 0 || (st.st_mode & 0666 & ~mode) != 0 ||
+		    (gid != (gid_t)-1 && st.st_gid != gid)) {
+			log_err("%s: the socket systemd passed is more open than verdon.conf says "
+			        "(mode %04o, group %u): align the .socket unit's SocketMode and "
+			        "SocketGroup",
+			        path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_gid);
+			return -2;
+		}
+		for (slot = 0; slot < ACTIVATED_MAX && activated_paths[slot][0] != '\0'; slot++)
+			;
+		if (slot < ACTIVATED_MAX)
+			snprintf(activated_paths[slot], sizeof(activated_paths[slot]), "%s", path);
+		if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0 ||
+		    fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+			return -2;
+		log_info("%s: socket from systemd", path);
+		return fd;
+	}
+	return -1;
+}
+
+void listen_release(const char *path)
+{
+	for (int i = 0; i < ACTIVATED_MAX; i++)
+		if (strcmp(activated_paths[i], path) == 0)
+			return;
+	unlink(path);
+}
+
 int listen_unix(const char *path, unsigned mode, gid_t gid)
 {
 	struct sockaddr_un sun = {.sun_family = AF_UNIX};
@@ -63,6 +113,8 @@ int listen_unix(const char *path, unsigned mode, gid_t gid)
 		log_err("%s: socket path too long", path);
 		return -1;
 	}
+	if ((fd = listen_activated(path, mode, gid)) != -1)
+		return fd < 0 ? -1 : fd;
 	memcpy(sun.sun_path, path, strlen(path) + 1);
 	if (make_parent(path) < 0 || clear_stale(path, &sun) < 0)
 		goto fail;

@@ -7,8 +7,14 @@
 
 struct sockaddr_storage;
 
-/* A non-blocking listening socket at path with mode and group (gid -1: unchanged). */
+/*
+ * A non-blocking listening socket at path with mode and group (gid -1: unchanged): the one
+ * systemd passed for that path when socket-activated (refused when more open than mode and
+ * gid allow), else a new one.
+ */
 int listen_unix(const char *path, unsigned mode, gid_t gid);
+/* Unlinks the socket file at path, unless systemd passed it (then it is systemd's to keep). */
+void listen_release(const char *path);
 /* Root, the daemon's own user, or a member of the admin group. */
 bool peer_is_admin(uid_t uid, gid_t gid, gid_t admin_gid, bool have_group);
 

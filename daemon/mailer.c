@@ -19,9 +19,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "config.h"
 #include "crypto.h"
 #include "log.h"
 #include "mailer.h"
+#include "metrics.h"
 #include "secret.h"
 
 #define B64_CHUNK 45 /* input bytes of one encoded word: 60 base64 chars, under 75 in all */
@@ -331,42 +333,65 @@ out:
 }
 
 struct mail_job {
-	char *command;
+	char *command; /* the sendmail command, or the relay's URL when relay */
+	bool relay;
+	char *from, *to;
 	char *msg;
 	size_t len;
 };
 
+static void job_free(struct mail_job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->msg != NULL)
+		secret_wipe(job->msg, job->len);
+	free(job->msg);
+	free(job->command);
+	free(job->from);
+	free(job->to);
+	free(job);
+}
+
 static void *mailer_thread(void *arg)
 {
 	struct mail_job *job = arg;
+	struct mail m = {.from = job->from, .to = job->to};
+	int r;
 
-	if (mailer_run(job->command, job->msg, job->len, MAILER_TIMEOUT) == 0)
-		log_info("mail handed to sendmail");
-	secret_wipe(job->msg, job->len);
-	free(job->msg);
-	free(job->command);
-	free(job);
+	if (job->relay)
+		r = mailer_smtp(job->command, &m, job->msg, job->len, MAILER_TIMEOUT);
+	else
+		r = mailer_run(job->command, job->msg, job->len, MAILER_TIMEOUT);
+	if (r == 0)
+		log_info("mail handed to %s", job->relay ? "the relay" : "sendmail");
+	metrics_mail(r == 0 ? METRICS_MAIL_SENT : METRICS_MAIL_FAILED);
+	job_free(job);
 	atomic_fetch_sub(&mailer_inflight, 1);
 	return NULL;
 }
 
-int mailer_send(const char *command, const struct mail *m, time_t now)
+int mailer_send(const struct config *c, const struct mail *m, time_t now)
 {
 	struct mail_job *job = calloc(1, sizeof(*job));
+	const char *command = c->mail_relay != NULL ? c->mail_relay : c->mail_sendmail;
 	pthread_attr_t attr;
 	pthread_t tid;
 	bool started = false;
 
 	if (atomic_fetch_add(&mailer_inflight, 1) >= MAILER_INFLIGHT_MAX) {
-		log_err("mail dropped: %d messages already waiting for sendmail",
+		log_err("mail dropped: %d messages already waiting to be sent",
 		        MAILER_INFLIGHT_MAX);
+		metrics_mail(METRICS_MAIL_DROPPED);
 		goto out;
 	}
 	if (job == NULL || (job->command = strdup(command)) == NULL ||
+	    (job->from = strdup(m->from)) == NULL || (job->to = strdup(m->to)) == NULL ||
 	    mailer_build(m, now, &job->msg, &job->len) < 0) {
 		log_err("mail dropped: the message could not be built");
 		goto out;
 	}
+	job->relay = c->mail_relay != NULL;
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	started = pthread_create(&tid, &attr, mailer_thread, job) == 0;
@@ -377,12 +402,6 @@ out:
 	if (started)
 		return 0;
 	atomic_fetch_sub(&mailer_inflight, 1);
-	if (job != NULL) {
-		if (job->msg != NULL)
-			secret_wipe(job->msg, job->len);
-		free(job->msg);
-		free(job->command);
-		free(job);
-	}
+	job_free(job);
 	return -1;
 }

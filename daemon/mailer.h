@@ -1,7 +1,9 @@
 /*
- * Mail to the people: plain-text French messages piped to the configured
- * sendmail command ([mail] sendmail), split on spaces and run without a
- * shell. Header values holding a line break are refused, so that nothing a
+ * Mail to the people: plain-text French messages submitted over SMTP to
+ * [mail] relay through libcurl when it is set (what the hardened unit
+ * needs: a setgid sendmail cannot run under NoNewPrivileges), else piped to
+ * the configured sendmail command ([mail] sendmail), split on spaces and
+ * run without a shell. Header values holding a line break are refused, so that nothing a
  * person typed can add a header or a recipient.
  */
 #ifndef VERDON_MAILER_H
@@ -15,6 +17,8 @@
 #define MAILER_ARGS_MAX 16     /* words of the sendmail command */
 #define MAILER_HEADER_MAX 512  /* bytes of one header value */
 #define MAILER_LINE_MAX 998    /* bytes of one body line (RFC 5322) */
+
+struct config;
 
 struct mail {
 	const char *from;    /* ASCII: an address, or a name and <address> */
@@ -48,11 +52,21 @@ int mailer_argv(const char *command, char ***argv_r);
 int mailer_run(const char *command, const char *msg, size_t len, unsigned timeout_s);
 
 /*
- * Builds the message and hands it to a thread of its own that runs the
- * command, so that the caller's answer does not wait on (or show the time
- * of) the mail system. -1 when the message cannot be built or too many
- * messages are in flight (logged).
+ * Submits msg to relay (smtp:// or smtps:// URL) with the envelope sender
+ * and recipient taken from m->from and m->to (the address inside <> when
+ * there is one), at most timeout_s seconds. 0 when the relay took it.
+ * Blocks: for a thread that may wait.
  */
-int mailer_send(const char *command, const struct mail *m, time_t now);
+int mailer_smtp(const char *relay, const struct mail *m, const char *msg, size_t len,
+                unsigned timeout_s);
+
+/*
+ * Builds the message and hands it to a thread of its own that submits it
+ * to [mail] relay, or runs [mail] sendmail when no relay is set, so that
+ * the caller's answer does not wait on (or show the time of) the mail
+ * system. -1 when the message cannot be built or too many messages are in
+ * flight (logged).
+ */
+int mailer_send(const struct config *c, const struct mail *m, time_t now);
 
 #endif

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "mail_limit.h"
+#include "observe.h"
 #include "penalty.h"
 #include "throttle.h"
 #include "server.h"
@@ -185,6 +186,7 @@ int main(int argc, char **argv)
 		log_err("%s", err);
 		goto out;
 	}
+	observe_init(&d.keys);
 	if (store_open_configured(d.config, &d.store, err, sizeof(err)) != STORE_OK) {
 		log_err("%s", err);
 		goto out;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "observe.h"
 #include "penalty.h"
 
 #define SLOTS 4096 /* addresses tracked at once; the stalest is forgotten first */
@@ -232,6 +233,7 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 {
 	struct entry *e;
 	bool wake = false;
+	unsigned fails = 0;
 
 	if (!addr_ok(addr))
 		return;
@@ -248,7 +250,7 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 	}
 	if (tag != NULL && strncmp(e->tag, tag, sizeof(e->tag) - 1) == 0 && e->tag[0] != '\0')
 		goto out; /* the same wrong secret again: a client retrying what it caches */
-	e->fails++;
+	fails = ++e->fails;
 	e->last_fail = now_ms;
 	if (tag != NULL) {
 		strncpy(e->tag, tag, sizeof(e->tag) - 1);
@@ -256,6 +258,8 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 	}
 out:
 	pthread_mutex_unlock(&p->lock);
+	if (fails > 0)
+		observe_penalty(addr, fails);
 	if (!wake)
 		return;
 	/* Outside the table's lock: a waker takes its holder's lock, which calls penalty_turn. */
@@ -277,4 +281,17 @@ unsigned penalty_delay(struct penalty *p, const char *addr, unsigned base_ms, un
 		d = (unsigned)delay_of(e, base_ms, max_ms);
 	pthread_mutex_unlock(&p->lock);
 	return d;
+}
+
+unsigned penalty_count(struct penalty *p)
+{
+	unsigned n = 0;
+
+	if (p == NULL)
+		return 0;
+	pthread_mutex_lock(&p->lock);
+	for (unsigned i = 0; i < SLOTS; i++)
+		n += p->slots[i].addr[0] != '\0' && p->slots[i].fails > 0;
+	pthread_mutex_unlock(&p->lock);
+	return n;
 }

@@ -57,5 +57,7 @@ void penalty_record(struct penalty *p, const char *addr, bool failed, const char
 /* The delay now in force for an address (ms), for STATUS and tests. */
 unsigned penalty_delay(struct penalty *p, const char *addr, unsigned base_ms, unsigned max_ms);
 uint64_t penalty_now_ms(void);
+/* Addresses with failures counted against them, for the metrics. */
+unsigned penalty_count(struct penalty *p);
 
 #endif

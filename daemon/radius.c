@@ -28,6 +28,7 @@
 #include "fields.h"
 #include "listen.h"
 #include "log.h"
+#include "observe.h"
 #include "penalty.h"
 #include "proto.h"
 #include "radius.h"
@@ -248,6 +249,7 @@ static void audit_refusal(struct radius_server *rs, const struct rad_job *job, c
 	};
 
 	auditq_push(rs->d->auditq, &ev);
+	observe_decision(&ev, job->client.service, "none", job->user);
 }
 
 /* Inserts a job in the timed list, soonest first; false when the list is full. */

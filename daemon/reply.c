@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "metrics.h"
 #include "reason.h"
 #include "secret.h"
 
@@ -69,6 +70,7 @@ void reply_tempfail(struct request *req)
 {
 	struct proto_writer w;
 
+	metrics_tempfail();
 	proto_begin(&w, "TEMPFAIL", req->msg.id);
 	proto_add(&w, "reason", "tempfail");
 	reply_line(req, &w);

@@ -56,7 +56,7 @@ static void mail_after(struct worker *w, const struct config *c)
 	if (text == NULL)
 		log_err("mail dropped: out of memory");
 	else
-		(void)mailer_send(c->mail_sendmail, &m, time(NULL));
+		(void)mailer_send(c, &m, time(NULL));
 	secret_free(text);
 	secret_wipe(&later, sizeof(later));
 }

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "mail_limit.h"
 #include "mailer.h"
+#include "metrics.h"
 #include "otpcheck.h"
 #include "password.h"
 #include "penalty.h"
@@ -99,7 +100,7 @@ static void mail_after(struct worker *w, const struct config *c)
 		                 .subject = subjects[later.kind],
 		                 .body = text};
 
-		(void)mailer_send(c->mail_sendmail, &m, time(NULL));
+		(void)mailer_send(c, &m, time(NULL));
 	}
 	secret_free(text);
 out:
@@ -137,9 +138,13 @@ bool recovery_mail_allowed(struct worker *w, const struct request *req, const ch
 	crypto_hmac_hex(&w->daemon->keys, "rescue", lower, strlen(lower), hex);
 	snprintf(acc, sizeof(acc), "a:%s", identifiant != NULL ? identifiant : "");
 	snprintf(addr, sizeof(addr), "r:%s", hex);
-	return mail_limit_take(w->daemon->mail_limit, &req->config->recovery,
-	                       identifiant != NULL ? acc : NULL, identifiant != NULL ? addr : NULL,
-	                       req->now, why_r);
+	if (mail_limit_take(w->daemon->mail_limit, &req->config->recovery,
+	                    identifiant != NULL ? acc : NULL, identifiant != NULL ? addr : NULL,
+	                    req->now, why_r))
+		return true;
+	if (identifiant != NULL)
+		metrics_mail(METRICS_MAIL_LIMITED);
+	return false;
 }
 
 static bool mail_allowed(struct worker *w, const struct request *req, const struct account *a,

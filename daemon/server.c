@@ -19,6 +19,8 @@
 #include "listen.h"
 #include "auditq.h"
 #include "log.h"
+#include "metrics.h"
+#include "notify.h"
 #include "penalty.h"
 #include "radius.h"
 #include "reason.h"
@@ -45,6 +47,7 @@ struct server {
 	struct pool *pool;
 	struct http_server *http;     /* NULL without [http] listen */
 	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
+	struct metrics_server *metrics; /* NULL without [metrics] listen */
 	int ep, listen_fd[2], signal_fd, timer_fd, wake_fd;
 	struct conn **conns; /* indexed by fd */
 	unsigned nconns_max;
@@ -156,6 +159,8 @@ static void conn_answer(struct conn *c, const char *verb, const char *id, int re
 {
 	struct proto_writer w;
 
+	if (reason == REASON_TEMPFAIL)
+		metrics_tempfail();
 	proto_begin(&w, verb, id);
 	proto_add(&w, "reason", proto_reason_name(reason));
 	if (detail != NULL)
@@ -518,12 +523,14 @@ static void server_reload(struct server *s)
 	s->held_wake = true; /* the penalty's pace may have changed: ask the held requests again */
 	log_set_debug(fresh->debug);
 	log_info("configuration reloaded from %s", fresh->path);
+	notify_reloading();
 }
 
 static void server_stop(struct server *s)
 {
 	if (s->stopping)
 		return;
+	notify_stopping();
 	s->stopping = true;
 	s->stop_deadline = time(NULL) + SHUTDOWN_GRACE;
 	for (int k = 0; k < 2; k++) {
@@ -531,8 +538,8 @@ static void server_stop(struct server *s)
 		close(s->listen_fd[k]);
 		s->listen_fd[k] = -1;
 	}
-	unlink(cfg(s)->auth_socket);
-	unlink(cfg(s)->admin_socket);
+	listen_release(cfg(s)->auth_socket);
+	listen_release(cfg(s)->admin_socket);
 	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
 		/* Lines already received get their answer (TEMPFAIL), not a silent hang-up. */
 		if (s->conns[fd] != NULL)
@@ -564,6 +571,7 @@ static void server_tick(struct server *s)
 
 	if (read(s->timer_fd, &expirations, sizeof(expirations)) < 0)
 		return;
+	notify_watchdog(); /* the loop turns: a hung loop stops these and systemd restarts it */
 	for (unsigned fd = 0; fd < s->nconns_max; fd++) {
 		struct conn *c = s->conns[fd];
 
@@ -672,6 +680,8 @@ static int server_setup(struct server *s)
 	if ((c->radius_listen != NULL || c->radsec_listen != NULL) &&
 	    (s->radius = radius_start(s->d)) == NULL)
 		return -1;
+	if (c->metrics_listen != NULL && (s->metrics = metrics_start(s->d)) == NULL)
+		return -1;
 	if ((s->ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
 	    (s->signal_fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC)) < 0 ||
 	    (s->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)) < 0 ||
@@ -700,6 +710,8 @@ static void server_teardown(struct server *s)
 	for (unsigned fd = 0; s->conns != NULL && fd < s->nconns_max; fd++)
 		if (s->conns[fd] != NULL)
 			conn_close(s, s->conns[fd]);
+	metrics_stop(s->metrics);
+	s->metrics = NULL;
 	/* Before the pool: the RADIUS thread answers what the workers hold for it (bounded). */
 	radius_stop(s->radius);
 	s->radius = NULL;
@@ -720,7 +732,7 @@ static void server_teardown(struct server *s)
 	for (int k = 0; k < 2; k++)
 		if (s->listen_fd[k] >= 0) {
 			close(s->listen_fd[k]);
-			unlink(k == SOCKET_AUTH ? cfg(s)->auth_socket : cfg(s)->admin_socket);
+			listen_release(k == SOCKET_AUTH ? cfg(s)->auth_socket : cfg(s)->admin_socket);
 		}
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);
@@ -747,6 +759,7 @@ int server_run(struct daemon *d)
 	}
 	log_info("serving %s and %s with %u workers", cfg(&s)->auth_socket, cfg(&s)->admin_socket,
 	         d->workers);
+	notify_ready();
 	for (;;) {
 		int n = epoll_wait(s.ep, evs, 64, release_held(&s));
 

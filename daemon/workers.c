@@ -10,6 +10,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "metrics.h"
 #include "password.h"
 #include "store.h"
 #include "workers.h"
@@ -80,6 +81,7 @@ static void pool_finish(struct pool *p, struct request *req)
 static void run_request(struct worker *w, struct request *req)
 {
 	struct daemon *d = w->daemon;
+	struct timespec done;
 
 	/* The config may be swapped by SIGHUP: hold it for the whole request. */
 	pthread_rwlock_rdlock(&d->config_lock);
@@ -94,6 +96,9 @@ static void run_request(struct worker *w, struct request *req)
 	password_hasher_limits(w->hasher, NULL);
 	req->config = NULL;
 	pthread_rwlock_unlock(&d->config_lock);
+	clock_gettime(CLOCK_MONOTONIC, &done);
+	metrics_request_done(req, (double)(done.tv_sec - req->submitted.tv_sec) +
+	                              (double)(done.tv_nsec - req->submitted.tv_nsec) / 1e9);
 }
 
 /* The next request for a worker of lane mine, or NULL when it has none. Under the lock. */
@@ -191,6 +196,7 @@ bool pool_submit(struct pool *p, struct request *req)
 	pthread_mutex_lock(&p->lock);
 	if (!p->stopping && l->queued < p->queue_max) {
 		req->next = NULL;
+		clock_gettime(CLOCK_MONOTONIC, &req->submitted);
 		if (l->tail != NULL)
 			l->tail->next = req;
 		else
@@ -224,6 +230,15 @@ struct request *pool_take_done(struct pool *p)
 	p->done_head = p->done_tail = NULL;
 	pthread_mutex_unlock(&p->lock);
 	return list;
+}
+
+void pool_stats(struct pool *p, unsigned queued_r[], unsigned *running_r)
+{
+	pthread_mutex_lock(&p->lock);
+	for (int i = 0; i < LANE_COUNT; i++)
+		queued_r[i] = p->lanes[i].queued;
+	*running_r = p->running;
+	pthread_mutex_unlock(&p->lock);
 }
 
 unsigned pool_busy(struct pool *p)

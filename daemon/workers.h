@@ -24,6 +24,8 @@ int pool_done_fd(struct pool *p);
 struct request *pool_take_done(struct pool *p);
 /* Requests queued or running. */
 unsigned pool_busy(struct pool *p);
+/* Requests waiting in each lane's queue (enum lane_kind) and running now, for the metrics. */
+void pool_stats(struct pool *p, unsigned queued_r[], unsigned *running_r);
 /* How long shutdown waits for a password hash: a bounded one takes well under a second. */
 #define POOL_HASH_WAIT_MS 5000
 

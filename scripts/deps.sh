@@ -23,6 +23,8 @@ pamtester dovecot-imapd postfix swaks
 chromium fonts-dejavu-core
 freeradius-utils radsecproxy freeradius
 roundcube-core roundcube-sqlite3 roundcube-plugins php-cli php-sqlite3 php-intl php-mbstring php-xml
+libsystemd-dev libcurl4-openssl-dev
+debhelper lintian fakeroot dpkg-dev fail2ban
 "
 
 missing=""

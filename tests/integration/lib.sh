@@ -66,9 +66,10 @@ ${EXTRA_THROTTLE:-}
 CONF
 }
 
+# start_daemon [PREFIX…]: verdond, after an optional command prefix that execs it (same PID).
 start_daemon() {
 	[ -f "$CONF" ] || write_config
-	"$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
+	"$@" "$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
 	DAEMON_PID=$!
 	for _ in $(seq 1 100); do
 		[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && return 0

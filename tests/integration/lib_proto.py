@@ -366,6 +366,16 @@ def race(paths, ident, password, code, racers=50, service="race", address=None, 
     return results
 
 
+def wait_for(cond, timeout=30.0):
+    """Whether cond() came true within timeout seconds (polled every 0.1 s)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if cond():
+            return True
+        time.sleep(0.1)
+    return False
+
+
 def main_run(fn):
     """Runs a scenario function; a crash is one more failed test, and exit 1."""
     tap = Tap()

@@ -305,3 +305,19 @@ smtp_auth() {
 		--auth PLAIN --auth-user "$1" --auth-password "$2" --quit-after AUTH --timeout 20 \
 		--ehlo test.example.org
 }
+
+# sink_start: a loopback SMTP sink (smtp_sink.py) on a free port $SMTP_PORT, each message a JSON
+# file in $T/sink; stopped by its PID at exit (the trap also runs cleanup). 1 when it did not start.
+SINK_PID=""
+sink_stop() {
+	[ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null
+	SINK_PID=""
+}
+sink_start() {
+	SMTP_PORT=$(mail_free_port)
+	mkdir -p "$T/sink"
+	python3 "$ROOT/tests/integration/smtp_sink.py" "$SMTP_PORT" "$T/sink" >"$T/sink.log" 2>&1 &
+	SINK_PID=$!
+	trap 'sink_stop; cleanup' EXIT
+	mail_wait_port "$SMTP_PORT" "$SINK_PID" "$T/sink.log"
+}
