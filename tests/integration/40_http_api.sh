@@ -374,8 +374,12 @@ greedy=$(python3 - "$PORT" "$PER_IP" <<'PY'
 import socket, sys
 port, limit = int(sys.argv[1]), int(sys.argv[2])
 held = []
+import time
 for _ in range(limit):
     s = socket.socket(); s.bind(("127.0.0.3", 0)); s.connect(("127.0.0.1", port)); held.append(s)
+# the server counts a connection once its thread has accepted it, not when the kernel has:
+# give the held ones that moment, so that the extra one is the one past the limit
+time.sleep(1)
 extra = socket.socket(); extra.bind(("127.0.0.3", 0)); extra.connect(("127.0.0.1", port))
 extra.settimeout(2)
 try:
