@@ -109,7 +109,11 @@ check: deps
 failpoint:
 	@$(MAKE) --no-print-directory binaries BUILD=build/failpoint EXTRA_CFLAGS="-DVERDON_FAILPOINTS"
 
+# The PAM scenarios load the normal build's module into pamtester (an ASan module cannot be loaded
+# into a program built without ASan): it is built too.
 sanitize: deps
+	@$(MAKE) --no-print-directory binaries
+	@$(MAKE) --no-print-directory failpoint
 	@$(MAKE) --no-print-directory tests BUILD=build/sanitize CFLAGS="-O1 -g -fno-omit-frame-pointer" \
 		EXTRA_CFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined -U_FORTIFY_SOURCE" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined"
