@@ -97,6 +97,12 @@ unsigned http_limit_count(struct http_limit *l, const char *addr);
 bool http_limit_take(struct http_limit *l, const char *addr, unsigned max);
 void http_limit_drop(struct http_limit *l, const char *addr);
 int http_settings_proxies(struct http_settings *set, const char *list);
+/*
+ * The right-most address of an X-Forwarded-For value that is not one of set's
+ * proxies, in out; false when an item is not an address (out may hold junk).
+ */
+bool http_forwarded_address(const struct http_settings *set, const char *xff, char *out,
+                            size_t outlen);
 /* Like http_call, but every answer line, NUL-terminated, in *buf_r (free with http_answer_free). */
 int http_call_lines(struct http_ctx *hc, struct proto_writer *w, char **buf_r, size_t *len_r);
 void http_set_cookie(struct http_ctx *hc, const char *id); /* NULL: clear it */

@@ -332,8 +332,8 @@ static bool trusted(const struct http_settings *set, int family, const unsigned 
 	return false;
 }
 
-/* The right-most address of X-Forwarded-For that is not one of our proxies. */
-static bool forwarded(struct http_ctx *hc, const char *xff)
+bool http_forwarded_address(const struct http_settings *set, const char *xff, char *out,
+                            size_t outlen)
 {
 	char item[HTTP_ADDRESS_MAX];
 	unsigned char addr[16];
@@ -357,8 +357,8 @@ static bool forwarded(struct http_ctx *hc, const char *xff)
 		item[len] = '\0';
 		if (addr_parse(item, &family, addr) < 0)
 			return false;
-		if (!trusted(&hc->hs->set, family, addr))
-			return inet_ntop(family, addr, hc->address, sizeof(hc->address)) != NULL;
+		if (!trusted(set, family, addr))
+			return inet_ntop(family, addr, out, outlen) != NULL;
 		end = start > 0 ? start - 1 : 0;
 	}
 	return false;
@@ -413,6 +413,7 @@ void http_resolve_address(struct http_ctx *hc)
 	proto = MHD_lookup_connection_value(hc->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
 	hc->https = proto != NULL && strcasecmp(proto, "https") == 0;
 	xff = MHD_lookup_connection_value(hc->conn, MHD_HEADER_KIND, "X-Forwarded-For");
-	if (xff != NULL && !forwarded(hc, xff))
+	if (xff != NULL &&
+	    !http_forwarded_address(&hc->hs->set, xff, hc->address, sizeof(hc->address)))
 		inet_ntop(family, addr, hc->address, sizeof(hc->address));
 }
