@@ -316,6 +316,7 @@ run_import() {
 	fi
 }
 
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
 write_config
 start_daemon
 make_account
@@ -404,5 +405,61 @@ grep -v 'exited 0$' "$T/bench.status" 2>/dev/null | sed 's/^/  warning: /'
 echo
 FAST_SECONDS=$FAST_SECONDS FAST_MAX=$FAST_MAX BENCH_SECONDS=$SECONDS_PER_PHASE BENCH_MAX=$MAX_PER_PHASE \
 	ARGON2_M=$ARGON2_M ARGON2_T=$ARGON2_T ARGON2_P=$ARGON2_P BUILD="$BUILD" \
-	timeout 600 bash "$ROOT/tests/bench/cluster.sh" | grep -v '^RESULT_PG '
+	timeout 600 bash "$ROOT/tests/bench/cluster.sh" | tee "$T/results_pg" | grep -v '^RESULT_PG '
+
+# One value of a RESULT line: field KEY of the line in FILE whose field SEL equals VAL (any line
+# when SEL is empty); "-" when the run did not give it.
+field() {
+	local v
+	v=$(grep -h '^RESULT' "$T/$1" 2>/dev/null | tr ' ' '\n' | awk -v sel="$2" -v val="$3" -v key="$4" '
+		/^RESULT/ { ok = (sel == ""); next }
+		{ i = index($0, "="); k = substr($0, 1, i - 1); x = substr($0, i + 1) }
+		k == sel && x == val { ok = 1 }
+		k == key && ok { found = x }
+		END { if (found != "") print found }')
+	echo "${v:--}"
+}
+
+# A table row: metric, verdon, anchor, how the ratio reads (div: verdon/anchor, the target
+# on the ratio; divv: the same, the target on verdon's figure; sub: verdon-anchor; none), the
+# target's comparison (ge/le/gt) and threshold, the target's words.
+row() {
+	local metric=$1 v=$2 a=$3 how=$4 cmp=$5 limit=$6 words=$7 ratio met
+	ratio=$(awk -v v="$v" -v a="$a" -v how="$how" 'BEGIN {
+		if (how == "none" || v == "-" || a == "-") { print "-"; exit }
+		if (how ~ /^div/) { if (a > 0) printf "%.2f", v / a; else print "-" }
+		else printf "%.3f", v - a }')
+	met=$(awk -v x="$(case $how in none | divv) echo "$v" ;; *) echo "$ratio" ;; esac)" -v cmp="$cmp" -v l="$limit" 'BEGIN {
+		if (x == "-" || x == "") { print "no"; exit }
+		ok = (cmp == "ge" ? x >= l : cmp == "le" ? x <= l : x > l)
+		print (ok ? "yes" : "no") }')
+	printf '%-46s %10s %10s %8s  %-34s %s\n' "$metric" "$v" "$a" "$ratio" "$words" "$met"
+}
+
+APP16=$(field results_creds clients 16 app)
+TOKEN16=$(field results_creds clients 16 token)
+ECHO16=$(field results_creds clients 16 echo)
+RADIUS_F=$(field results_radius "" "" app_f)
+echo
+echo "=== verdon targets (issue 10), every anchor measured in this run ==="
+printf '%-46s %10s %10s %8s  %-34s %s\n' metric verdon anchor ratio target met
+row "token login p99 ms, 8 clients on passwords" "$(field results_lane "" "" token_p99_ms)" \
+	"$(field results_creds clients 1 token_p99_ms)" divv le 5 "<= 5 ms (anchor: p99 idle)"
+row "app-password logins/s, 16 clients" "$APP16" "$RADIUS_F" div ge 1.5 ">= 1.5 x FreeRADIUS PAP -p 16"
+row "token logins/s, 16 clients" "$TOKEN16" "$RADIUS_F" div ge 1.5 ">= 1.5 x FreeRADIUS PAP -p 16"
+row "app-password logins/s, 16 clients" "$APP16" "$ECHO16" div ge 0.5 ">= 0.5 x echo floor"
+row "token logins/s, 16 clients" "$TOKEN16" "$ECHO16" div ge 0.5 ">= 0.5 x echo floor"
+row "pam_verdon ms a login, 1 thread" "$(field results_pam threads 1 module_p50_ms)" \
+	"$(field results_pam threads 1 base_p50_ms)" sub le 0.15 "<= +0.15 ms over pam_permit (p50)"
+for c in 1 "$CORES"; do
+	row "password logins/s, $c client(s)" "$(field results clients "$c" logins)" \
+		"$(field results clients "$c" raw_reused)" div ge 0.97 ">= 0.97 x raw libargon2"
+	[ "$CORES" -gt 1 ] || break
+done
+row "import $IMPORT_N accounts, s" "$I1_S" - none le 10 "<= 10 s"
+row "import the same file again, s" "$I2_S" - none le 3 "<= 3 s"
+row "PostgreSQL cheap logins/s, 1 node" "$(field results_pg "" "" cheap1)" "$APP16" divv ge 5000 ">= 5000/s (anchor: LMDB)"
+row "PostgreSQL cheap logins/s, 2 nodes" "$(field results_pg "" "" cheap2)" "$(field results_pg "" "" cheap1)" div gt 1 "2 nodes > 1 node"
+row "RADIUS app password requests/s, -p 16" "$(field results_radius "" "" app_v)" "$RADIUS_F" div ge 1.0 ">= 1.0 x FreeRADIUS"
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit 0
