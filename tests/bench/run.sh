@@ -430,6 +430,7 @@ row() {
 		if (how ~ /^div/) { if (a > 0) printf "%.2f", v / a; else print "-" }
 		else printf "%.3f", v - a }')
 	met=$(awk -v x="$(case $how in none | divv) echo "$v" ;; *) echo "$ratio" ;; esac)" -v cmp="$cmp" -v l="$limit" 'BEGIN {
+		if (cmp == "na") { print "-"; exit }
 		if (x == "-" || x == "") { print "no"; exit }
 		ok = (cmp == "ge" ? x >= l : cmp == "le" ? x <= l : x > l)
 		print (ok ? "yes" : "no") }')
@@ -449,15 +450,19 @@ row "app-password logins/s, 16 clients" "$APP16" "$RADIUS_F" div ge 1.5 ">= 1.5 
 row "token logins/s, 16 clients" "$TOKEN16" "$RADIUS_F" div ge 1.5 ">= 1.5 x FreeRADIUS PAP -p 16"
 row "app-password logins/s, 16 clients" "$APP16" "$ECHO16" div ge 0.5 ">= 0.5 x echo floor"
 row "token logins/s, 16 clients" "$TOKEN16" "$ECHO16" div ge 0.5 ">= 0.5 x echo floor"
-row "pam_verdon ms a login, 1 thread" "$(field results_pam threads 1 module_p50_ms)" \
-	"$(field results_pam threads 1 base_p50_ms)" sub le 0.15 "<= +0.15 ms over pam_permit (p50)"
+# Milliseconds a login from a rate, as bench_pam's own difference reads.
+ms_of() { awk -v r="$1" 'BEGIN { if (r + 0 > 0) printf "%.3f", 1000 / r; else print "-" }'; }
+row "pam_verdon ms a login, 1 thread" "$(ms_of "$(field results_pam threads 1 module)")" \
+	"$(ms_of "$(field results_pam threads 1 base)")" sub le 0.15 "<= +0.15 ms over pam_permit"
 for c in 1 "$CORES"; do
 	row "password logins/s, $c client(s)" "$(field results clients "$c" logins)" \
 		"$(field results clients "$c" raw_reused)" div ge 0.97 ">= 0.97 x raw libargon2"
 	[ "$CORES" -gt 1 ] || break
 done
-row "import $IMPORT_N accounts, s" "$I1_S" - none le 10 "<= 10 s"
-row "import the same file again, s" "$I2_S" - none le 3 "<= 3 s"
+# The import targets are for 35,000 rows: a smaller IMPORT_N is shown but not judged.
+if [ "$IMPORT_N" -eq 35000 ]; then IMPORT_CMP=le; else IMPORT_CMP=na; fi
+row "import $IMPORT_N accounts, s" "$I1_S" - none "$IMPORT_CMP" 10 "<= 10 s (35,000 rows)"
+row "import the same file again, s" "$I2_S" - none "$IMPORT_CMP" 3 "<= 3 s (35,000 rows)"
 row "PostgreSQL cheap logins/s, 1 node" "$(field results_pg "" "" cheap1)" "$APP16" divv ge 5000 ">= 5000/s (anchor: LMDB)"
 row "PostgreSQL cheap logins/s, 2 nodes" "$(field results_pg "" "" cheap2)" "$(field results_pg "" "" cheap1)" div gt 1 "2 nodes > 1 node"
 row "RADIUS app password requests/s, -p 16" "$(field results_radius "" "" app_v)" "$RADIUS_F" div ge 1.0 ">= 1.0 x FreeRADIUS"
