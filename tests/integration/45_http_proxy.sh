@@ -24,7 +24,7 @@ for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$PORT/api/health
 export PORT PER_IP T CANARY_PW
 
 pytap <<'PY'
-import json, socket, threading
+import json, select, socket, threading
 from lib_proto import *
 
 PORT, PER_IP = int(os.environ["PORT"]), int(os.environ["PER_IP"])
@@ -102,10 +102,17 @@ def run(tap):
 
     # (b) One forwarded address with PER_IP requests in flight: its next is refused, others not.
     held = [partial("198.51.100.1") for _ in range(PER_IP)]
-    # The server reads their headers in its own time: ask until it has (8 s at most, under the
-    # server's 10 s timeout that would cut the held ones).
+    # The server reads their headers in its own time; a probe that arrives first takes a slot, and a
+    # held request then refused (503) no longer holds one: such a held request is sent again. Ask
+    # until the four hold their slots (8 s at most, under the server's 10 s timeout).
     deadline = time.monotonic() + 8
+    time.sleep(0.5)
     while True:
+        for i, s in enumerate(held):
+            if select.select([s], [], [], 0)[0]:
+                s.close()
+                held[i] = partial("198.51.100.1")
+                time.sleep(0.2)
         status, doc, _ = request("GET", "/api/health", "198.51.100.1")
         if status == 503 or time.monotonic() > deadline:
             break
