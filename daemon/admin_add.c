@@ -144,8 +144,7 @@ static void fill(struct account *a, const struct request *req, const struct add 
 		snprintf(a->password_hash, sizeof(a->password_hash), "%s", ad->imported);
 	} else {
 		a->password_temporary = true;
-		a->temporary_expires =
-		    req->now + (int64_t)req->config->temporary_password_days * 86400;
+		a->temporary_expires = req->now + config_temporary_lifetime(req->config);
 	}
 	a->otp.last_step = a->otp_next.last_step = -1;
 }

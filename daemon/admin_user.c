@@ -36,7 +36,7 @@ static enum proto_reason edit_reset(struct request *req, struct account *a, stru
 	memcpy(a->password_hash, rc->hash, sizeof(rc->hash));
 	a->password_temporary = true;
 	a->session_gen++;
-	a->temporary_expires = req->now + (int64_t)req->config->temporary_password_days * DAY;
+	a->temporary_expires = req->now + config_temporary_lifetime(req->config);
 	/* A new password deserves a fresh count: the reset is the helpdesk's answer to a lock. */
 	a->code_failures = 0;
 	if (!rc->numen_mode)

@@ -46,6 +46,8 @@ static const struct config_key config_keys[] = {
     {"verdon", "delete_grace_days", KEY_UINT, OFF(delete_grace_days), 0, 3650},
     {"verdon", "temporary_password", KEY_TEMP_KIND, OFF(temporary_password), 0, 0},
     {"verdon", "temporary_password_days", KEY_UINT, OFF(temporary_password_days), 1, 90},
+    /* Short only for tests: crossing a lifetime of days cannot be waited for. */
+    {"verdon", "temporary_password_seconds", KEY_UINT, OFF(temporary_password_seconds), 10, 7776000},
     /* SPEC: never below m=19 MiB, t=2. */
     {"store", "backend", KEY_STRING, OFF(store_backend), 0, 0},
     {"store", "conninfo", KEY_STRING, OFF(store_conninfo), 0, 0},
@@ -233,6 +235,13 @@ static const struct service_policy *find_service(const struct service_policy *li
 		if (strcmp(list[i].name, name) == 0)
 			return &list[i];
 	return NULL;
+}
+
+int64_t config_temporary_lifetime(const struct config *config)
+{
+	if (config->temporary_password_seconds > 0)
+		return config->temporary_password_seconds;
+	return (int64_t)config->temporary_password_days * 86400;
 }
 
 const struct service_policy *config_service(const struct config *c, const char *name)

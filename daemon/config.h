@@ -106,6 +106,7 @@ struct config {
 	unsigned delete_grace_days;
 	enum temp_password_kind temporary_password;
 	unsigned temporary_password_days;
+	unsigned temporary_password_seconds; /* when set, replaces temporary_password_days */
 	/* [password] */
 	struct argon2_params argon2;
 	struct password_policy policy;
@@ -170,6 +171,8 @@ struct config {
  * named verdon-imap, verdon-smtp), else the built-in imap, smtp and webmail,
  * else [service default], else password + code only.
  */
+/* Seconds a temporary password is valid: temporary_password_seconds if set, else the days. */
+int64_t config_temporary_lifetime(const struct config *config);
 const struct service_policy *config_service(const struct config *config, const char *name);
 /* "password_otp, app_password" for logs and docs. */
 int config_credentials_parse(const char *list, unsigned *bits_r);

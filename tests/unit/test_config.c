@@ -121,6 +121,7 @@ static void test_minimal_defaults(void **state)
 	assert_int_equal(c->delete_grace_days, 30);
 	assert_int_equal(c->temporary_password, TEMP_PASSWORD_RANDOM);
 	assert_int_equal(c->temporary_password_days, 7);
+	assert_int_equal(config_temporary_lifetime(c), 7 * 86400);
 	assert_int_equal(c->argon2.m_kib, 65536);
 	assert_int_equal(c->argon2.t, 3);
 	assert_int_equal(c->argon2.p, 1);
@@ -169,6 +170,7 @@ static void test_full(void **state)
 	                           "delete_grace_days = 0\n"
 	                           "temporary_password = numen\n"
 	                           "temporary_password_days = 90\n"
+	                           "temporary_password_seconds = 10\n"
 	                           "[password]\n"
 	                           "argon2_memory_kib = 19456\n"
 	                           "argon2_time = 2\n"
@@ -207,6 +209,7 @@ static void test_full(void **state)
 	assert_int_equal(c->delete_grace_days, 0);
 	assert_int_equal(c->temporary_password, TEMP_PASSWORD_NUMEN);
 	assert_int_equal(c->temporary_password_days, 90);
+	assert_int_equal(config_temporary_lifetime(c), 10);
 	assert_int_equal(c->argon2.m_kib, 19456);
 	assert_int_equal(c->argon2.t, 2);
 	assert_int_equal(c->argon2.p, 16);
@@ -317,6 +320,8 @@ static const struct error_row error_rows[] = {
     {"max_connections_per_uid = 0\n", ":7: max_connections_per_uid: expected a number from 1 to 100000"},
     {"temporary_password_days = 91\n",
      ":7: temporary_password_days: expected a number from 1 to 90"},
+    {"temporary_password_seconds = 9\n",
+     ":7: temporary_password_seconds: expected a number from 10 to 7776000"},
     {"[otp]\nwindow = 11\n", ":8: window: expected a number from 0 to 10"},
     {"[otp]\ndigits = 9\n", ":8: digits: expected a number from 6 to 8"},
     {"[otp]\ndigits = 7\n", ": [otp] digits must be 6 or 8"},
