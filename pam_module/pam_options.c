@@ -10,6 +10,7 @@ enum pv_seen {
 	SEEN_OTP = 1 << 2,
 	SEEN_TIMEOUT = 1 << 3,
 	SEEN_DEBUG = 1 << 4,
+	SEEN_REUSE = 1 << 5,
 };
 
 struct pv_option {
@@ -78,24 +79,43 @@ static int set_otp(struct pv_options *opt, const char *value, char *err, size_t 
 	return -1;
 }
 
-/* Digits only: strtol would take signs, spaces and hex. */
-static int set_timeout(struct pv_options *opt, const char *value, char *err, size_t errlen)
+/* Digits only, at most five: strtol would take signs, spaces and hex. -1 when not in min..max. */
+static long parse_number(const char *value, long min, long max)
 {
 	size_t len = strlen(value);
-	long ms = 0;
+	long n = 0;
 
 	if (len == 0 || len > 5 || strspn(value, "0123456789") != len)
-		goto bad;
+		return -1;
 	for (size_t i = 0; i < len; i++)
-		ms = ms * 10 + (value[i] - '0');
-	if (ms < PV_TIMEOUT_MIN || ms > PV_TIMEOUT_MAX)
-		goto bad;
+		n = n * 10 + (value[i] - '0');
+	return n >= min && n <= max ? n : -1;
+}
+
+static int set_timeout(struct pv_options *opt, const char *value, char *err, size_t errlen)
+{
+	long ms = parse_number(value, PV_TIMEOUT_MIN, PV_TIMEOUT_MAX);
+
+	if (ms < 0) {
+		snprintf(err, errlen, "timeout=%.64s: expected milliseconds from %d to %d", value,
+		         PV_TIMEOUT_MIN, PV_TIMEOUT_MAX);
+		return -1;
+	}
 	opt->timeout_ms = (int)ms;
 	return 0;
-bad:
-	snprintf(err, errlen, "timeout=%.64s: expected milliseconds from %d to %d", value,
-	         PV_TIMEOUT_MIN, PV_TIMEOUT_MAX);
-	return -1;
+}
+
+static int set_reuse(struct pv_options *opt, const char *value, char *err, size_t errlen)
+{
+	long s = parse_number(value, 0, PV_REUSE_MAX);
+
+	if (s < 0) {
+		snprintf(err, errlen, "reuse_auth=%.64s: expected seconds from 0 to %d", value,
+		         PV_REUSE_MAX);
+		return -1;
+	}
+	opt->reuse_auth_s = (unsigned)s;
+	return 0;
 }
 
 static int set_debug(struct pv_options *opt, const char *value, char *err, size_t errlen)
@@ -110,7 +130,7 @@ static int set_debug(struct pv_options *opt, const char *value, char *err, size_
 static const struct pv_option pv_option_table[] = {
     {"socket", true, SEEN_SOCKET, set_socket}, {"service", true, SEEN_SERVICE, set_service},
     {"otp", true, SEEN_OTP, set_otp},          {"timeout", true, SEEN_TIMEOUT, set_timeout},
-    {"debug", false, SEEN_DEBUG, set_debug},
+    {"debug", false, SEEN_DEBUG, set_debug},   {"reuse_auth", true, SEEN_REUSE, set_reuse},
 };
 
 /* The table entry for arg ("name=value" or "flag"); *value_r is what follows '='. */
@@ -136,6 +156,7 @@ static void pv_options_default(struct pv_options *opt)
 	memcpy(opt->socket, PV_SOCKET_DEFAULT, sizeof(PV_SOCKET_DEFAULT));
 	opt->otp = PV_OTP_APPEND;
 	opt->timeout_ms = PV_TIMEOUT_DEFAULT;
+	opt->reuse_auth_s = PV_REUSE_DEFAULT;
 }
 
 int pv_options_parse(int argc, const char *const *argv, struct pv_options *opt_r, char *err,

@@ -17,6 +17,8 @@
 #define PV_TIMEOUT_DEFAULT 3000
 #define PV_TIMEOUT_MIN 100
 #define PV_TIMEOUT_MAX 60000
+#define PV_REUSE_DEFAULT 5 /* seconds an OK to auth answers the account call of the same handle */
+#define PV_REUSE_MAX 60
 
 /* Where the one-time code comes from in `auth`. */
 enum pv_otp_mode {
@@ -30,6 +32,7 @@ struct pv_options {
 	char service[PV_SERVICE_MAX + 1]; /* empty: use the PAM service name */
 	enum pv_otp_mode otp;
 	int timeout_ms;
+	unsigned reuse_auth_s; /* 0: account always asks the daemon */
 	bool debug;
 };
 

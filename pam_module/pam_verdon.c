@@ -1,11 +1,14 @@
 /*
  * pam_verdon: auth, account and password through verdond's auth socket.
- * The module keeps nothing between calls and writes no file: every call
- * parses its arguments, asks the daemon once and wipes what it was given.
+ * The module writes no file: every call parses its arguments, asks the
+ * daemon at most once and wipes what it was given. The one thing kept is in
+ * the PAM handle: the daemon's OK to auth, which answers the account call
+ * that follows it in the same handle (pam_reuse.h).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
 
 #define PAM_SM_AUTH
 #define PAM_SM_ACCOUNT
@@ -16,6 +19,7 @@
 #include "pam_answer.h"
 #include "pam_exchange.h"
 #include "pam_options.h"
+#include "pam_reuse.h"
 #include "proto.h"
 #include "secret.h"
 
@@ -170,6 +174,62 @@ out:
 	return r;
 }
 
+static long long pv_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void pv_forget_auth_ok(pam_handle_t *pamh)
+{
+	pam_set_data(pamh, PV_DATA_AUTH_OK, NULL, NULL);
+}
+
+static void pv_free_auth_ok(pam_handle_t *pamh, void *data, int error_status)
+{
+	(void)pamh;
+	(void)error_status;
+	free(data);
+}
+
+/* After an OK: kept for the account call, unless the module was told never to. */
+static void pv_keep_auth_ok(pam_handle_t *pamh, const struct pv_call_ctx *ctx,
+                            const char *identifiant)
+{
+	struct pv_auth_ok *ok;
+
+	if (ctx->opt.reuse_auth_s == 0 || (ok = malloc(sizeof(*ok))) == NULL)
+		return;
+	if (pv_auth_ok_set(ok, identifiant, ctx->service, pv_now_ms()) < 0 ||
+	    pam_set_data(pamh, PV_DATA_AUTH_OK, ok, pv_free_auth_ok) != PAM_SUCCESS)
+		free(ok);
+}
+
+/* The daemon said OK to auth for this person and service a moment ago, in this handle. */
+static bool pv_auth_ok_reused(pam_handle_t *pamh, const struct pv_call_ctx *ctx)
+{
+	const void *data = NULL;
+	const struct pv_auth_ok *ok;
+	long long now = pv_now_ms();
+
+	if (pam_get_data(pamh, PV_DATA_AUTH_OK, &data) != PAM_SUCCESS || data == NULL)
+		return false;
+	ok = data;
+	if (!pv_auth_ok_fits(ok, ctx->user, ctx->service, now, ctx->opt.reuse_auth_s))
+		return false;
+	if (ctx->opt.debug) {
+		char login[PV_LOG_LOGIN];
+
+		pv_sanitize(ctx->user, login, sizeof(login));
+		pam_syslog(pamh, LOG_DEBUG,
+		           "account '%s' service=%s: the daemon's OK to auth %lld ms ago -> %s", login,
+		           ctx->service, now - ok->at_ms, pam_strerror(pamh, PAM_SUCCESS));
+	}
+	return true;
+}
+
 PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct pv_call_ctx ctx;
@@ -178,6 +238,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	int r;
 
 	(void)flags;
+	/* A second auth in this handle, whatever its outcome, ends what the first one said. */
+	pv_forget_auth_ok(pamh);
 	if ((r = pv_setup(pamh, argc, argv, &ctx)) != PAM_SUCCESS ||
 	    (r = pv_get_user(pamh, &ctx)) != PAM_SUCCESS ||
 	    (r = pv_auth_request(pamh, &ctx, &w)) != PAM_SUCCESS)
@@ -187,6 +249,8 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	pv_debug_answer(pamh, &ctx, "auth", &a, r);
 	if (r == PAM_SUCCESS)
 		r = pv_set_user(pamh, &ctx, a.identifiant);
+	if (r == PAM_SUCCESS)
+		pv_keep_auth_ok(pamh, &ctx, a.identifiant);
 out:
 	pv_request_free(w);
 	return r;
@@ -211,6 +275,8 @@ PAM_EXTERN int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const c
 	(void)flags;
 	if ((r = pv_setup(pamh, argc, argv, &ctx)) != PAM_SUCCESS ||
 	    (r = pv_get_user(pamh, &ctx)) != PAM_SUCCESS)
+		goto out;
+	if (pv_auth_ok_reused(pamh, &ctx))
 		goto out;
 	if ((w = pv_request(pamh, "ACCT", &ctx, false)) == NULL) {
 		r = PAM_BUF_ERR;

@@ -160,6 +160,15 @@ pam_file fast \
 	"account required $SO $A service=imap timeout=1000"
 pam_file passwd \
 	"password required $SO $A service=webmail"
+# The account call answered by the daemon's OK to auth in the same handle, or always asked.
+pam_file reuse1 \
+	"auth required $SO $A service=imap otp=none debug" \
+	"account required $SO $A service=imap reuse_auth=1 debug"
+pam_file reuse0 \
+	"auth required $SO $A service=imap otp=none debug" \
+	"account required $SO $A service=imap reuse_auth=0 debug"
+pam_file reusebad \
+	"account required $SO $A service=imap reuse_auth=61"
 
 # --- accounts ----------------------------------------------------------------------------------
 # make_active FIRST LAST NUMEN PASSWORD: prints "identifiant secret" of an enrolled, active account.
@@ -261,6 +270,28 @@ else
 	expect_pt "the app password logs in through an otp=none stack" 0 "successfully authenticated"
 	pt "$APP"$'\n' prompt jdupont authenticate
 	expect_pt "the imap app password does not open webmail" 1 "Authentication failure"
+fi
+if [ -n "$APP" ]; then
+	# One round trip a login: the account call takes the daemon's OK to auth from the handle.
+	syslog_mark
+	pt "$APP"$'\n' reuse1 jdupont authenticate acct_mgmt
+	expect_pt "auth then account in one handle succeed" 0 "successfully authenticated"
+	syslog_has "… the account call takes the daemon's OK to auth" "account 'jdupont' service=imap: the daemon's OK to auth"
+	syslog_mark
+	pt "$APP"$'\n' reuse0 jdupont authenticate acct_mgmt
+	expect_pt "reuse_auth=0: auth then account succeed" 0 "successfully authenticated"
+	syslog_has "… and the account call asks the daemon" "account 'jdupont' service=imap: OK -> Success"
+	pt "" reusebad jdupont acct_mgmt
+	expect_pt "reuse_auth above 60 s: PAM_SERVICE_ERR" 1 "Error in service module"
+	# The window (1 s here) crossed for real in one handle, and an auth that fails ends the OK.
+	drive() { printf '%s\n' "$1" | run_ns python3 "$ROOT/tests/integration/pam_drive.py" "$SVC-$2" jdupont "${@:3}" 2>&1 | tr '\n' ' '; }
+	syslog_mark
+	expect "auth, 1.5 s, account: both succeed" "auth 0 acct 0 " "$(drive "$APP" reuse1 auth sleep=1.5 acct)"
+	syslog_has "… the account call past the window asks the daemon" "account 'jdupont' service=imap: OK -> Success"
+	syslog_mark
+	expect "auth, a failed auth, account in one handle" "auth 0 auth-wrong 7 acct 0 " \
+		"$(drive "$APP" reuse1 auth auth-wrong acct)"
+	syslog_has "… the failed auth ended the OK: the account call asks the daemon" "account 'jdupont' service=imap: OK -> Success"
 fi
 SMTP_APP=$(app_add jdupont "Phone" smtp)
 if [ -n "$SMTP_APP" ]; then

@@ -22,6 +22,7 @@
 #include "../../pam_module/pam_answer.h"
 #include "../../pam_module/pam_exchange.h"
 #include "../../pam_module/pam_options.h"
+#include "../../pam_module/pam_reuse.h"
 #include "proto.h"
 #include "reason.h"
 
@@ -607,10 +608,66 @@ static void test_exchange_too_long(void **state)
 	free(big);
 }
 
+static void test_reuse_option(void **state)
+{
+	static const struct {
+		const char *arg;
+		int rc;
+		unsigned seconds;
+	} cases[] = {
+	    {NULL, 0, PV_REUSE_DEFAULT}, {"reuse_auth=0", 0, 0},       {"reuse_auth=60", 0, 60},
+	    {"reuse_auth=007", 0, 7},     {"reuse_auth=61", -1, 0},      {"reuse_auth=", -1, 0},
+	    {"reuse_auth=-1", -1, 0},     {"reuse_auth=1s", -1, 0},      {"reuse_auth=999999", -1, 0},
+	    {"reuse_auth", -1, 0},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *argv[] = {cases[i].arg};
+		struct pv_options opt;
+		char err[128] = "";
+
+		assert_int_equal(pv_options_parse(cases[i].arg != NULL, argv, &opt, err, sizeof(err)),
+		                 cases[i].rc);
+		if (cases[i].rc == 0)
+			assert_int_equal(opt.reuse_auth_s, cases[i].seconds);
+		else
+			assert_non_null(strstr(err, "reuse_auth"));
+	}
+}
+
+static void test_auth_ok_fits(void **state)
+{
+	struct pv_auth_ok ok;
+	char long_name[PV_IDENT_MAX + 2];
+
+	(void)state;
+	assert_int_equal(pv_auth_ok_set(&ok, "jdupont", "imap", 1000), 0);
+	assert_true(pv_auth_ok_fits(&ok, "jdupont", "imap", 1000, 5));
+	assert_true(pv_auth_ok_fits(&ok, "jdupont", "imap", 6000, 5));
+	/* Past the window, before it (a clock gone back), another person or service, or off. */
+	assert_false(pv_auth_ok_fits(&ok, "jdupont", "imap", 6001, 5));
+	assert_false(pv_auth_ok_fits(&ok, "jdupont", "imap", 999, 5));
+	assert_false(pv_auth_ok_fits(&ok, "jdupon", "imap", 1000, 5));
+	assert_false(pv_auth_ok_fits(&ok, "jdupont2", "imap", 1000, 5));
+	assert_false(pv_auth_ok_fits(&ok, "jdupont", "smtp", 1000, 5));
+	assert_false(pv_auth_ok_fits(&ok, "jdupont", "imap", 1000, 0));
+	assert_false(pv_auth_ok_fits(&ok, NULL, "imap", 1000, 5));
+	assert_false(pv_auth_ok_fits(NULL, "jdupont", "imap", 1000, 5));
+	/* Names that do not fit are not kept, and what is left answers nothing. */
+	memset(long_name, 'a', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(pv_auth_ok_set(&ok, long_name, "imap", 1000), -1);
+	assert_false(pv_auth_ok_fits(&ok, "", "imap", 1000, 5));
+	assert_int_equal(pv_auth_ok_set(&ok, "", "imap", 1000), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_options),
+	    cmocka_unit_test(test_reuse_option),
+	    cmocka_unit_test(test_auth_ok_fits),
 	    cmocka_unit_test(test_options_null_and_long),
 	    cmocka_unit_test(test_service_valid),
 	    cmocka_unit_test(test_codes),
