@@ -168,9 +168,11 @@ int cmd_store_copy(struct cli_ctx *ctx, const struct cli_command *cmd, int argc,
 /* cmd_auth.c: prints an AUTH or PASSWD answer as the command's result: an exit code. */
 int cli_auth_result(FILE *out, bool json, const struct proto_msg *msg, bool with_detail);
 
-/* cmd_misc.c: PATH made absolute through its directory's realpath; -1 with errno. */
 /* audit --follow (cmd_follow.c): limit is the first batch's size (NULL: 20). Runs until an error. */
 int cli_audit_follow(struct cli_ctx *ctx, const char *login, const char *limit);
+/* cmd_misc.c: PATH made absolute through its directory's realpath; -1 with errno. */
 int cli_backup_path(const char *path, char *out, size_t outlen);
+/* cmd_misc.c: the directory of PATH ("." or "/" when it names none); -1 with errno. */
+int cli_parent_dir(const char *path, char *dir, size_t dirlen);
 
 #endif

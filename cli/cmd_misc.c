@@ -106,29 +106,36 @@ int cmd_audit(struct cli_ctx *ctx, const struct cli_command *cmd, int argc, char
 	return r;
 }
 
+int cli_parent_dir(const char *path, char *dir, size_t dirlen)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n = slash != NULL ? (size_t)(slash - path) : 0;
+
+	if (n >= dirlen) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if (slash == NULL)
+		snprintf(dir, dirlen, ".");
+	else if (n == 0)
+		snprintf(dir, dirlen, "/");
+	else
+		snprintf(dir, dirlen, "%.*s", (int)n, path);
+	return 0;
+}
+
 int cli_backup_path(const char *path, char *out, size_t outlen)
 {
 	const char *slash = strrchr(path, '/');
 	const char *base = slash != NULL ? slash + 1 : path;
 	char dir[PATH_MAX], real[PATH_MAX];
-	size_t n = slash != NULL ? (size_t)(slash - path) : 0;
 	int len;
 
 	if (base[0] == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
 		errno = EISDIR;
 		return -1;
 	}
-	if (n >= sizeof(dir)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (n == 0)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
-	if (realpath(dir, real) == NULL)
+	if (cli_parent_dir(path, dir, sizeof(dir)) < 0 || realpath(dir, real) == NULL)
 		return -1;
 	len = snprintf(out, outlen, "%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
 	if (len < 0 || (size_t)len >= outlen) {

@@ -24,22 +24,13 @@ static int png_dir_writable(const char *path)
 {
 	char dir[PATH_MAX];
 	const char *slash = strrchr(path, '/');
-	size_t n = slash == NULL ? 0 : (size_t)(slash - path);
 
 	if (slash != NULL && slash[1] == '\0') {
 		errno = EISDIR;
 		return -1;
 	}
-	if (n >= sizeof(dir)) {
-		errno = ENAMETOOLONG;
+	if (cli_parent_dir(path, dir, sizeof(dir)) < 0)
 		return -1;
-	}
-	if (slash == NULL)
-		snprintf(dir, sizeof(dir), ".");
-	else if (n == 0)
-		snprintf(dir, sizeof(dir), "/");
-	else
-		snprintf(dir, sizeof(dir), "%.*s", (int)n, path);
 	return access(dir, W_OK);
 }
 
