@@ -1,6 +1,7 @@
 /*
- * The account record and its indexes. Records are JSON objects with a
- * schema version "v", so fields can be added without a migration day.
+ * The account record and its indexes. Records are kept in the compact binary
+ * form of record.h, whose tagged fields let a daemon add fields without a
+ * migration day; stores written before it hold JSON (schema "v" 1), read too.
  * Secrets in a record are hashed (passwords, NUMEN, recovery codes) or
  * sealed with the identifiant as associated data (OTP secrets).
  */
@@ -137,8 +138,10 @@ struct account {
 const char *account_state_name(enum account_state state);
 
 /* JSON encoding; *json_r is malloc'd and must be wiped (it holds hashes). */
-int account_encode(const struct account *a, char **json_r, size_t *len_r);
-int account_decode(const void *json, size_t len, struct account *a);
+/* The record the store keeps: malloc'd, wipe it before free; -1 when a field does not fit. */
+int account_encode(const struct account *a, uint8_t **rec_r, size_t *len_r);
+/* A binary or JSON record: 0, or -1 with *a wiped. */
+int account_decode(const void *rec, size_t len, struct account *a);
 void account_wipe(struct account *a);
 
 /*

@@ -262,7 +262,7 @@ static int account_due(struct store_txn *txn, const struct account *prev, const 
 int account_put(struct store_txn *txn, struct account *a)
 {
 	struct account *prev = NULL;
-	char *json = NULL;
+	uint8_t *rec = NULL;
 	size_t len = 0, idlen = strnlen(a->identifiant, sizeof(a->identifiant));
 	int r = STORE_ERROR;
 
@@ -276,13 +276,15 @@ int account_put(struct store_txn *txn, struct account *a)
 		goto out;
 	a->revision++;
 	r = STORE_ERROR;
-	if (account_encode(a, &json, &len) == 0)
-		r = store_put(txn, STORE_ACCOUNTS, a->identifiant, idlen, json, len);
+	if (account_encode(a, &rec, &len) == 0)
+		r = store_put(txn, STORE_ACCOUNTS, a->identifiant, idlen, rec, len);
 	if (r != STORE_OK)
 		a->revision--;
 out:
-	if (json != NULL)
-		secret_free(json);
+	if (rec != NULL) {
+		secret_wipe(rec, len);
+		free(rec);
+	}
 	if (prev != NULL) {
 		account_wipe(prev);
 		free(prev);

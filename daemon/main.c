@@ -19,6 +19,7 @@
 #include "due.h"
 #include "daemon.h"
 #include "log.h"
+#include "migrate.h"
 #include "mail_limit.h"
 #include "observe.h"
 #include "penalty.h"
@@ -189,6 +190,11 @@ int main(int argc, char **argv)
 	observe_init(&d.keys);
 	if (store_open_configured(d.config, &d.store, err, sizeof(err)) != STORE_OK) {
 		log_err("%s", err);
+		goto out;
+	}
+	/* A store made before the binary records has them rewritten once, here. */
+	if (records_ready(d.store) != STORE_OK) {
+		log_err("store: cannot rewrite the records in the binary form");
 		goto out;
 	}
 	/* A store made before the due-time index gets it once, here: the purge relies on it. */

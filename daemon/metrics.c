@@ -13,8 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <jansson.h>
-
+#include "account.h"
 #include "daemon.h"
 #include "metrics.h"
 #include "penalty.h"
@@ -182,39 +181,47 @@ static int count_one(void *ctx, const void *k, size_t kl, const void *v, size_t 
 	return 0;
 }
 
-static int count_apps(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
+struct account_count {
+	unsigned long accounts, apps;
+	struct account a; /* decoded into, one record after another */
+};
+
+static int count_account(void *ctx, const void *k, size_t kl, const void *v, size_t vl)
 {
-	json_t *obj = json_loadb(v, vl, 0, NULL);
+	struct account_count *c = ctx;
 
 	(void)k, (void)kl;
-	if (obj != NULL)
-		*(unsigned long *)ctx += json_array_size(json_object_get(obj, "apps"));
-	json_decref(obj);
+	c->accounts++;
+	if (account_decode(v, vl, &c->a) == 0)
+		c->apps += c->a.napps;
 	return 0;
 }
 
 /* Accounts, sessions and app passwords: one read transaction, reused for COUNTS_TTL. */
 static void refresh_counts(struct daemon *d, time_t now)
 {
-	unsigned long accounts = 0, sessions = 0, apps = 0;
+	struct account_count *c;
+	unsigned long sessions = 0;
 	struct store_txn *txn;
 	bool ok;
 
 	if (counts.counted_at != 0 && now - counts.counted_at < COUNTS_TTL)
 		return;
-	if (store_begin(d->store, false, &txn) != STORE_OK) {
+	if ((c = calloc(1, sizeof(*c))) == NULL || store_begin(d->store, false, &txn) != STORE_OK) {
+		free(c);
 		counts.ok = false;
 		return;
 	}
-	ok = store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, count_one, &accounts) == STORE_OK &&
-	     store_scan(txn, STORE_SESSIONS, NULL, 0, false, count_one, &sessions) == STORE_OK &&
-	     store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, count_apps, &apps) == STORE_OK;
+	ok = store_scan(txn, STORE_ACCOUNTS, NULL, 0, false, count_account, c) == STORE_OK &&
+	     store_scan(txn, STORE_SESSIONS, NULL, 0, false, count_one, &sessions) == STORE_OK;
 	store_abort(txn);
 	counts.ok = ok;
 	if (ok) {
-		counts.accounts = accounts, counts.sessions = sessions, counts.apps = apps;
+		counts.accounts = c->accounts, counts.sessions = sessions, counts.apps = c->apps;
 		counts.counted_at = now;
 	}
+	account_wipe(&c->a);
+	free(c);
 }
 
 static void help(FILE *f, const char *name, const char *type, const char *text)

@@ -5,9 +5,20 @@
 
 #include "account.h"
 #include "due.h"
+#include "record.h"
 #include "secret.h"
 #include "session.h"
 #include "store.h"
+
+#define S(name, type, member) REC_FIELD(session, name, type, member)
+/* Binary tags are positions plus one: add fields at the end only. */
+static const struct rec_field session_fields[] = {
+    S("id", REC_STR, identifiant),  S("service", REC_STR, service),
+    S("created", REC_I64, created), S("last_used", REC_I64, last_used),
+    S("expires", REC_I64, expires), S("gen", REC_UINT, gen),
+};
+#define SESSION_FIELDS (sizeof(session_fields) / sizeof(session_fields[0]))
+#define SESSION_RECORD_MAX 1024
 
 static int copy_str(json_t *obj, const char *key, char *out, size_t cap)
 {
@@ -19,16 +30,13 @@ static int copy_str(json_t *obj, const char *key, char *out, size_t cap)
 	return 0;
 }
 
-int session_decode(const char *key, const void *val, size_t vlen, struct session *s)
+/* The JSON records of stores written before the binary form (migrate.c rewrites them). */
+static int session_decode_json(const void *val, size_t vlen, struct session *s)
 {
 	json_t *obj = json_loadb(val, vlen, 0, NULL);
 	int r = -1;
 
-	memset(s, 0, sizeof(*s));
-	if (obj == NULL || strlen(key) > CRED_TAG_LEN)
-		goto out;
-	snprintf(s->key, sizeof(s->key), "%s", key);
-	if (copy_str(obj, "id", s->identifiant, sizeof(s->identifiant)) < 0 ||
+	if (obj == NULL || copy_str(obj, "id", s->identifiant, sizeof(s->identifiant)) < 0 ||
 	    copy_str(obj, "service", s->service, sizeof(s->service)) < 0)
 		goto out;
 	s->created = json_integer_value(json_object_get(obj, "created"));
@@ -39,6 +47,37 @@ int session_decode(const char *key, const void *val, size_t vlen, struct session
 out:
 	json_decref(obj);
 	return r;
+}
+
+int session_decode(const char *key, const void *val, size_t vlen, struct session *s)
+{
+	struct rec_reader r;
+	int got;
+
+	memset(s, 0, sizeof(*s));
+	if (strlen(key) > CRED_TAG_LEN || vlen == 0 || vlen > SESSION_RECORD_MAX)
+		return -1;
+	snprintf(s->key, sizeof(s->key), "%s", key);
+	if (*(const uint8_t *)val == '{')
+		got = session_decode_json(val, vlen, s);
+	else if (rec_reader_init(&r, val, vlen) < 0)
+		got = -1;
+	else
+		got = rec_get_fields(r.p, (size_t)(r.end - r.p), session_fields, SESSION_FIELDS, s);
+	if (got != 0)
+		memset(s, 0, sizeof(*s));
+	return got;
+}
+
+int session_encode(const struct session *s, uint8_t **rec_r, size_t *len_r)
+{
+	struct rec_buf b;
+
+	rec_buf_init(&b, SESSION_RECORD_MAX);
+	rec_put_format(&b);
+	rec_put_fields(&b, session_fields, SESSION_FIELDS, s);
+	*rec_r = rec_buf_take(&b, len_r);
+	return *rec_r != NULL ? 0 : -1;
 }
 
 int session_get(struct store_txn *txn, const char *key, struct session *s_r)
@@ -61,19 +100,16 @@ int session_get(struct store_txn *txn, const char *key, struct session *s_r)
 
 int session_put(struct store_txn *txn, const struct session *s)
 {
-	json_t *obj =
-	    json_pack("{s:s, s:s, s:I, s:I, s:I, s:I}", "id", s->identifiant, "service", s->service,
-	              "created", (json_int_t)s->created, "last_used", (json_int_t)s->last_used,
-	              "expires", (json_int_t)s->expires, "gen", (json_int_t)s->gen);
-	char *text = obj != NULL ? json_dumps(obj, JSON_COMPACT) : NULL;
-	int r = STORE_ERROR;
+	uint8_t *rec;
+	size_t len;
+	int r;
 
-	if (text != NULL)
-		r = store_put(txn, STORE_SESSIONS, s->key, strlen(s->key), text, strlen(text));
+	if (session_encode(s, &rec, &len) < 0)
+		return STORE_ERROR;
+	r = store_put(txn, STORE_SESSIONS, s->key, strlen(s->key), rec, len);
 	if (r == STORE_OK)
 		r = due_put(txn, DUE_SESSION, s->expires, s->key);
-	free(text);
-	json_decref(obj);
+	free(rec);
 	return r;
 }
 

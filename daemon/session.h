@@ -10,6 +10,7 @@
 #define VERDON_SESSION_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "credential.h"
@@ -33,6 +34,8 @@ struct session {
 int session_get(struct store_txn *txn, const char *key, struct session *s_r);
 /* A record as the store holds it (key: its NUL-terminated key); -1 when it does not decode. */
 int session_decode(const char *key, const void *val, size_t vlen, struct session *s);
+/* The record the store keeps (malloc'd); -1 when a field does not fit. */
+int session_encode(const struct session *s, uint8_t **rec_r, size_t *len_r);
 int session_put(struct store_txn *txn, const struct session *s);
 int session_del(struct store_txn *txn, const char *key);
 /* Every session of an account (it is being purged). */
