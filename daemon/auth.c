@@ -367,10 +367,10 @@ static void handle_auth(struct worker *w, struct request *req)
 }
 
 const struct verb auth_verbs[] = {
-	{"AUTH", handle_auth, VERB_PENALIZED},
+	{"AUTH", handle_auth, VERB_PENALIZED | VERB_INLINE},
 	{"PASSWD", passwd_handle, VERB_PENALIZED},
 	{"LOGOUT", auth_logout, VERB_FAST},
-	{"ACCT", auth_acct, VERB_FAST},
+	{"ACCT", auth_acct, VERB_FAST | VERB_INLINE},
 	{"RESET_ASK", reset_ask_handle, VERB_PENALIZED},
 	{"RESET_CONFIRM", reset_confirm_handle, VERB_PENALIZED},
 	{"IDENT_ASK", ident_ask_handle, VERB_PENALIZED},

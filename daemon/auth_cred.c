@@ -63,6 +63,8 @@ static void app_success(struct worker *w, struct request *req, struct attempt *a
 		ok_line(req, at->a.identifiant, "app_password", app->label);
 		return;
 	}
+	if (request_defer_write(req))
+		return;
 	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
 		goto out;
 	if (account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
@@ -152,6 +154,8 @@ void auth_token(struct worker *w, struct request *req, struct attempt *at)
 	}
 	if (req->now - ss.last_used >=
 	    (int64_t)session_touch_window(req->config->session_touch, req->config->session_idle)) {
+		if (request_defer_write(req))
+			return;
 		ss.last_used = req->now;
 		if (store_begin(w->daemon->store, true, &txn) != STORE_OK ||
 		    session_put(txn, &ss) != STORE_OK) {

@@ -100,18 +100,34 @@ struct request {
 	/* not NULL: called by the worker with the answer instead (bridge_submit) */
 	void (*notify)(struct request *req, void *arg);
 	void *notify_arg;
-	uint64_t due_ms;       /* held by the address penalty: when to ask again */
-	uint64_t held_since;   /* when the hold began: it never lasts past the penalty's cap */
+	uint64_t due_ms;     /* held by the address penalty: when to ask again */
+	uint64_t held_since; /* when the hold began: it never lasts past the penalty's cap */
 	enum lane_kind lane;
 	bool held;
 	struct timespec submitted; /* handed to the workers: the metrics' latency */
+	/* Run by the event loop itself (pool_run_inline): a handler that would write sets
+	 * deferred instead, answers nothing, and the request goes to a worker. */
+	bool inline_try, deferred;
 };
+
+/*
+ * In a handler, before its first write transaction: true when it runs on the
+ * event loop, which must never wait for a synced commit; the handler then
+ * returns at once, having changed and answered nothing.
+ */
+static inline bool request_defer_write(struct request *req)
+{
+	if (req->inline_try)
+		req->deferred = true;
+	return req->inline_try;
+}
 
 typedef void verb_handler(struct worker *w, struct request *req);
 
 enum verb_flags {
 	VERB_PENALIZED = 1 << 0, /* subject to the per-address penalty */
 	VERB_FAST = 1 << 1,      /* never hashes: the fast lane */
+	VERB_INLINE = 1 << 2,    /* on the fast lane, may run on the event loop (pool_run_inline) */
 };
 
 struct verb {

@@ -121,6 +121,12 @@ static const char *lane_name(enum lane_kind lane)
 	return lane == LANE_HASH ? "hash" : lane == LANE_FAST ? "fast" : "other";
 }
 
+/* Who answered: a worker of its lane, or the event loop itself (pool_run_inline). */
+static const char *answered_by(const struct request *req)
+{
+	return req->inline_try ? "loop" : lane_name(req->lane);
+}
+
 static const char *socket_name(enum socket_kind kind)
 {
 	switch (kind) {
@@ -138,7 +144,7 @@ static const char *socket_name(enum socket_kind kind)
 
 void metrics_request_done(const struct request *req, double seconds)
 {
-	const char *socket = socket_name(req->kind), *lane = lane_name(req->lane);
+	const char *socket = socket_name(req->kind), *lane = answered_by(req);
 	const char *verb = req->verb != NULL ? req->verb->name : "none";
 	unsigned i, b;
 
@@ -247,7 +253,7 @@ static void render_latency(FILE *f)
 {
 	help(f, "verdon_request_duration_seconds", "histogram",
 	     "Time from a request's hand-over to the workers until its answer, per socket, worker "
-	     "lane (hash: Argon2, fast: never hashes) and verb.");
+	     "lane (hash: Argon2, fast: never hashes, loop: answered by the event loop) and verb.");
 	for (unsigned i = 0; i < m.nlat; i++) {
 		const struct latency_series *s = &m.lat[i];
 		char labels[160];

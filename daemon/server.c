@@ -26,6 +26,7 @@
 #include "reason.h"
 #include "secret.h"
 #include "server.h"
+#include "store.h"
 #include "workers.h"
 
 /* epoll tags below this are not connections. */
@@ -45,8 +46,8 @@ enum {
 struct server {
 	struct daemon *d;
 	struct pool *pool;
-	struct http_server *http;     /* NULL without [http] listen */
-	struct radius_server *radius; /* NULL without [radius] or [radsec] listen */
+	struct http_server *http;       /* NULL without [http] listen */
+	struct radius_server *radius;   /* NULL without [radius] or [radsec] listen */
 	struct metrics_server *metrics; /* NULL without [metrics] listen */
 	int ep, listen_fd[2], signal_fd, timer_fd, wake_fd;
 	struct conn **conns; /* indexed by fd */
@@ -59,6 +60,7 @@ struct server {
 	uint64_t held_next;   /* the soonest time a held request may run */
 	bool held_wake;       /* a penalty was cleared: ask every held request again */
 	unsigned ticks;
+	bool inline_reads; /* the store reads without waiting: cheap requests run on the loop */
 };
 
 static const struct config *cfg(const struct server *s)
@@ -175,6 +177,15 @@ static void conn_reject(struct conn *c, const char *id, const char *why)
 	conn_answer(c, "FAIL", id != NULL ? id : "0", REASON_BAD_REQUEST, why);
 	c->closing = true;
 	c->read_closed = true;
+}
+
+/* A handler's answer, or TEMPFAIL when it could not write one. */
+static void conn_reply(struct conn *c, const struct request *req)
+{
+	if (req->reply.failed || req->reply.len == 0)
+		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+	else
+		conn_queue(c, req->reply.data, req->reply.len);
 }
 
 static const struct verb *verb_find(const struct verb *table, const char *name)
@@ -335,8 +346,17 @@ static void conn_request(struct server *s, struct conn *c, const char *line, siz
 		c->pending++;
 		return;
 	}
-	if (s->stopping || c->pending >= cfg(s)->max_pending || req->due_ms == UINT64_MAX ||
-	    !pool_submit(s->pool, req)) {
+	if (s->stopping || c->pending >= cfg(s)->max_pending || req->due_ms == UINT64_MAX) {
+		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
+		goto drop;
+	}
+	/* Answered here when it needs no write; conn_read flushes the answers of its lines. */
+	if (s->inline_reads && req->lane == LANE_FAST && (req->verb->flags & VERB_INLINE) &&
+	    pool_run_inline(s->pool, req)) {
+		conn_reply(c, req);
+		goto drop;
+	}
+	if (!pool_submit(s->pool, req)) {
 		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
 		goto drop;
 	}
@@ -468,10 +488,7 @@ static void server_done(struct server *s)
 		next = req->next;
 		if (c != NULL) {
 			c->pending--;
-			if (req->reply.failed || req->reply.len == 0)
-				conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
-			else
-				conn_queue(c, req->reply.data, req->reply.len);
+			conn_reply(c, req);
 			conn_flush(s, c);
 		}
 		request_free(req);
@@ -667,6 +684,8 @@ static int server_setup(struct server *s)
 		nworkers = n > 0 ? (unsigned)n : 1;
 	}
 	s->d->workers = nworkers;
+	/* A database over the network may keep a read waiting (a failover): never the loop. */
+	s->inline_reads = !store_config_shared(c);
 	if ((s->pool = pool_new(s->d, nworkers, c->fast_workers != 0 ? c->fast_workers : nworkers,
 	                        c->queue_max, &c->argon2)) == NULL) {
 		log_err("cannot start %u workers with %u KiB of Argon2 memory each", nworkers,
@@ -732,7 +751,8 @@ static void server_teardown(struct server *s)
 	for (int k = 0; k < 2; k++)
 		if (s->listen_fd[k] >= 0) {
 			close(s->listen_fd[k]);
-			listen_release(k == SOCKET_AUTH ? cfg(s)->auth_socket : cfg(s)->admin_socket);
+			listen_release(k == SOCKET_AUTH ? cfg(s)->auth_socket
+			                                : cfg(s)->admin_socket);
 		}
 	if (s->signal_fd >= 0)
 		close(s->signal_fd);

@@ -42,6 +42,7 @@ struct pool {
 	unsigned nthreads;
 	pthread_t *threads;
 	struct worker *workers;
+	struct worker loop_worker; /* the event loop's, for pool_run_inline: no Argon2 memory */
 };
 
 static void pool_finish(struct pool *p, struct request *req)
@@ -96,6 +97,8 @@ static void run_request(struct worker *w, struct request *req)
 	password_hasher_limits(w->hasher, NULL);
 	req->config = NULL;
 	pthread_rwlock_unlock(&d->config_lock);
+	if (req->deferred)
+		return; /* counted once, by the worker that runs it */
 	clock_gettime(CLOCK_MONOTONIC, &done);
 	metrics_request_done(req, (double)(done.tv_sec - req->submitted.tv_sec) +
 	                              (double)(done.tv_nsec - req->submitted.tv_nsec) / 1e9);
@@ -157,6 +160,9 @@ struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned nfast, unsig
 		return NULL;
 	p->daemon = d;
 	p->queue_max = queue_max;
+	p->loop_worker.daemon = d;
+	p->loop_worker.pool = p;
+	p->loop_worker.index = nthreads + nfast;
 	pthread_mutex_init(&p->lock, NULL);
 	for (int k = 0; k < LANE_COUNT; k++)
 		pthread_cond_init(&p->lanes[k].wake, NULL);
@@ -211,6 +217,36 @@ bool pool_submit(struct pool *p, struct request *req)
 	}
 	pthread_mutex_unlock(&p->lock);
 	return ok;
+}
+
+/*
+ * A cheap request costs less than the two thread wake-ups a hand-off to a
+ * worker and back takes: the event loop runs it itself when the store answers
+ * reads without waiting (LMDB, not a database over the network). What would
+ * write, and so wait for a synced commit, is deferred to the workers.
+ */
+bool pool_run_inline(struct pool *p, struct request *req)
+{
+	struct worker *w = &p->loop_worker;
+
+	req->inline_try = true;
+	req->deferred = false;
+	clock_gettime(CLOCK_MONOTONIC, &req->submitted);
+	run_request(w, req);
+#ifdef VERDON_FAILPOINTS
+	store_failpoint_thread(false); /* the loop's own timers do not count */
+#endif
+	req->inline_try = false;
+	if (w->after != NULL) {
+		pthread_rwlock_rdlock(&w->daemon->config_lock);
+		w->after(w, w->daemon->config);
+		pthread_rwlock_unlock(&w->daemon->config_lock);
+		w->after = NULL;
+	}
+	if (!req->deferred)
+		return true;
+	req->deferred = false;
+	return false;
 }
 
 int pool_done_fd(struct pool *p)

@@ -16,8 +16,14 @@ struct pool;
 /* nthreads hash workers (each with its Argon2 memory of params) and nfast fast-lane workers. */
 struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned nfast, unsigned queue_max,
                       const struct argon2_params *params);
-/* Queued on req->lane. Fails (false) when that lane's queue is full or the pool is stopping: the caller answers TEMPFAIL. */
+/* Queued on req->lane. Fails (false) when that lane's queue is full or the pool is stopping: the
+ * caller answers TEMPFAIL. */
 bool pool_submit(struct pool *p, struct request *req);
+/*
+ * Runs a VERB_INLINE request on the calling thread (the event loop); true when
+ * it has been answered (req->reply), false when it must go to pool_submit.
+ */
+bool pool_run_inline(struct pool *p, struct request *req);
 /* The eventfd to watch; readable when finished requests wait. */
 int pool_done_fd(struct pool *p);
 /* Takes every finished request, oldest first. */

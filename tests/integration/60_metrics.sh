@@ -94,6 +94,25 @@ def scenario(tap):
     with open(T + "/scrape.txt", "w") as fh:
         fh.write(text)
 
+    # Cheap requests that write nothing are answered by the event loop itself (lane "loop");
+    # one that must write (an app password's first use moves its last use) goes to a worker
+    # (lane "fast"), counted once.
+    app = admin.call("APP_ADD", {"login": ident, "label": "m", "services": "imap"}).get("password")
+    lane = 'verdon_request_duration_seconds_count{socket="auth",lane="%s",verb="%s"}'
+    base = samples(scrape()[1])
+    def lane_moved(which, verb):
+        return samples(scrape()[1]).get(lane % (which, verb), 0) - base.get(lane % (which, verb), 0)
+    tap.eq("OK", auth.call("AUTH", {"login": ident, "password": app, "service": "imap"}).verb,
+           "the app password's first use")
+    tap.eq((1, 0), (lane_moved("fast", "AUTH"), lane_moved("loop", "AUTH")),
+           "… writes its last use: a worker answered it, counted once")
+    for _ in range(3):
+        auth.call("AUTH", {"login": ident, "password": app, "service": "imap"})
+    auth.call("ACCT", {"login": ident, "service": "imap"})
+    tap.eq((1, 3, 1), (lane_moved("fast", "AUTH"), lane_moved("loop", "AUTH"),
+                       lane_moved("loop", "ACCT")),
+           "the next three and an ACCT write nothing: the loop answered them")
+
 
 main_run(scenario)
 PY
