@@ -9,7 +9,7 @@
 # stopped by its PID. Then RADIUS against a private FreeRADIUS (tests/bench/radius.sh).
 # Knobs: BENCH_SECONDS (per Argon2 phase), BENCH_MAX (operations per Argon2 phase),
 # FAST_SECONDS and FAST_MAX (per credential or PAM phase), IMPORT_N, IMPORT_ONLY=1
-# (the import alone), KEEP=1.
+# (the import alone), KEEP=1. Then the daemon at 1,000 to 1,000,000 accounts (tests/bench/scale.sh).
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${BUILD:-build}
@@ -77,6 +77,19 @@ ctl() { "$VERDONCTL" -c "$CONF" "$@"; }
 # Seconds between two `date +%s.%N` readings, and a rate.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 rate() { awk -v n="$1" -v s="$2" 'BEGIN { printf "%.0f", (s > 0 ? n / s : 0) }'; }
+
+# One value of a RESULT line: field KEY of the line in FILE whose field SEL equals VAL (any line
+# when SEL is empty); "-" when the run did not give it.
+field() {
+	local v
+	v=$(grep -h '^RESULT' "$T/$1" 2>/dev/null | tr ' ' '\n' | awk -v sel="$2" -v val="$3" -v key="$4" '
+		/^RESULT/ { ok = (sel == ""); next }
+		{ i = index($0, "="); k = substr($0, 1, i - 1); x = substr($0, i + 1) }
+		k == sel && x == val { ok = 1 }
+		k == key && ok { found = x }
+		END { if (found != "") print found }')
+	echo "${v:--}"
+}
 
 write_config() {
 	cat >"$CONF" <<CONF
@@ -197,16 +210,26 @@ write_pam_confdir() {
 
 # bench_creds with N clients: the echo floor, then AUTH with the app password and the token.
 bench_creds() {
-	local clients=$1
+	local clients=$1 cpu0 cpu1
 	echo
 	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	cpu0=$(daemon_ticks)
 	timeout $((FAST_SECONDS * 3 + 60)) "$BENCH_CREDS" --socket "$T/auth.sock" \
 		--echo-socket "$T/echo.sock" --login "$LOGIN" --token-login "$TOKEN_LOGIN" \
 		--app-password-file "$T/app_password" --token-file "$T/token" --service imap \
 		--clients "$clients" --seconds "$FAST_SECONDS" --max "$FAST_MAX" |
 		tee -a "$T/results_creds" | grep -v '^RESULT '
 	echo "bench_creds --clients $clients exited ${PIPESTATUS[0]}" >>"$T/bench.status"
+	cpu1=$(daemon_ticks)
+	# The daemon's CPU over the app-password and token phases (it idles during the echo's).
+	awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v c="$clients" -v s="$FAST_SECONDS" \
+		-v a="$(field results_creds clients "$clients" app)" -v k="$(field results_creds clients "$clients" token)" \
+		'BEGIN { n = (a + k) * s; if (n > 0) printf "RESULT clients=%s cpu_us=%.1f\n", c, t / hz * 1e6 / n }' \
+		>>"$T/results_cpu"
 }
+
+# The daemon's user + system CPU so far, in clock ticks.
+daemon_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
 
 # bench_pam with N threads: pam_permit, then pam_verdon with the app password.
 bench_pam() {
@@ -407,19 +430,6 @@ FAST_SECONDS=$FAST_SECONDS FAST_MAX=$FAST_MAX BENCH_SECONDS=$SECONDS_PER_PHASE B
 	ARGON2_M=$ARGON2_M ARGON2_T=$ARGON2_T ARGON2_P=$ARGON2_P BUILD="$BUILD" \
 	timeout 600 bash "$ROOT/tests/bench/cluster.sh" | tee "$T/results_pg" | grep -v '^RESULT_PG '
 
-# One value of a RESULT line: field KEY of the line in FILE whose field SEL equals VAL (any line
-# when SEL is empty); "-" when the run did not give it.
-field() {
-	local v
-	v=$(grep -h '^RESULT' "$T/$1" 2>/dev/null | tr ' ' '\n' | awk -v sel="$2" -v val="$3" -v key="$4" '
-		/^RESULT/ { ok = (sel == ""); next }
-		{ i = index($0, "="); k = substr($0, 1, i - 1); x = substr($0, i + 1) }
-		k == sel && x == val { ok = 1 }
-		k == key && ok { found = x }
-		END { if (found != "") print found }')
-	echo "${v:--}"
-}
-
 # A table row: metric, verdon, anchor, how the ratio reads (div: verdon/anchor, the target
 # on the ratio; divv: the same, the target on verdon's figure; sub: verdon-anchor; none), the
 # target's comparison (ge/le/gt) and threshold, the target's words.
@@ -436,6 +446,11 @@ row() {
 		print (ok ? "yes" : "no") }')
 	printf '%-46s %10s %10s %8s  %-34s %s\n' "$metric" "$v" "$a" "$ratio" "$words" "$met"
 }
+
+# The daemon at 1,000, 100,000 and 1,000,000 accounts (tests/bench/scale.sh).
+echo
+[ -n "$IMPORT_ONLY" ] || BUILD="$BUILD" FAST_SECONDS=$FAST_SECONDS timeout 900 bash "$ROOT/tests/bench/scale.sh" |
+	tee "$T/results_scale" | grep -v '^RESULT_SCALE '
 
 APP16=$(field results_creds clients 16 app)
 TOKEN16=$(field results_creds clients 16 token)
@@ -465,6 +480,13 @@ row "import $IMPORT_N accounts, s" "$I1_S" - none "$IMPORT_CMP" 10 "<= 10 s (35,
 row "import the same file again, s" "$I2_S" - none "$IMPORT_CMP" 3 "<= 3 s (35,000 rows)"
 row "PostgreSQL cheap logins/s, 1 node" "$(field results_pg "" "" cheap1)" "$APP16" divv ge 5000 ">= 5000/s (anchor: LMDB)"
 row "PostgreSQL cheap logins/s, 2 nodes" "$(field results_pg "" "" cheap2)" "$(field results_pg "" "" cheap1)" div gt 1 "2 nodes > 1 node"
+row "daemon CPU us a cheap login, 16 clients" "$(field results_cpu clients 16 cpu_us)" - none le 15 "<= 15 us (app password + token)"
+row "start-up ms, 1,000,000 accounts" "$(field results_scale n 1000000 startup_ms)" \
+	"$(field results_scale n 1000 startup_ms)" divv le 100 "<= 100 ms (anchor: 1,000 accounts)"
+row "memory MiB outside Argon2, 100,000 accounts" "$(field results_scale n 100000 outside_mb)" \
+	"$(field results_scale n 1000 outside_mb)" divv le 20 "<= 20 MB, after the start timers"
+row "app-password p50 ms, 1,000,000 accounts" "$(field results_scale n 1000000 app_p50_ms)" \
+	"$(field results_scale n 1000 app_p50_ms)" div le 1.5 "as at 1,000 accounts (x 1.5 noise)"
 row "RADIUS app password requests/s, -p 16" "$(field results_radius "" "" app_v)" "$RADIUS_F" div ge 1.0 ">= 1.0 x FreeRADIUS"
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit 0

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The daemon at 1,000, 100,000 and 1,000,000 accounts (issue 10, point 5): start-up time (from
+# exec to both sockets answering), resident memory outside the Argon2 arenas once every start
+# timer has run (the purge runs 2 s after start), and an app-password login's latency (1 client).
+# The accounts are written by bench_fill into a stopped daemon's store; the daemon it starts is
+# stopped by its PID. Prints one "RESULT_SCALE n=… startup_ms=… rss_mb=… outside_mb=…
+# app_p50_ms=… app_p99_ms=…" line per size. Knobs: SCALE_SIZES, FAST_SECONDS.
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+BUILD=${BUILD:-build}
+case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+SIZES=${SCALE_SIZES:-1000 100000 1000000}
+SECS=${FAST_SECONDS:-5}
+ARGON2_M=65536 # the SPEC's default: the arenas the memory figure leaves out
+DAEMON_PID=""
+T=$(mktemp -d /tmp/verdon-scale.XXXXXX)
+
+stop_daemon() {
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	for _ in $(seq 1 150); do
+		kill -0 "$DAEMON_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=""
+}
+cleanup() {
+	stop_daemon
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Starts verdond and prints the milliseconds until both sockets accept a connection.
+start_timed() {
+	python3 - "$BUILD/verdond" "$1" "$2" <<'PY' &
+import os, socket, subprocess, sys, time
+verdond, conf, dirn = sys.argv[1:]
+t0 = time.monotonic()
+p = subprocess.Popen([verdond, "-c", conf], stdout=open(dirn + "/verdond.log", "a"),
+                     stderr=subprocess.STDOUT, start_new_session=False)
+open(dirn + "/pid", "w").write(str(p.pid))
+deadline = t0 + 60
+ready = set()
+while len(ready) < 2 and time.monotonic() < deadline and p.poll() is None:
+    for name in ("auth.sock", "admin.sock"):
+        if name in ready:
+            continue
+        s = socket.socket(socket.AF_UNIX)
+        try:
+            s.connect(dirn + "/" + name)
+            ready.add(name)
+        except OSError:
+            pass
+        finally:
+            s.close()
+    time.sleep(0.001)
+print("%.0f" % ((time.monotonic() - t0) * 1000) if len(ready) == 2 else "-")
+sys.stdout.flush()
+# verdond outlives this helper: the script stops it by its PID.
+os._exit(0)
+PY
+	wait $!
+}
+
+for n in $SIZES; do
+	d="$T/$n"
+	mkdir -p "$d"
+	cat >"$d/verdon.conf" <<CONF
+[verdon]
+state_dir = $d/state
+auth_socket = $d/auth.sock
+admin_socket = $d/admin.sock
+mail_domain = example.org
+issuer = Banc d'essai
+admin_socket_mode = 0600
+map_size_mb = 4096
+
+[password]
+argon2_memory_kib = $ARGON2_M
+
+[otp]
+required = no
+CONF
+	# A first start makes the store and its key; then the accounts, the daemon stopped.
+	start_timed "$d/verdon.conf" "$d" >/dev/null
+	DAEMON_PID=$(cat "$d/pid")
+	stop_daemon
+	"$BUILD/bench/bench_fill" --state "$d/state" --count "$n" --map-mb 4096 >&2 || exit 1
+	ms=$(start_timed "$d/verdon.conf" "$d")
+	DAEMON_PID=$(cat "$d/pid")
+	sleep 3 # the purge's first run (2 s after start) is among what memory is read after
+	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status")
+	grep -E '^(RssAnon|RssFile)' "/proc/$DAEMON_PID/status" | tr -s ' \t' ' ' | paste -sd' ' | sed "s/^/scale: $n: /" >&2
+	# Read after: STATUS counts the accounts, a walk that would fault the map in.
+	workers=$("$BUILD/verdonctl" -c "$d/verdon.conf" --json status | jq -r '.workers // empty')
+	outside=$(awk -v r="$rss" -v w="${workers:-$(nproc)}" -v m="$ARGON2_M" \
+		'BEGIN { printf "%.1f", (r - w * m) / 1024 }')
+	# One person with an app password, as a mail client logs in.
+	out=$("$BUILD/verdonctl" -c "$d/verdon.conf" --json user add --first Mesure --last Echelle \
+		--birth 1970-01-01 --numen 97B9999999999 --rescue-email m@example.net) || exit 1
+	login=$(jq -r .identifiant <<<"$out")
+	(umask 077 && "$BUILD/verdonctl" -c "$d/verdon.conf" --json app-password add "$login" \
+		--label scale --services imap | jq -r .password >"$d/app")
+	res=$(timeout $((SECS * 3 + 60)) "$BUILD/bench/bench_creds" --socket "$d/auth.sock" \
+		--echo-socket "$d/echo.sock" --login "$login" --app-password-file "$d/app" \
+		--service imap --clients 1 --seconds "$SECS" --max 1000000 |
+		grep '^RESULT' | tr ' ' '\n')
+	p50=$(awk -F= '$1 == "app_p50_ms" { print $2 }' <<<"$res")
+	p99=$(awk -F= '$1 == "app_p99_ms" { print $2 }' <<<"$res")
+	printf 'scale: %8s accounts: start-up %5s ms, resident %6.1f MiB (%s outside %s Argon2 arenas), app password p50 %s ms p99 %s ms\n' \
+		"$n" "$ms" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')" "${outside} MiB" "${workers:-?}" "$p50" "$p99"
+	echo "RESULT_SCALE n=$n startup_ms=$ms rss_mb=$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') outside_mb=$outside app_p50_ms=$p50 app_p99_ms=$p99"
+	stop_daemon
+	rm -rf "$d"
+done
