@@ -24,10 +24,11 @@ struct conn {
 	unsigned pending; /* requests at the workers */
 	time_t last_active;
 	time_t line_since; /* when the partial line in rbuf began (rlen > 0) */
-	char *rbuf; /* PROTO_LINE_MAX bytes */
+	char *rbuf;        /* PROTO_LINE_MAX bytes */
 	size_t rlen;
 	char *wbuf;
 	size_t wlen, woff, wcap;
+	uint32_t events; /* what epoll watches for it now: changed only when it must be */
 };
 
 #endif

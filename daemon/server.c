@@ -104,6 +104,8 @@ static void conn_close(struct server *s, struct conn *c)
 /* Writes what it can; closes the connection once done with it. false: it is gone. */
 static bool conn_flush(struct server *s, struct conn *c)
 {
+	uint32_t events;
+
 	while (c->woff < c->wlen) {
 		ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
 
@@ -124,11 +126,12 @@ static bool conn_flush(struct server *s, struct conn *c)
 		conn_close(s, c);
 		return false;
 	}
-	/* Stop watching input once no more requests are taken, or EOF would wake us forever. */
-	watch(s, c->fd,
-	      (c->read_closed || c->closing ? 0 : EPOLLIN | EPOLLRDHUP) |
-	          (c->wlen > 0 ? EPOLLOUT : 0),
-	      c->id, EPOLL_CTL_MOD);
+	/* Stop watching input once no more requests are taken, or EOF would wake us forever. A
+	 * system call a request saved: only a change is told to epoll. */
+	events = (c->read_closed || c->closing ? 0 : EPOLLIN | EPOLLRDHUP) |
+	         (c->wlen > 0 ? EPOLLOUT : 0);
+	if (events != c->events && watch(s, c->fd, events, c->id, EPOLL_CTL_MOD) == 0)
+		c->events = events;
 	return true;
 }
 
@@ -397,7 +400,8 @@ static void conn_lines(struct server *s, struct conn *c)
 static void conn_read(struct server *s, struct conn *c)
 {
 	while (!c->read_closed && !c->closing) {
-		ssize_t n = read(c->fd, c->rbuf + c->rlen, PROTO_LINE_MAX - c->rlen);
+		size_t room = PROTO_LINE_MAX - c->rlen;
+		ssize_t n = read(c->fd, c->rbuf + c->rlen, room);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -413,6 +417,10 @@ static void conn_read(struct server *s, struct conn *c)
 		c->rlen += (size_t)n;
 		c->last_active = time(NULL);
 		conn_lines(s, c);
+		/* A short read emptied the socket: epoll (level-triggered) says when more comes, so
+		 * a read that would only answer EAGAIN is a system call a request saved. */
+		if ((size_t)n < room)
+			break;
 	}
 	conn_flush(s, c);
 }
@@ -474,7 +482,8 @@ static void server_accept(struct server *s, enum socket_kind kind)
 	proto_addf(&w, "minor", "%d", PROTO_VERSION_MINOR);
 	proto_end(&w);
 	conn_queue(c, w.buf, w.len);
-	watch(s, fd, EPOLLIN | EPOLLRDHUP, c->id, EPOLL_CTL_ADD);
+	c->events = EPOLLIN | EPOLLRDHUP;
+	watch(s, fd, c->events, c->id, EPOLL_CTL_ADD);
 	conn_flush(s, c);
 }
 
