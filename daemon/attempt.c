@@ -19,6 +19,7 @@
 #include "secret.h"
 #include "store.h"
 #include "throttle.h"
+#include "verdict.h"
 
 static void fill_event(struct audit_event *ev, struct request *req, const struct attempt *at,
                        const char *action, const char *result, int reason, const char *detail)
@@ -121,29 +122,49 @@ void attempt_throttle_key(const struct crypto_keys *keys, const char *login,
 	secret_wipe(mac, sizeof(mac));
 }
 
-/* Reads the account named by the login; false after answering TEMPFAIL. */
-bool attempt_load(struct worker *w, struct request *req, struct attempt *at)
+int attempt_read(struct worker *w, struct request *req, struct attempt *at)
 {
 	struct store_txn *txn;
 	int r = STORE_NOTFOUND;
 
 	at->found = false;
 	if (at->norm_ok) {
-		if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
-			reply_tempfail(req);
-			return false;
-		}
+		if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
+			return STORE_ERROR;
 		r = account_get(txn, at->norm, at->is_email, &at->a);
 		store_abort(txn);
-		if (r < 0) {
-			reply_tempfail(req);
-			return false;
-		}
+		if (r < 0)
+			return r;
 	}
 	at->found = r == STORE_OK;
 	throttle_key(w, req, at);
 	if (!at->found)
 		audit_login(w, at);
+	return STORE_OK;
+}
+
+bool attempt_load(struct worker *w, struct request *req, struct attempt *at)
+{
+	if (attempt_read(w, req, at) == STORE_OK)
+		return true;
+	reply_tempfail(req);
+	return false;
+}
+
+bool attempt_delayed(struct worker *w, struct request *req, struct attempt *at, struct verdict *v)
+{
+	const struct throttle_conf *tc = &req->config->throttle;
+	unsigned failures, wait;
+	int64_t last;
+
+	throttle_get(w->daemon->throttle, &at->tkey, req->now, tc->forget_after, &failures, &last);
+	if (policy_throttle(tc, failures, last, req->now, &wait) == THROTTLE_OPEN)
+		return false;
+	/* It changes nothing: no transaction, so that a flood of throttled guesses costs no
+	 * synced write. */
+	verdict_fail(v, REASON_LOCKED, "delayed");
+	v->delayed = true;
+	v->wait = wait;
 	return true;
 }
 
@@ -151,21 +172,12 @@ bool attempt_load(struct worker *w, struct request *req, struct attempt *at)
 bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
                        const char *action)
 {
-	const struct throttle_conf *tc = &req->config->throttle;
-	struct proto_writer pw;
-	unsigned failures, wait;
-	int64_t last;
+	struct verdict v;
 
-	throttle_get(w->daemon->throttle, &at->tkey, req->now, tc->forget_after, &failures, &last);
-	if (policy_throttle(tc, failures, last, req->now, &wait) == THROTTLE_OPEN)
+	verdict_init(&v, action);
+	if (!attempt_delayed(w, req, at, &v))
 		return false;
-	/* It changes nothing: queued, so that a flood of throttled guesses costs no synced write.
-	 */
-	attempt_audit_later(w, req, at, action, "refused", REASON_LOCKED, "delayed");
-	proto_begin(&pw, "FAIL", req->msg.id);
-	proto_add(&pw, "reason", "locked");
-	proto_addf(&pw, "wait", "%u", wait);
-	reply_line(req, &pw);
+	verdict_answer(w, req, at, &v);
 	return true;
 }
 

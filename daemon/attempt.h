@@ -14,6 +14,7 @@ struct crypto_keys;
 struct throttle_conf;
 struct request;
 struct store_txn;
+struct verdict;
 struct worker;
 
 struct service_policy;
@@ -45,10 +46,16 @@ enum step { STEP_DONE, STEP_RETRY };
 bool attempt_fields(struct request *req, struct attempt *at, bool passwd);
 /*
  * Reads the account the login names, the device secret it came with, and
- * which throttle counter the attempt answers to; false after answering TEMPFAIL.
+ * which throttle counter the attempt answers to: STORE_OK (found or not), or
+ * the store's error.
  */
+int attempt_read(struct worker *w, struct request *req, struct attempt *at);
+/* The same, false after answering TEMPFAIL. */
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at);
-/* true after answering locked with the wait (audited, no hashing done): known or not alike. */
+/* true when the login's throttle delays it: v says locked with the wait (no hashing done), known
+ * or not alike. */
+bool attempt_delayed(struct worker *w, struct request *req, struct attempt *at, struct verdict *v);
+/* true after answering that (verdict_answer, for action). */
 bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at,
                        const char *action);
 /* The throttle counter of a normalised login (an identifiant or an email). */

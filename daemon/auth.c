@@ -1,8 +1,10 @@
 /*
- * The auth socket: AUTH and PASSWD. The slow part (Argon2) runs outside any
- * transaction; the decision and every state it changes (failures, last code
- * step, recovery codes, last login) are then committed in one write
- * transaction on a fresh read of the record, before the answer leaves.
+ * The auth socket's AUTH: the dispatch to a credential's verifier, and the
+ * password verifier. The slow part (Argon2) runs outside any transaction;
+ * the decision and every state it changes (failures, last code step,
+ * recovery codes, last login) are then staged in one write transaction on a
+ * fresh read of the record, which verdict_answer commits with the audit
+ * record before the answer leaves (verdict.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -26,18 +28,9 @@
 #include "reset.h"
 #include "secret.h"
 #include "store.h"
+#include "verdict.h"
 
 #define RETRIES 3 /* a password changed between hashing and committing: hash again */
-
-static void answer(struct request *req, const struct policy_decision *d, const char *ident)
-{
-	if (d->outcome == OUTCOME_OK)
-		reply_ok_ident(req, ident);
-	else if (d->outcome == OUTCOME_TEMPFAIL)
-		reply_tempfail(req);
-	else
-		reply_fail(req, d->reason, NULL);
-}
 
 /* After a successful login with an old or imported hash: best effort, in its own commit. */
 static void rehash(struct worker *w, struct request *req, const struct attempt *at)
@@ -66,7 +59,7 @@ out:
 
 /* A new session token for a full password + code login, in the deciding transaction. */
 static int issue_token(struct worker *w, struct request *req, struct store_txn *txn,
-		       const struct account *b, const char *service, struct proto_writer *ok)
+                       const struct account *b, const char *service, struct proto_writer *ok)
 {
 	char token[TOKEN_LEN + 1];
 	struct session ss = {0};
@@ -95,7 +88,8 @@ static int issue_device(struct worker *w, struct request *req, const struct atte
 	const struct config *c = req->config;
 	char secret[DEVICE_SECRET_LEN + 1], tag[CRED_TAG_LEN + 1];
 	bool trusted = at->trust && c->trusted_browser_days > 0;
-	int64_t expires = req->now + (int64_t)(trusted ? c->trusted_browser_days : c->device_days) * 86400;
+	int64_t expires =
+	    req->now + (int64_t)(trusted ? c->trusted_browser_days : c->device_days) * 86400;
 	int old;
 
 	if (cred_new_device(secret) < 0)
@@ -141,34 +135,36 @@ static const char *credential_name(const struct policy_decision *d, bool one_fac
 	return one_factor ? "password" : "password_otp";
 }
 
+/*
+ * The password verifier's second half, in one write transaction on a fresh read of the record:
+ * the code against the fresh last step, the policy's decision, the state it changes, a token
+ * or a device secret asked for, all staged in v for verdict_answer to audit and commit.
+ */
 static enum step auth_commit(struct worker *w, struct request *req, struct attempt *at,
-			     enum password_match pm, bool need_rehash)
+                             enum password_match pm, struct verdict *v)
 {
 	const struct service_policy *p = at->policy;
 	struct policy_input in = {.password = (enum policy_password)pm,
-				  .otp_required = req->config->otp_required,
-				  .one_factor = (p->credentials & CRED_PASSWORD) != 0,
-				  .now = req->now};
+	                          .otp_required = req->config->otp_required,
+	                          .one_factor = (p->credentials & CRED_PASSWORD) != 0,
+	                          .now = req->now};
 	struct code_result cr = {.code = POLICY_CODE_NONE};
 	const char *detail = NULL;
 	struct policy_decision d;
-	struct store_txn *txn;
-	struct proto_writer ok;
 	struct account b;
 	bool have = false, full, changed;
 	int r, dev = -1;
 
-	proto_begin(&ok, "OK", req->msg.id);
-	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
-		goto tempfail;
+	if (store_begin(w->daemon->store, true, &v->txn) != STORE_OK)
+		goto error;
 	if (at->found) {
-		if ((r = account_get(txn, at->a.identifiant, false, &b)) < 0)
-			goto tempfail;
+		if ((r = account_get(v->txn, at->a.identifiant, false, &b)) < 0)
+			goto error;
 		have = r == STORE_OK;
 		/* The password changed while we hashed: start again with the new one. */
 		if (!have || strcmp(b.password_hash, at->a.password_hash) != 0) {
-			store_abort(txn);
-			proto_writer_wipe(&ok);
+			store_abort(v->txn);
+			v->txn = NULL;
 			account_wipe(&b);
 			return STEP_RETRY;
 		}
@@ -176,13 +172,14 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 		in.locked = b.locked_since != 0;
 		if (at->device_tag[0] != '\0')
 			dev = device_find(&b, at->device_tag, req->now);
-		/* A browser's trust stands in for the code where a browser logs in (password_otp). */
+		/* A browser's trust stands in for the code where a browser logs in (password_otp).
+		 */
 		in.trusted_device = dev >= 0 && b.devices[dev].trusted &&
 		                    req->config->trusted_browser_days > 0 && at->code == NULL &&
 		                    (p->credentials & CRED_PASSWORD_OTP);
 		if (pm == PASSWORD_MATCH && b.otp_active && !in.one_factor && !in.locked) {
 			cr = otpcheck(&w->daemon->keys, &b, &b.otp, at->code, req->now,
-				      req->config->otp_window, true);
+			              req->config->otp_window, true);
 			if (cr.broken) {
 				log_err("%s: the OTP secret does not open", b.identifiant);
 				in.password = POLICY_PW_ERROR;
@@ -191,54 +188,44 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	}
 	in.code = cr.code;
 	d = policy_decide(&in);
-	at->failed = d.outcome == OUTCOME_FAIL && d.reason == REASON_INVALID;
 	full = cr.code == POLICY_CODE_ACCEPT || cr.code == POLICY_CODE_RECOVERY;
-	proto_add(&ok, "identifiant", at->a.identifiant);
-	proto_add(&ok, "credential", credential_name(&d, in.one_factor));
+	if (d.outcome == OUTCOME_OK) {
+		verdict_ok(v, req, at->a.identifiant, credential_name(&d, in.one_factor), NULL);
+	} else {
+		verdict_fail(v, d.reason, NULL);
+		if (d.outcome == OUTCOME_TEMPFAIL)
+			v->result = VERDICT_TEMPFAIL;
+	}
+	v->wrong_secret = d.outcome == OUTCOME_FAIL && d.reason == REASON_INVALID;
+	v->count_password = d.count_failure;
+	v->forgive = true;
 	/* Only a full second factor earns a token: never a one-factor or app-password login. */
 	if (d.outcome == OUTCOME_OK && at->want_token && p->issue_tokens &&
-	    (full || d.trusted_browser) && issue_token(w, req, txn, &b, at->service, &ok) != STORE_OK)
-		goto tempfail;
-	/* The decision's changes first (dev indexes b as read), then a new device secret if asked. */
+	    (full || d.trusted_browser) &&
+	    issue_token(w, req, v->txn, &b, at->service, &v->ok) != STORE_OK)
+		goto error;
+	/* The decision's changes first (dev indexes b as read), then a new device secret if asked.
+	 */
 	changed = have && apply(req, at, &d, &b, &cr, dev, &detail);
 	if (d.outcome == OUTCOME_OK && full && (at->device_label != NULL || at->trust)) {
-		if (issue_device(w, req, at, &b, &ok) != STORE_OK)
-			goto tempfail;
+		if (issue_device(w, req, at, &b, &v->ok) != STORE_OK)
+			goto error;
 		changed = true;
 	}
-	if (changed && account_put(txn, &b) != STORE_OK)
-		goto tempfail;
+	if (changed && account_put(v->txn, &b) != STORE_OK)
+		goto error;
 	if (d.outcome == OUTCOME_OK && cr.code == POLICY_CODE_RECOVERY)
 		detail = "recovery code used";
 	else if (d.trusted_browser)
 		detail = "trusted_browser";
-	attempt_audit(txn, req, at, "auth", d.outcome == OUTCOME_OK ? "ok" : "refused", d.reason,
-		      detail);
-	r = store_commit(txn);
-	txn = NULL;
-	if (r != STORE_OK)
-		goto tempfail;
-	if (d.count_failure)
-		attempt_count_password(w, req, at);
-	else if (d.outcome == OUTCOME_OK)
-		throttle_clear(w->daemon->throttle, &at->tkey);
-	at->succeeded = d.outcome == OUTCOME_OK;
-	if (d.outcome == OUTCOME_OK)
-		reply_line(req, &ok);
-	else
-		answer(req, &d, NULL);
-	proto_writer_wipe(&ok);
-	if (d.outcome == OUTCOME_OK && need_rehash)
-		rehash(w, req, at);
+	v->detail = detail;
 	if (have)
 		account_wipe(&b);
 	return STEP_DONE;
-tempfail:
-	store_abort(txn);
-	proto_writer_wipe(&ok);
+error:
+	verdict_error(v);
 	if (have)
 		account_wipe(&b);
-	reply_tempfail(req);
 	return STEP_DONE;
 }
 
@@ -268,35 +255,42 @@ static void auth_password(struct worker *w, struct request *req, struct attempt 
 	const char *typed = at->password, *field_code = at->code;
 	bool need_rehash = false, allowed;
 	enum password_match pm;
+	struct verdict v;
 
-	allowed = (at->policy->credentials & (CRED_PASSWORD_OTP | CRED_APPENDED_OTP | CRED_PASSWORD));
+	allowed =
+	    (at->policy->credentials & (CRED_PASSWORD_OTP | CRED_APPENDED_OTP | CRED_PASSWORD));
 	/* A code in otp= counts only where the service takes it there. */
 	if (!(at->policy->credentials & CRED_PASSWORD_OTP))
 		at->code = NULL;
-	for (int i = 0; i < RETRIES; i++) {
-		if (!attempt_load(w, req, at))
-			goto out;
-		if (attempt_throttled(w, req, at, "auth"))
-			goto out;
+	for (int i = 0;; i++) {
+		verdict_init(&v, "auth");
+		if (i == RETRIES || attempt_read(w, req, at) != STORE_OK) {
+			verdict_error(&v);
+			break;
+		}
+		if (attempt_delayed(w, req, at, &v))
+			break;
 		split_appended(at, pw, code);
 		atomic_fetch_add(&w->daemon->hashes, 1);
 		if (at->found && allowed) {
 			pm = password_verify(w->hasher, &w->daemon->keys, pw, strlen(pw),
-					     at->a.password_hash, &need_rehash);
+			                     at->a.password_hash, &need_rehash);
 		} else {
-			/* An unknown login, or a password where the service takes none, costs the same. */
+			/* An unknown login, or a password where the service takes none, costs the
+			 * same. */
 			password_dummy(w->hasher, &w->daemon->keys, pw, strlen(pw));
 			pm = PASSWORD_MISMATCH;
 		}
 		at->password = pw; /* what rehash must hash: without the code */
-		if (auth_commit(w, req, at, pm, need_rehash) == STEP_DONE)
-			goto out;
+		if (auth_commit(w, req, at, pm, &v) == STEP_DONE)
+			break;
 		at->password = typed;
 		at->code = field_code;
 		account_wipe(&at->a);
 	}
-	reply_tempfail(req);
-out:
+	verdict_answer(w, req, at, &v);
+	if (at->succeeded && need_rehash)
+		rehash(w, req, at);
 	at->password = typed;
 	secret_wipe(pw, sizeof(pw));
 	secret_wipe(code, sizeof(code));
@@ -327,8 +321,9 @@ enum lane_kind request_lane(const struct config *config, const struct request *r
 	    (password = proto_get(&req->msg, "password")) == NULL)
 		return LANE_HASH;
 	service = proto_get(&req->msg, "service");
-	return secret_kind(config_service(config, service != NULL ? service : "default")->credentials,
-	                   password) == SECRET_PASSWORD
+	return secret_kind(
+	           config_service(config, service != NULL ? service : "default")->credentials,
+	           password) == SECRET_PASSWORD
 	           ? LANE_HASH
 	           : LANE_FAST;
 }
@@ -361,18 +356,17 @@ static void handle_auth(struct worker *w, struct request *req)
 	/* Only a wrong secret counts and only a real success forgives: locked, disabled,
 	 * otp_required, password_change_required or TEMPFAIL leave the address as it is. */
 	if (at.address != NULL && (at.failed || at.succeeded))
-		penalty_record(w->daemon->penalty, at.address, at.failed, at.tag,
-			       penalty_now_ms());
+		penalty_record(w->daemon->penalty, at.address, at.failed, at.tag, penalty_now_ms());
 	account_wipe(&at.a);
 }
 
 const struct verb auth_verbs[] = {
-	{"AUTH", handle_auth, VERB_PENALIZED | VERB_INLINE},
-	{"PASSWD", passwd_handle, VERB_PENALIZED},
-	{"LOGOUT", auth_logout, VERB_FAST},
-	{"ACCT", auth_acct, VERB_FAST | VERB_INLINE},
-	{"RESET_ASK", reset_ask_handle, VERB_PENALIZED},
-	{"RESET_CONFIRM", reset_confirm_handle, VERB_PENALIZED},
-	{"IDENT_ASK", ident_ask_handle, VERB_PENALIZED},
-	{NULL, NULL, 0},
+    {"AUTH", handle_auth, VERB_PENALIZED | VERB_INLINE},
+    {"PASSWD", passwd_handle, VERB_PENALIZED},
+    {"LOGOUT", auth_logout, VERB_FAST},
+    {"ACCT", auth_acct, VERB_FAST | VERB_INLINE},
+    {"RESET_ASK", reset_ask_handle, VERB_PENALIZED},
+    {"RESET_CONFIRM", reset_confirm_handle, VERB_PENALIZED},
+    {"IDENT_ASK", ident_ask_handle, VERB_PENALIZED},
+    {NULL, NULL, 0},
 };

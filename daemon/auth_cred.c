@@ -1,8 +1,9 @@
 /*
- * Credentials the daemon generated: app passwords and session tokens in
- * AUTH, and the verbs around them (LOGOUT, ACCT). None of them hashes with
- * Argon2, and a success inside the coarse last-use window changes no state,
- * so its audit record is queued rather than synced (auditq.h).
+ * Credentials the daemon generated: the verifiers of app passwords and
+ * session tokens in AUTH, and the verbs around them (LOGOUT, ACCT). None of
+ * them hashes with Argon2, and a success inside the coarse last-use window
+ * changes no state, so its verdict carries no transaction and its audit
+ * record is queued rather than synced (verdict.h, auditq.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -20,19 +21,7 @@
 #include "secret.h"
 #include "session.h"
 #include "store.h"
-
-static void ok_line(struct request *req, const char *ident, const char *credential,
-                    const char *label)
-{
-	struct proto_writer ok;
-
-	proto_begin(&ok, "OK", req->msg.id);
-	proto_add(&ok, "identifiant", ident);
-	proto_add(&ok, "credential", credential);
-	if (label != NULL)
-		proto_add(&ok, "label", label);
-	reply_line(req, &ok);
-}
+#include "verdict.h"
 
 static int find_app(struct worker *w, const struct attempt *at)
 {
@@ -49,54 +38,44 @@ static int find_app(struct worker *w, const struct attempt *at)
 	return found;
 }
 
-/* A success: rewrite the record only when the coarse last use or the counter must move. */
-static void app_success(struct worker *w, struct request *req, struct attempt *at, int i)
+/* A success: the record is rewritten only when the coarse last use must move. */
+static void app_success(struct worker *w, struct request *req, struct attempt *at, int i,
+                        struct verdict *v)
 {
 	const struct account_app *app = &at->a.apps[i];
-	struct store_txn *txn;
 	struct account b;
-	int r = STORE_ERROR;
+	int r;
 
-	if (req->now - app->last_used < (int64_t)req->config->session_touch) {
-		attempt_audit_later(w, req, at, "auth", "ok", REASON_NONE, app->label);
-		at->succeeded = true;
-		ok_line(req, at->a.identifiant, "app_password", app->label);
-		return;
-	}
-	if (request_defer_write(req))
-		return;
-	if (store_begin(w->daemon->store, true, &txn) != STORE_OK)
-		goto out;
-	if (account_get(txn, at->a.identifiant, false, &b) == STORE_OK) {
+	if (req->now - app->last_used >= (int64_t)req->config->session_touch) {
+		if (request_defer_write(req))
+			return;
+		if (store_begin(w->daemon->store, true, &v->txn) != STORE_OK ||
+		    (r = account_get(v->txn, at->a.identifiant, false, &b)) != STORE_OK) {
+			verdict_error(v);
+			return;
+		}
 		for (unsigned k = 0; k < b.napps; k++)
 			if (strcmp(b.apps[k].id, app->id) == 0)
 				b.apps[k].last_used = req->now;
 		b.last_login = req->now;
-		r = account_put(txn, &b);
+		r = account_put(v->txn, &b);
 		account_wipe(&b);
+		if (r != STORE_OK) {
+			verdict_error(v);
+			return;
+		}
 	}
-	if (r == STORE_OK)
-		attempt_audit(txn, req, at, "auth", "ok", REASON_NONE, app->label);
-	r = r == STORE_OK ? store_commit(txn) : (store_abort(txn), r);
-out:
-	if (r != STORE_OK) {
-		reply_tempfail(req);
-		return;
-	}
-	at->succeeded = true;
-	ok_line(req, at->a.identifiant, "app_password", app->label);
+	verdict_ok(v, req, at->a.identifiant, "app_password", app->label);
+	v->detail = app->label;
 }
 
-void auth_app(struct worker *w, struct request *req, struct attempt *at)
+/* The app-password verifier. */
+static void app_verify(struct worker *w, struct request *req, struct attempt *at, struct verdict *v)
 {
 	int i;
 
-	if (!attempt_load(w, req, at))
-		return;
-	if (!at->found) {
-		at->failed = true;
-		attempt_audit_later(w, req, at, "auth", "refused", REASON_INVALID, "app password");
-		reply_fail(req, REASON_INVALID, NULL);
+	if (attempt_read(w, req, at) != STORE_OK) {
+		verdict_error(v);
 		return;
 	}
 	/*
@@ -104,40 +83,49 @@ void auth_app(struct worker *w, struct request *req, struct attempt *at)
 	 * apply, so an attack on the password never stops the owner's devices. A
 	 * wrong one still counts for the address penalty.
 	 */
-	if ((i = find_app(w, at)) < 0) {
-		at->failed = true;
-		attempt_audit_later(w, req, at, "auth", "refused", REASON_INVALID, "app password");
-		reply_fail(req, REASON_INVALID, NULL);
-		return;
+	if (!at->found || (i = find_app(w, at)) < 0) {
+		verdict_fail(v, REASON_INVALID, "app password");
+		v->wrong_secret = true;
+	} else if (at->a.state != ACCOUNT_ACTIVE) {
+		verdict_fail(v, REASON_DISABLED, "app password");
+	} else {
+		app_success(w, req, at, i, v);
 	}
-	if (at->a.state != ACCOUNT_ACTIVE) {
-		attempt_audit_later(w, req, at, "auth", "refused", REASON_DISABLED, "app password");
-		reply_fail(req, REASON_DISABLED, NULL);
-		return;
-	}
-	app_success(w, req, at, i);
 }
 
-void auth_token(struct worker *w, struct request *req, struct attempt *at)
+void auth_app(struct worker *w, struct request *req, struct attempt *at)
+{
+	struct verdict v;
+
+	verdict_init(&v, "auth");
+	app_verify(w, req, at, &v);
+	if (!req->deferred)
+		verdict_answer(w, req, at, &v);
+}
+
+/* The session-token verifier. */
+static void token_verify(struct worker *w, struct request *req, struct attempt *at,
+                         struct verdict *v)
 {
 	struct session ss;
-	struct store_txn *txn = NULL;
+	struct store_txn *txn;
 	bool alive = false;
 	int r;
 
 	cred_tag(&w->daemon->keys, "session", at->password, ss.key);
-	if (!attempt_load(w, req, at))
+	if (attempt_read(w, req, at) != STORE_OK) {
+		verdict_error(v);
 		return;
+	}
 	if (at->found) {
 		if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
-			reply_tempfail(req);
+			verdict_error(v);
 			return;
 		}
 		r = session_get(txn, ss.key, &ss);
 		store_abort(txn);
-		txn = NULL;
 		if (r < 0) {
-			reply_tempfail(req);
+			verdict_error(v);
 			return;
 		}
 		alive = r == STORE_OK &&
@@ -147,9 +135,8 @@ void auth_token(struct worker *w, struct request *req, struct attempt *at)
 	if (!alive) {
 		/* A stale token from a webmail page is no attack: it does not count against the
 		 * account. */
-		at->failed = true;
-		attempt_audit_later(w, req, at, "auth", "refused", REASON_INVALID, "session token");
-		reply_fail(req, REASON_INVALID, NULL);
+		verdict_fail(v, REASON_INVALID, "session token");
+		v->wrong_secret = true;
 		return;
 	}
 	if (req->now - ss.last_used >=
@@ -157,22 +144,24 @@ void auth_token(struct worker *w, struct request *req, struct attempt *at)
 		if (request_defer_write(req))
 			return;
 		ss.last_used = req->now;
-		if (store_begin(w->daemon->store, true, &txn) != STORE_OK ||
-		    session_put(txn, &ss) != STORE_OK) {
-			store_abort(txn);
-			reply_tempfail(req);
+		if (store_begin(w->daemon->store, true, &v->txn) != STORE_OK ||
+		    session_put(v->txn, &ss) != STORE_OK) {
+			verdict_error(v);
 			return;
 		}
-		attempt_audit(txn, req, at, "auth", "ok", REASON_NONE, "session token");
-		if (store_commit(txn) != STORE_OK) {
-			reply_tempfail(req);
-			return;
-		}
-	} else {
-		attempt_audit_later(w, req, at, "auth", "ok", REASON_NONE, "session token");
 	}
-	at->succeeded = true;
-	ok_line(req, at->a.identifiant, "session_token", NULL);
+	verdict_ok(v, req, at->a.identifiant, "session_token", NULL);
+	v->detail = "session token";
+}
+
+void auth_token(struct worker *w, struct request *req, struct attempt *at)
+{
+	struct verdict v;
+
+	verdict_init(&v, "auth");
+	token_verify(w, req, at, &v);
+	if (!req->deferred)
+		verdict_answer(w, req, at, &v);
 }
 
 void auth_logout(struct worker *w, struct request *req)
@@ -211,7 +200,7 @@ tempfail_done:
 void auth_acct(struct worker *w, struct request *req)
 {
 	struct attempt at = {0};
-	enum proto_reason reason = REASON_NONE;
+	struct verdict v;
 	bool bad = false;
 
 	at.login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
@@ -219,21 +208,19 @@ void auth_acct(struct worker *w, struct request *req)
 	if (bad)
 		return;
 	at.norm_ok = ident_login(at.login, at.norm, sizeof(at.norm), &at.is_email) == 0;
-	if (!attempt_load(w, req, &at))
-		return;
-	if (!at.found)
-		reason = REASON_INVALID;
+	verdict_init(&v, "acct");
+	if (attempt_read(w, req, &at) != STORE_OK)
+		verdict_error(&v);
+	else if (!at.found)
+		verdict_fail(&v, REASON_INVALID, NULL);
 	else if (at.a.state != ACCOUNT_ACTIVE)
-		reason = REASON_DISABLED;
+		verdict_fail(&v, REASON_DISABLED, NULL);
 	else if (at.a.locked_since != 0)
-		reason = REASON_LOCKED;
+		verdict_fail(&v, REASON_LOCKED, NULL);
 	else if (at.a.password_temporary)
-		reason = REASON_PASSWORD_CHANGE_REQUIRED;
-	attempt_audit_later(w, req, &at, "acct", reason == REASON_NONE ? "ok" : "refused", reason,
-	                    NULL);
-	if (reason == REASON_NONE)
-		reply_ok_ident(req, at.a.identifiant);
+		verdict_fail(&v, REASON_PASSWORD_CHANGE_REQUIRED, NULL);
 	else
-		reply_fail(req, reason, NULL);
+		verdict_ok(&v, req, at.a.identifiant, NULL, NULL);
+	verdict_answer(w, req, &at, &v);
 	account_wipe(&at.a);
 }
