@@ -494,13 +494,30 @@ static void test_argv(void **state)
 }
 
 /* The command gets the message on its standard input; failures and hangs are reported. */
+/* A process that runs (a zombie nobody reaped does not). */
+static bool running(int pid)
+{
+	char path[64], stat[256] = "";
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	return strstr(stat, ") Z ") == NULL;
+}
+
 static void test_run(void **state)
 {
 	char dir[] = "/tmp/verdon-test-mailer.XXXXXX", script[128], out[128], cmd[300];
-	char got[256] = "";
+	char got[256] = "", why[MAILER_WHY_MAX];
 	FILE *f;
 	size_t n;
 	time_t start;
+	int child = 0;
 
 	(void)state;
 	/* As the daemon (server.c): a sendmail that exits before reading is an error, not a SIGPIPE. */
@@ -513,7 +530,7 @@ static void test_run(void **state)
 	fprintf(f, "cat > \"$1\"\n");
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "/bin/sh %s %s", script, out);
-	assert_int_equal(mailer_run(cmd, "Subject: x\n\nhello\n", 18, 10), 0);
+	assert_int_equal(mailer_run(cmd, "Subject: x\n\nhello\n", 18, 10, why), 0);
 	f = fopen(out, "r");
 	assert_non_null(f);
 	n = fread(got, 1, sizeof(got) - 1, f);
@@ -521,12 +538,32 @@ static void test_run(void **state)
 	got[n] = '\0';
 	assert_string_equal(got, "Subject: x\n\nhello\n");
 
-	assert_int_equal(mailer_run("/bin/false", "x\n", 2, 10), -1);
-	assert_int_equal(mailer_run("/nonexistent/sendmail -t", "x\n", 2, 10), -1);
-	assert_int_equal(mailer_run("sendmail -t", "x\n", 2, 10), -1);
+	/* every failure says why, in words the log line can carry */
+	assert_int_equal(mailer_run("/bin/false", "x\n", 2, 10, why), -1);
+	assert_string_equal(why, "sendmail: /bin/false exited with status 1");
+	assert_int_equal(mailer_run("/nonexistent/sendmail -t", "x\n", 2, 10, why), -1);
+	assert_string_equal(
+	    why, "sendmail: cannot start /nonexistent/sendmail: No such file or directory");
+	assert_int_equal(mailer_run("sendmail -t", "x\n", 2, 10, why), -1);
+	assert_non_null(strstr(why, "not an absolute path"));
 	start = time(NULL);
-	assert_int_equal(mailer_run("/bin/sleep 30", "x\n", 2, 1), -1); /* killed after 1 s */
+	assert_int_equal(mailer_run("/bin/sleep 30", "x\n", 2, 1, why), -1); /* killed after 1 s */
 	assert_true(time(NULL) - start < 10);
+	assert_string_equal(why, "sendmail: /bin/sleep killed after 1 seconds ([mail] timeout)");
+
+	/* a hung sendmail's own children die with it: its process group is killed */
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "sleep 30 &\necho $! > \"$1\"\nwait\n");
+	fclose(f);
+	assert_int_equal(mailer_run(cmd, "x\n", 2, 1, why), -1);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &child), 1);
+	fclose(f);
+	for (int i = 0; i < 100 && running(child); i++)
+		usleep(20 * 1000);
+	assert_false(running(child));
 	unlink(out);
 	unlink(script);
 	rmdir(dir);
