@@ -81,7 +81,7 @@ int mailer_smtp(const char *relay, const struct mail *m, const char *msg, size_t
 		/* never the URL: it may hold a password; the relay's last reply code says most */
 		if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
 			code = 0;
-		snprintf(why_r, MAILER_WHY_MAX, "mail relay: %s",
+		snprintf(why_r, MAILER_WHY_MAX, "mail relay: %.200s",
 		         err[0] != '\0' ? err : curl_easy_strerror(rc));
 		if (code != 0)
 			snprintf(why_r + strlen(why_r), MAILER_WHY_MAX - strlen(why_r),
