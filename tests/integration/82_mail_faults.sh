@@ -4,9 +4,11 @@
 # (2 s here, waited for real; its child killed with it), a sendmail path that does not exist, an
 # SMTP relay that refuses the message (554) and one that accepts the connection and never speaks,
 # each case checks the one log line, the audit record (verdonctl audit), the code dead afterwards,
-# and a new ask that mails at once (the one-outstanding-code rule and [recovery] mails_per_hour = 1
-# would hold it back for the failed one) and whose code works once mail works again. The same for
-# the forgotten identifiant and the rescue-address code (over HTTP). Then clients that go away: HTTP
+# the answer the same as an unknown login's, and a new ask that mails at once (the
+# one-outstanding-code rule and [recovery] mails_per_hour = 1 would hold it back for the failed
+# one) and whose code works once mail works again. The same for the forgotten identifiant, the
+# helpdesk notice (over HTTP: the answer an unknown login gets) and the rescue-address code (over
+# HTTP: the pending change gone from the page). Then clients that go away: HTTP
 # requests closed before their answer (a login that spends a TOTP code, a reset that spends a mail
 # code, a forgot-password, a page read half-way) and an AUTH on the line protocol closed before its
 # answer: the daemon stays up, logs nothing alarming, and the state change holds (a code used by a
@@ -315,6 +317,7 @@ def run(tap):
     set_mail("ok", sendmail=sendmail)
 
     ident_case(tap, admin, auth)
+    http_forgot_case(tap, admin)
     rescue_case(tap, people[7])
     disconnects(tap, auth, people[8], people[9])
 
@@ -369,6 +372,22 @@ class Http:
             return r.status, json.loads(data or b"null")
         except ValueError:
             return r.status, data
+
+
+def http_forgot_case(tap, admin):
+    """Over HTTP, a failed mail changes nothing in the answer: known and unknown alike."""
+    ident = user_add(admin, 10).get("identifiant")  # no authenticator: the helpdesk notice
+    set_mail("fail")
+    off = log_size()
+    known = Http().call("POST", "/api/forgot-password", {"login": ident})
+    line = wait_log(off, r"mail: the helpdesk notice for %s not sent" % re.escape(ident))
+    unknown = Http().call("POST", "/api/forgot-password", {"login": "personne.inconnue"})
+    tap.eq((200, {"status": "sent_if_known"}), known,
+           "HTTP forgot-password, sendmail exits 75: 200 sent_if_known")
+    tap.eq(unknown, known, "… the very answer an unknown login gets")
+    tap.ok(line is not None and "a new ask may mail it at once" in line,
+           "… and the failure is in the log (the helpdesk notice, its slot given back)", line)
+    set_mail("ok")
 
 
 def login(ident, secret, used):
