@@ -111,6 +111,8 @@ static const struct config_key config_keys[] = {
     {"mail", "relay", KEY_STRING, OFF(mail_relay), 0, 0},
     {"mail", "sendmail", KEY_STRING, OFF(mail_sendmail), 0, 0},
     {"mail", "from", KEY_STRING, OFF(mail_from), 0, 0},
+    /* Never below 2 s: a working sendmail or relay must not be killed mid-submission. */
+    {"mail", "timeout", KEY_UINT, OFF(mail_timeout), 2, 600},
     {"recovery", "mails_per_hour", KEY_UINT, OFF(recovery.per_hour), 1, MAIL_LIMIT_PER_DAY_MAX},
     {"recovery", "mails_per_day", KEY_UINT, OFF(recovery.per_day), 1, MAIL_LIMIT_PER_DAY_MAX},
     /* The floor keeps the limit a limit; tests set it short and wait it out. */
@@ -192,6 +194,7 @@ static void config_defaults(struct config *c)
 	c->http_body_max = 16384;
 	c->http_threads = 4;
 	c->rescue_code_lifetime = 900;
+	c->mail_timeout = 30;
 	c->radius_state_lifetime = 60;
 	c->radius_cache_seconds = 5;
 	c->radius_log_per_second = 10;

@@ -146,6 +146,7 @@ struct config {
 	char *mail_relay;    /* smtp://host:port: submission through libcurl, before sendmail */
 	char *mail_sendmail; /* a command line, run without a shell */
 	char *mail_from;
+	unsigned mail_timeout; /* seconds sendmail or the relay may take; then killed or dropped */
 	/* [recovery]: recovery mails per account and per rescue address */
 	struct mail_limit_conf recovery;
 	bool recovery_resend; /* a new ask replaces a code still outstanding, and mails it */

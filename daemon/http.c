@@ -22,6 +22,7 @@
 #include "config.h"
 #include "daemon.h"
 #include "http_priv.h"
+#include "http_route.h"
 #include "listen.h"
 #include "log.h"
 #include "penalty.h"
@@ -51,37 +52,16 @@ static void json_wipe_free(void *p)
 	free(p);
 }
 
-static bool path_match(const struct http_route *r, const char *path, const char **rest_r)
-{
-	size_t n = strlen(r->path);
-
-	if (n > 0 && r->path[n - 1] == '/') {
-		if (strncmp(path, r->path, n) != 0 || path[n] == '\0')
-			return false;
-		*rest_r = path + n;
-		return true;
-	}
-	*rest_r = "";
-	return strcmp(path, r->path) == 0;
-}
-
 static const struct http_route *route_find(struct http_ctx *hc)
 {
-	const struct http_route *tables[] = {http_api_routes, http_forgot_routes, http_self_routes};
-	const char *rest, *allow = NULL;
+	static const struct http_route *const tables[] = {http_api_routes, http_forgot_routes,
+	                                                  http_self_routes, NULL};
+	struct http_match m;
 
-	for (size_t t = 0; t < 3; t++)
-		for (const struct http_route *r = tables[t]; r->path != NULL; r++) {
-			if (!path_match(r, hc->path, &rest))
-				continue;
-			if (strcmp(r->method, hc->method) == 0) {
-				hc->path_rest = rest;
-				return r;
-			}
-			allow = r->method;
-		}
-	hc->allow = allow;
-	return NULL;
+	http_route_find(tables, hc->method, hc->path, &m);
+	hc->path_rest = m.rest;
+	memcpy(hc->allow, m.allow, sizeof(hc->allow));
+	return m.route;
 }
 
 static bool serve_asset(struct http_ctx *hc)
@@ -116,7 +96,7 @@ static bool session_load(struct http_ctx *hc)
 {
 	const char *id = MHD_lookup_connection_value(hc->conn, MHD_COOKIE_KIND, "verdon_session");
 
-	if (id != NULL && strlen(id) == HTTP_SESSION_ID_LEN)
+	if (http_cookie_id_ok(id))
 		memcpy(hc->sid, id, HTTP_SESSION_ID_LEN + 1);
 	if (!(hc->route->flags & (HTTP_SESSION | HTTP_FULL)))
 		return true;
@@ -151,7 +131,7 @@ static bool admit(struct http_ctx *hc)
 	unsigned long long len = cl != NULL ? strtoull(cl, NULL, 10) : 0;
 
 	if ((hc->route = route_find(hc)) == NULL) {
-		if (hc->allow != NULL)
+		if (hc->allow[0] != '\0')
 			http_reply_error(hc, 405, "method_not_allowed", NULL);
 		else if (strncmp(hc->path, "/api/", 5) == 0 || !serve_asset(hc))
 			http_reply_error(hc, 404, "not_found", NULL);

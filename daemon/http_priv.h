@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "http.h"
+#include "http_route.h"
 #include "http_session.h"
 
 #define HTTP_ADDRESS_MAX 46 /* INET6_ADDRSTRLEN */
@@ -64,7 +65,7 @@ struct http_ctx {
 	json_t *json;
 	bool too_large, answered;
 	bool admitted;     /* passed the checks on method, CSRF, type, size, session */
-	const char *allow; /* the Allow header of a 405 */
+	char allow[HTTP_ALLOW_MAX]; /* the Allow header of a 405; "": none */
 	bool held;         /* parked by the address penalty: the dispatcher must not answer */
 	bool released;     /* back from the hold: the next penalised call runs at once */
 	bool https;        /* a trusted proxy said the client spoke TLS */

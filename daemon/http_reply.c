@@ -73,7 +73,7 @@ void http_reply_raw(struct http_ctx *hc, unsigned status, const char *type, cons
 		return;
 	}
 	add_headers(hc, resp, type);
-	if (hc->allow != NULL)
+	if (hc->allow[0] != '\0')
 		MHD_add_response_header(resp, "Allow", hc->allow);
 	MHD_queue_response(hc->conn, status, resp);
 	MHD_destroy_response(resp);

@@ -130,3 +130,35 @@ out:
 	pthread_mutex_unlock(&ml->lock);
 	return *why_r == NULL;
 }
+
+/* One send at `when` forgotten: the latest of the ring's equal times. */
+static void forget(struct entry *e, int64_t when)
+{
+	for (unsigned n = 1; n <= MAIL_LIMIT_PER_DAY_MAX; n++) {
+		unsigned i = (e->next + MAIL_LIMIT_PER_DAY_MAX - n) % MAIL_LIMIT_PER_DAY_MAX;
+
+		if (e->sent[i] == when) {
+			e->sent[i] = 0;
+			return;
+		}
+	}
+}
+
+void mail_limit_give_back(struct mail_limit *ml, const char *account_key, const char *address_key,
+                          int64_t when)
+{
+	if (when == 0)
+		return;
+	pthread_mutex_lock(&ml->lock);
+	for (unsigned i = 0; i < ml->capacity; i++) {
+		struct entry *e = &ml->entries[i];
+
+		if (e->key[0] == '\0')
+			continue;
+		if ((account_key != NULL &&
+		     strncmp(e->key, account_key, MAIL_LIMIT_KEY_MAX) == 0) ||
+		    (address_key != NULL && strncmp(e->key, address_key, MAIL_LIMIT_KEY_MAX) == 0))
+			forget(e, when);
+	}
+	pthread_mutex_unlock(&ml->lock);
+}

@@ -36,4 +36,12 @@ bool mail_limit_take(struct mail_limit *ml, const struct mail_limit_conf *conf,
                      const char *account_key, const char *address_key, int64_t now,
                      const char **why_r);
 
+/*
+ * Gives back the send counted at `when` for both keys (a mail that did not
+ * go): the next ask is not held back by it. A key or a time it does not
+ * find changes nothing.
+ */
+void mail_limit_give_back(struct mail_limit *ml, const char *account_key, const char *address_key,
+                          int64_t when);
+
 #endif

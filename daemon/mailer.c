@@ -1,7 +1,8 @@
 /*
  * Messages are built whole in memory, then a detached thread pipes them to
- * sendmail: fork and execv (no shell, so the command's words are never
- * interpreted), a deadline for writing and for the exit, SIGKILL after it.
+ * sendmail: posix_spawn (no shell, so the command's words are never
+ * interpreted), a deadline for writing and for the exit, SIGKILL to its
+ * process group after it. A mail that does not go runs its undo.
  */
 #define _GNU_SOURCE /* pipe2 */
 #include <errno.h>
@@ -30,6 +31,25 @@
 #define MSGID_BYTES 16
 
 static atomic_uint mailer_inflight;
+
+/*
+ * Failed mails' undos, run one at a time by one thread of their own: an undo writes to the store,
+ * and a store may keep a connection per thread (store_pg.c), which a short-lived mail thread would
+ * leave open. closed: the store is about to close, undo nothing more.
+ */
+struct undo_item {
+	struct undo_item *next;
+	struct mail_undo undo;
+	char why[MAILER_WHY_MAX];
+};
+static struct {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct undo_item *head, **tail;
+	pthread_t tid;
+	bool started, closed;
+} undoq = {
+    .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER, .tail = &undoq.head};
 
 /* Printable ASCII only: no CR, no LF, nothing a header parser could take for a separator. */
 static bool header_ok(const char *v, bool ascii)
@@ -240,7 +260,10 @@ static int spawn(int in, char *const argv[], pid_t *pid_r)
 	posix_spawn_file_actions_addclosefrom_np(&fa, STDERR_FILENO + 1);
 	posix_spawnattr_setsigmask(&attr, &none);
 	posix_spawnattr_setsigdefault(&attr, &dfl);
-	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+	/* a group of its own: a hung sendmail's children die with it */
+	posix_spawnattr_setpgroup(&attr, 0);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF |
+	                                    POSIX_SPAWN_SETPGROUP);
 	r = posix_spawn(pid_r, argv[0], &fa, &attr, argv, environ);
 	posix_spawnattr_destroy(&attr);
 	posix_spawn_file_actions_destroy(&fa);
@@ -268,7 +291,7 @@ static int feed(int fd, const char *msg, size_t len, int64_t deadline)
 	return 0;
 }
 
-/* The child's exit status, waiting until the deadline and killing it after. */
+/* The child's exit status, waiting until the deadline and killing its group after. */
 static int reap(pid_t pid, int64_t deadline, bool *killed_r)
 {
 	struct timespec nap = {.tv_sec = 0, .tv_nsec = 20 * 1000 * 1000};
@@ -279,7 +302,7 @@ static int reap(pid_t pid, int64_t deadline, bool *killed_r)
 	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ms() < deadline)
 		nanosleep(&nap, NULL);
 	if (r == 0) {
-		kill(pid, SIGKILL);
+		kill(-pid, SIGKILL);
 		*killed_r = true;
 		while ((r = waitpid(pid, &status, 0)) < 0 && errno == EINTR)
 			;
@@ -289,7 +312,7 @@ static int reap(pid_t pid, int64_t deadline, bool *killed_r)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-int mailer_run(const char *command, const char *msg, size_t len, unsigned timeout_s)
+int mailer_run(const char *command, const char *msg, size_t len, unsigned timeout_s, char *why_r)
 {
 	int64_t deadline = now_ms() + (int64_t)timeout_s * 1000;
 	char **argv = NULL;
@@ -298,16 +321,18 @@ int mailer_run(const char *command, const char *msg, size_t len, unsigned timeou
 	pid_t pid;
 
 	if (mailer_argv(command, &argv) < 0) {
-		log_err("[mail] sendmail: not an absolute path followed by at most %d words",
-		        MAILER_ARGS_MAX - 1);
+		snprintf(why_r, MAILER_WHY_MAX,
+		         "[mail] sendmail: not an absolute path followed by at most %d words",
+		         MAILER_ARGS_MAX - 1);
 		return -1;
 	}
 	if (pipe2(p, O_CLOEXEC) < 0) {
-		log_err("sendmail: cannot start: %s", strerror(errno));
+		snprintf(why_r, MAILER_WHY_MAX, "sendmail: cannot start: %s", strerror(errno));
 		goto out;
 	}
 	if ((errno = spawn(p[0], argv, &pid)) != 0) {
-		log_err("sendmail: cannot start %s: %s", argv[0], strerror(errno));
+		snprintf(why_r, MAILER_WHY_MAX, "sendmail: cannot start %.128s: %s", argv[0],
+		         strerror(errno));
 		goto out;
 	}
 	close(p[0]);
@@ -317,11 +342,15 @@ int mailer_run(const char *command, const char *msg, size_t len, unsigned timeou
 	p[1] = -1;
 	status = reap(pid, deadline, &killed);
 	if (killed)
-		log_err("sendmail: killed after %u seconds", timeout_s);
+		snprintf(why_r, MAILER_WHY_MAX,
+		         "sendmail: %.128s killed after %u seconds ([mail] timeout)", argv[0],
+		         timeout_s);
 	else if (status != 0)
-		log_err("sendmail: %s exited with status %d", argv[0], status);
+		snprintf(why_r, MAILER_WHY_MAX, "sendmail: %.128s exited with status %d", argv[0],
+		         status);
 	else if (!fed)
-		log_err("sendmail: %s did not read the whole message", argv[0]);
+		snprintf(why_r, MAILER_WHY_MAX, "sendmail: %.128s did not read the whole message",
+		         argv[0]);
 	else
 		r = 0;
 out:
@@ -335,10 +364,80 @@ out:
 struct mail_job {
 	char *command; /* the sendmail command, or the relay's URL when relay */
 	bool relay;
+	unsigned timeout; /* [mail] timeout when it was sent */
 	char *from, *to;
 	char *msg;
 	size_t len;
+	struct mail_undo undo;
 };
+
+static void undo_free(struct mail_undo *undo)
+{
+	if (undo->arg != NULL)
+		secret_wipe(undo->arg, undo->arg_len);
+	free(undo->arg);
+	*undo = (struct mail_undo){0};
+}
+
+static void undo_skipped(const struct mail_undo *undo, const char *why)
+{
+	log_err("mail not sent: %s%s", why, undo->fn != NULL ? " (stopping: nothing undone)" : "");
+}
+
+static void *undo_thread(void *arg)
+{
+	struct undo_item *it;
+
+	(void)arg;
+	pthread_mutex_lock(&undoq.lock);
+	for (;;) {
+		while (undoq.head == NULL && !undoq.closed)
+			pthread_cond_wait(&undoq.cond, &undoq.lock);
+		if ((it = undoq.head) == NULL)
+			break;
+		if ((undoq.head = it->next) == NULL)
+			undoq.tail = &undoq.head;
+		if (undoq.closed) {
+			undo_skipped(&it->undo, it->why);
+		} else {
+			pthread_mutex_unlock(&undoq.lock);
+			it->undo.fn(it->undo.arg, it->why);
+			pthread_mutex_lock(&undoq.lock);
+		}
+		undo_free(&it->undo);
+		free(it);
+	}
+	pthread_mutex_unlock(&undoq.lock);
+	return NULL;
+}
+
+/* Queues *undo (taken over: *undo is emptied) to run with why, or logs why when it has no fn. */
+static void undo_run(struct mail_undo *undo, const char *why)
+{
+	struct undo_item *it = NULL;
+
+	pthread_mutex_lock(&undoq.lock);
+	if (undo->fn != NULL && !undoq.closed && (it = calloc(1, sizeof(*it))) != NULL) {
+		if (!undoq.started)
+			undoq.started = pthread_create(&undoq.tid, NULL, undo_thread, NULL) == 0;
+		if (!undoq.started) {
+			free(it);
+			it = NULL;
+		}
+	}
+	if (it != NULL) {
+		it->undo = *undo;
+		*undo = (struct mail_undo){0};
+		snprintf(it->why, sizeof(it->why), "%s", why);
+		*undoq.tail = it;
+		undoq.tail = &it->next;
+		pthread_cond_signal(&undoq.cond);
+	} else {
+		undo_skipped(undo, why);
+	}
+	pthread_mutex_unlock(&undoq.lock);
+	undo_free(undo);
+}
 
 static void job_free(struct mail_job *job)
 {
@@ -350,6 +449,7 @@ static void job_free(struct mail_job *job)
 	free(job->command);
 	free(job->from);
 	free(job->to);
+	undo_free(&job->undo);
 	free(job);
 }
 
@@ -357,51 +457,96 @@ static void *mailer_thread(void *arg)
 {
 	struct mail_job *job = arg;
 	struct mail m = {.from = job->from, .to = job->to};
+	char why[MAILER_WHY_MAX] = "";
 	int r;
 
 	if (job->relay)
-		r = mailer_smtp(job->command, &m, job->msg, job->len, MAILER_TIMEOUT);
+		r = mailer_smtp(job->command, &m, job->msg, job->len, job->timeout, why);
 	else
-		r = mailer_run(job->command, job->msg, job->len, MAILER_TIMEOUT);
+		r = mailer_run(job->command, job->msg, job->len, job->timeout, why);
 	if (r == 0)
 		log_info("mail handed to %s", job->relay ? "the relay" : "sendmail");
+	else
+		undo_run(&job->undo, why);
 	metrics_mail(r == 0 ? METRICS_MAIL_SENT : METRICS_MAIL_FAILED);
 	job_free(job);
 	atomic_fetch_sub(&mailer_inflight, 1);
 	return NULL;
 }
 
-int mailer_send(const struct config *c, const struct mail *m, time_t now)
+/* The job of a mail to send, or NULL with why_r. */
+static struct mail_job *job_new(const struct config *c, const struct mail *m, time_t now,
+                                const char **why_r)
 {
 	struct mail_job *job = calloc(1, sizeof(*job));
 	const char *command = c->mail_relay != NULL ? c->mail_relay : c->mail_sendmail;
+
+	*why_r = "out of memory";
+	if (job == NULL || (job->command = strdup(command)) == NULL ||
+	    (job->from = strdup(m->from)) == NULL || (job->to = strdup(m->to)) == NULL)
+		goto fail;
+	if (mailer_build(m, now, &job->msg, &job->len) < 0) {
+		*why_r = "the message could not be built";
+		goto fail;
+	}
+	job->relay = c->mail_relay != NULL;
+	job->timeout = c->mail_timeout;
+	return job;
+fail:
+	job_free(job);
+	return NULL;
+}
+
+int mailer_send(const struct config *c, const struct mail *m, time_t now,
+                const struct mail_undo *undo)
+{
+	struct mail_undo u = undo != NULL ? *undo : (struct mail_undo){0};
+	struct mail_job *job = NULL;
+	const char *why = NULL;
 	pthread_attr_t attr;
 	pthread_t tid;
 	bool started = false;
+	char line[MAILER_WHY_MAX];
 
 	if (atomic_fetch_add(&mailer_inflight, 1) >= MAILER_INFLIGHT_MAX) {
-		log_err("mail dropped: %d messages already waiting to be sent",
-		        MAILER_INFLIGHT_MAX);
+		snprintf(line, sizeof(line), "dropped: %d messages already waiting to be sent",
+		         MAILER_INFLIGHT_MAX);
+		why = line;
 		metrics_mail(METRICS_MAIL_DROPPED);
 		goto out;
 	}
-	if (job == NULL || (job->command = strdup(command)) == NULL ||
-	    (job->from = strdup(m->from)) == NULL || (job->to = strdup(m->to)) == NULL ||
-	    mailer_build(m, now, &job->msg, &job->len) < 0) {
-		log_err("mail dropped: the message could not be built");
+	if ((job = job_new(c, m, now, &why)) == NULL)
 		goto out;
-	}
-	job->relay = c->mail_relay != NULL;
+	job->undo = u; /* the job owns it now */
+	u = (struct mail_undo){0};
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
 	started = pthread_create(&tid, &attr, mailer_thread, job) == 0;
 	pthread_attr_destroy(&attr);
-	if (!started)
-		log_err("mail dropped: no thread to send it");
+	if (!started) {
+		why = "no thread to send it";
+		u = job->undo;
+		job->undo = (struct mail_undo){0};
+	}
 out:
 	if (started)
 		return 0;
+	undo_run(&u, why);
 	atomic_fetch_sub(&mailer_inflight, 1);
 	job_free(job);
 	return -1;
+}
+
+void mailer_quiesce(void)
+{
+	bool started;
+
+	pthread_mutex_lock(&undoq.lock);
+	undoq.closed = true;
+	started = undoq.started;
+	pthread_cond_signal(&undoq.cond);
+	pthread_mutex_unlock(&undoq.lock);
+	/* the undo running finishes; the ones queued after it are only logged */
+	if (started)
+		pthread_join(undoq.tid, NULL);
 }

@@ -12,11 +12,11 @@
 #include <stddef.h>
 #include <time.h>
 
-#define MAILER_TIMEOUT 30      /* seconds sendmail may take before it is killed */
 #define MAILER_INFLIGHT_MAX 16 /* messages being handed over at once; beyond: dropped */
 #define MAILER_ARGS_MAX 16     /* words of the sendmail command */
 #define MAILER_HEADER_MAX 512  /* bytes of one header value */
 #define MAILER_LINE_MAX 998    /* bytes of one body line (RFC 5322) */
+#define MAILER_WHY_MAX 256     /* bytes of why a mail did not go: no secret, no URL */
 
 struct config;
 
@@ -45,28 +45,53 @@ int mailer_build(const struct mail *m, time_t now, char **msg_r, size_t *len_r);
 int mailer_argv(const char *command, char ***argv_r);
 
 /*
- * Runs command with msg on its standard input (fork and execv, no shell)
- * and waits at most timeout_s seconds, then kills it. 0 when it exited 0.
- * Blocks: for a thread that may wait.
+ * Runs command with msg on its standard input (posix_spawn, no shell, in a
+ * process group of its own) and waits at most timeout_s seconds, then kills
+ * the group. 0 when it exited 0; else -1 with why_r (MAILER_WHY_MAX bytes)
+ * saying what happened. Logs nothing. Blocks: for a thread that may wait.
  */
-int mailer_run(const char *command, const char *msg, size_t len, unsigned timeout_s);
+int mailer_run(const char *command, const char *msg, size_t len, unsigned timeout_s, char *why_r);
 
 /*
  * Submits msg to relay (smtp:// or smtps:// URL) with the envelope sender
  * and recipient taken from m->from and m->to (the address inside <> when
- * there is one), at most timeout_s seconds. 0 when the relay took it.
- * Blocks: for a thread that may wait.
+ * there is one), at most timeout_s seconds. 0 when the relay took it; else
+ * -1 with why_r as mailer_run's (never the URL: it may hold a password).
+ * Logs nothing. Blocks: for a thread that may wait.
  */
 int mailer_smtp(const char *relay, const struct mail *m, const char *msg, size_t len,
-                unsigned timeout_s);
+                unsigned timeout_s, char *why_r);
+
+/*
+ * What a mail that did not go must undo (a code nobody received, a mail
+ * limit slot): fn runs once with why, on the mailer's one undo thread (one
+ * at a time, so a store keeping a connection per thread keeps one); it
+ * logs the failure's one line. arg is malloc'd and belongs to the mailer
+ * from mailer_send on: wiped and freed, sent or not.
+ */
+typedef void mailer_failed_fn(void *arg, const char *why);
+struct mail_undo {
+	mailer_failed_fn *fn; /* NULL: the mailer logs the failure itself */
+	void *arg;
+	size_t arg_len;
+};
 
 /*
  * Builds the message and hands it to a thread of its own that submits it
- * to [mail] relay, or runs [mail] sendmail when no relay is set, so that
- * the caller's answer does not wait on (or show the time of) the mail
- * system. -1 when the message cannot be built or too many messages are in
- * flight (logged).
+ * to [mail] relay, or runs [mail] sendmail when no relay is set, at most
+ * [mail] timeout seconds, so that the caller's answer does not wait on (or
+ * show the time of) the mail system. -1 when the message cannot be built
+ * or too many messages are in flight. Every failure, then or in the
+ * thread, runs undo (may be NULL) or logs one line.
  */
-int mailer_send(const struct config *c, const struct mail *m, time_t now);
+int mailer_send(const struct config *c, const struct mail *m, time_t now,
+                const struct mail_undo *undo);
+
+/*
+ * After it, no undo runs any more (a mail failing later only logs): called
+ * once the workers are stopped, before the store closes. Waits for the
+ * undo running, if any, and stops the undo thread.
+ */
+void mailer_quiesce(void);
 
 #endif

@@ -9,7 +9,6 @@
 
 #include <curl/curl.h>
 
-#include "log.h"
 #include "mailer.h"
 
 struct upload {
@@ -46,7 +45,7 @@ static int envelope(const char *header, char *out, size_t cap)
 }
 
 int mailer_smtp(const char *relay, const struct mail *m, const char *msg, size_t len,
-                unsigned timeout_s)
+                unsigned timeout_s, char *why_r)
 {
 	char from[MAILER_HEADER_MAX + 3], to[MAILER_HEADER_MAX + 3], err[CURL_ERROR_SIZE] = "";
 	struct upload u = {.data = msg, .len = len};
@@ -56,11 +55,11 @@ int mailer_smtp(const char *relay, const struct mail *m, const char *msg, size_t
 	int r = -1;
 
 	if (envelope(m->from, from, sizeof(from)) < 0 || envelope(m->to, to, sizeof(to)) < 0) {
-		log_err("mail relay: no envelope address in From or To");
+		snprintf(why_r, MAILER_WHY_MAX, "mail relay: no envelope address in From or To");
 		return -1;
 	}
 	if ((curl = curl_easy_init()) == NULL || (rcpt = curl_slist_append(NULL, to)) == NULL) {
-		log_err("mail relay: out of memory");
+		snprintf(why_r, MAILER_WHY_MAX, "mail relay: out of memory");
 		goto out;
 	}
 	curl_easy_setopt(curl, CURLOPT_URL, relay);
@@ -77,9 +76,16 @@ int mailer_smtp(const char *relay, const struct mail *m, const char *msg, size_t
 	curl_easy_setopt(curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, err);
 	if ((rc = curl_easy_perform(curl)) != CURLE_OK) {
-		log_err("mail relay: %s",
-		        err[0] != '\0' ? err
-		                       : curl_easy_strerror(rc)); /* the URL may hold a password */
+		long code = 0;
+
+		/* never the URL: it may hold a password; the relay's last reply code says most */
+		if (curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code) != CURLE_OK)
+			code = 0;
+		snprintf(why_r, MAILER_WHY_MAX, "mail relay: %.200s",
+		         err[0] != '\0' ? err : curl_easy_strerror(rc));
+		if (code != 0)
+			snprintf(why_r + strlen(why_r), MAILER_WHY_MAX - strlen(why_r),
+			         " (last reply %ld)", code);
 		goto out;
 	}
 	r = 0;

@@ -19,6 +19,7 @@
 #include "due.h"
 #include "daemon.h"
 #include "log.h"
+#include "mailer.h"
 #include "migrate.h"
 #include "mail_limit.h"
 #include "observe.h"
@@ -212,6 +213,8 @@ int main(int argc, char **argv)
 	if (store_config_shared(d.config))
 		throttle_share(d.throttle, d.store);
 	r = server_run(&d);
+	/* A mail failing from now on undoes nothing: the store is about to close. */
+	mailer_quiesce();
 	/* The workers are joined: what they queued is written before the store closes. */
 	auditq_flush(d.auditq, d.store);
 	if (d.abandoned) {

@@ -18,6 +18,7 @@
 #include "daemon.h"
 #include "fields.h"
 #include "log.h"
+#include "mail_undo.h"
 #include "mailer.h"
 #include "penalty.h"
 #include "reason.h"
@@ -39,7 +40,24 @@ static __thread struct {
 	char code[RESET_CODE_LEN + 1]; /* "": the notice */
 	char masked[RESCUE_MASK_MAX];  /* the new address, for the notice */
 	unsigned lifetime;
+	char hmac[2 * CRYPTO_HMAC_LEN + 1]; /* the code's, as the record keeps it */
+	int64_t taken;                      /* when the mail limit counted it; 0: it did not */
 } later;
+
+/* What the mail undoes if it does not go (mail_undo.h): the pending change and the limit's slot. */
+static void undo_of(struct worker *w, bool code, struct mail_undo *undo_r)
+{
+	struct mail_undo_ctx ctx = {.daemon = w->daemon,
+	                            .kind = code ? MAIL_UNDO_RESCUE_CODE : MAIL_UNDO_RESCUE_NOTICE,
+	                            .taken = later.taken};
+
+	snprintf(ctx.identifiant, sizeof(ctx.identifiant), "%s", later.identifiant);
+	snprintf(ctx.address, sizeof(ctx.address), "%s", later.to);
+	if (code)
+		memcpy(ctx.hmac, later.hmac, sizeof(ctx.hmac));
+	mail_undo_of(&ctx, undo_r);
+	secret_wipe(&ctx, sizeof(ctx));
+}
 
 static void mail_after(struct worker *w, const struct config *c)
 {
@@ -51,24 +69,29 @@ static void mail_after(struct worker *w, const struct config *c)
 	                 .to = later.to,
 	                 .subject = code ? SUBJECT_CODE : SUBJECT_NOTICE,
 	                 .body = text};
+	struct mail_undo undo;
 
-	(void)w;
-	if (text == NULL)
+	if (text == NULL) {
 		log_err("mail dropped: out of memory");
-	else
-		(void)mailer_send(c, &m, time(NULL));
+	} else {
+		undo_of(w, code, &undo);
+		(void)mailer_send(c, &m, time(NULL), &undo);
+	}
 	secret_free(text);
 	secret_wipe(&later, sizeof(later));
 }
 
+/* hmac and taken: the code's and when the limit counted it (NULL and 0 for the notice). */
 static void mail_later(struct worker *w, const char *to, const char *identifiant, const char *code,
-                       const char *masked, unsigned lifetime)
+                       const char *masked, unsigned lifetime, const char *hmac, int64_t taken)
 {
 	snprintf(later.to, sizeof(later.to), "%s", to);
 	snprintf(later.identifiant, sizeof(later.identifiant), "%s", identifiant);
 	snprintf(later.code, sizeof(later.code), "%s", code != NULL ? code : "");
 	snprintf(later.masked, sizeof(later.masked), "%s", masked != NULL ? masked : "");
 	later.lifetime = lifetime;
+	snprintf(later.hmac, sizeof(later.hmac), "%s", hmac != NULL ? hmac : "");
+	later.taken = taken;
 	w->after = mail_after;
 }
 
@@ -180,7 +203,7 @@ static void rescue_ask(struct worker *w, struct request *req)
 		proto_addf(&pw, "expires", "%u", req->config->rescue_code_lifetime);
 		reply_line(req, &pw);
 		mail_later(w, email, at.a.identifiant, code, NULL,
-		           req->config->rescue_code_lifetime);
+		           req->config->rescue_code_lifetime, hex, req->now);
 	}
 	/* Every ask counts: asking is how a mailbox gets flooded. */
 	penalty_record(w->daemon->penalty, at.address, true, NULL, penalty_now_ms());
@@ -190,7 +213,7 @@ out:
 	account_wipe(&at.a);
 }
 
-static void rescue_clear(struct account *a)
+void rescue_code_clear(struct account *a)
 {
 	a->rescue_next[0] = '\0';
 	secret_wipe(a->rescue_hmac, sizeof(a->rescue_hmac));
@@ -202,19 +225,19 @@ static void rescue_clear(struct account *a)
 static const char *confirm_miss(struct account *a, enum reset_check rc, const char **why_r)
 {
 	if (rc == RESET_CODE_EXPIRED) {
-		rescue_clear(a);
+		rescue_code_clear(a);
 		*why_r = "expired";
 		return "Code expiré : demandez-en un nouveau.";
 	}
 	if (rc == RESET_CODE_NONE) {
-		rescue_clear(a);
+		rescue_code_clear(a);
 		*why_r = "none";
 		return "Aucun changement en attente (code déjà utilisé ou trop d'essais) : "
 		       "recommencez.";
 	}
 	*why_r = "wrong";
 	if (--a->rescue_tries == 0) {
-		rescue_clear(a);
+		rescue_code_clear(a);
 		return "Code incorrect, et c'était le dernier essai : demandez un nouveau code.";
 	}
 	return "Code incorrect : vérifiez le dernier message reçu à la nouvelle adresse.";
@@ -249,7 +272,7 @@ static bool confirm_apply(struct worker *w, struct request *req, struct store_tx
 
 	memcpy(old, at->a.rescue_email, sizeof(old));
 	memcpy(at->a.rescue_email, at->a.rescue_next, sizeof(at->a.rescue_email));
-	rescue_clear(&at->a);
+	rescue_code_clear(&at->a);
 	attempt_audit(txn, req, at, "rescue.confirm", "ok", REASON_NONE, "rescue address changed");
 	if (save(txn, &at->a) != STORE_OK) {
 		reply_tempfail(req);
@@ -260,7 +283,7 @@ static bool confirm_apply(struct worker *w, struct request *req, struct store_tx
 	reply_line(req, &pw);
 	rescue_mask(at->a.rescue_email, masked);
 	if (old[0] != '\0')
-		mail_later(w, old, at->a.identifiant, NULL, masked, 0);
+		mail_later(w, old, at->a.identifiant, NULL, masked, 0, NULL, 0);
 	return true;
 }
 

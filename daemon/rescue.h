@@ -25,8 +25,12 @@
 #define RESCUE_TRIES 5
 #define RESCUE_MASK_MAX 64
 
+struct account;
+
 /* The verbs only the HTTP front end may send, NULL-terminated. */
 extern const struct verb self_verbs[];
+/* No change pending any more: the new address, its code, expiry and tries cleared. */
+void rescue_code_clear(struct account *a);
 
 /* The pure parts (rescue_text.c), for the tests. */
 

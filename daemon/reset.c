@@ -7,7 +7,6 @@
  * time shows nowhere. Every outcome is audited; every ask counts against the
  * client's address, as a failed login does.
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,6 +19,7 @@
 #include "fields.h"
 #include "log.h"
 #include "mail_limit.h"
+#include "mail_undo.h"
 #include "mailer.h"
 #include "metrics.h"
 #include "otpcheck.h"
@@ -62,7 +62,29 @@ static __thread struct {
 	enum mail_kind kind;
 	struct recipient rc;
 	char code[RESET_CODE_LEN + 1];
+	char hmac[2 * CRYPTO_HMAC_LEN + 1]; /* the code's, as the record keeps it */
+	int64_t taken;                      /* when the mail limit counted it; 0: it did not */
 } later;
+
+/* What the mail undoes if it does not go (mail_undo.h). */
+static void undo_of(struct worker *w, struct mail_undo *undo_r)
+{
+	static const enum mail_undo_kind kinds[] = {
+	    [MAIL_CODE] = MAIL_UNDO_RESET_CODE,
+	    [MAIL_HELPDESK] = MAIL_UNDO_RESET_HELPDESK,
+	    [MAIL_IDENT] = MAIL_UNDO_IDENT,
+	    [MAIL_DONE] = MAIL_UNDO_RESET_DONE,
+	};
+	struct mail_undo_ctx ctx = {
+	    .daemon = w->daemon, .kind = kinds[later.kind], .taken = later.taken};
+
+	snprintf(ctx.identifiant, sizeof(ctx.identifiant), "%s", later.rc.identifiant);
+	snprintf(ctx.address, sizeof(ctx.address), "%s", later.rc.to);
+	if (later.kind == MAIL_CODE)
+		memcpy(ctx.hmac, later.hmac, sizeof(ctx.hmac));
+	mail_undo_of(&ctx, undo_r);
+	secret_wipe(&ctx, sizeof(ctx));
+}
 
 static void mail_after(struct worker *w, const struct config *c)
 {
@@ -73,9 +95,9 @@ static void mail_after(struct worker *w, const struct config *c)
 	    [MAIL_DONE] = SUBJECT_DONE,
 	};
 	const char *id = later.rc.identifiant, *org = c->organisation;
+	struct mail_undo undo;
 	char *text = NULL;
 
-	(void)w;
 	switch (later.kind) {
 	case MAIL_CODE:
 		text = reset_body_code(id, later.code, org);
@@ -100,7 +122,8 @@ static void mail_after(struct worker *w, const struct config *c)
 		                 .subject = subjects[later.kind],
 		                 .body = text};
 
-		(void)mailer_send(c, &m, time(NULL));
+		undo_of(w, &undo);
+		(void)mailer_send(c, &m, time(NULL), &undo);
 	}
 	secret_free(text);
 out:
@@ -108,15 +131,18 @@ out:
 }
 
 /*
- * Leaves kind's mail for after the answer. Every ask calls it, mail or not,
- * with the same copies, so that the work before the answer is the same.
+ * Leaves kind's mail for after the answer: code and its hmac when it carries
+ * one, taken when the mail limit counted it. Every ask calls it, mail or
+ * not, with the same copies, so that the work before the answer is the same.
  */
 static void mail_later(struct worker *w, enum mail_kind kind, const struct recipient *rc,
-                       const char *code)
+                       const char *code, const char *hmac, int64_t taken)
 {
 	later.kind = kind;
 	memcpy(&later.rc, rc, sizeof(later.rc));
 	snprintf(later.code, sizeof(later.code), "%s", code != NULL ? code : "");
+	snprintf(later.hmac, sizeof(later.hmac), "%s", hmac != NULL ? hmac : "");
+	later.taken = taken;
 	w->after = mail_after;
 }
 
@@ -129,15 +155,10 @@ bool recovery_mail_allowed(struct worker *w, const struct request *req, const ch
                            const char *address, const char **why_r)
 {
 	char acc[MAIL_LIMIT_KEY_MAX + 1], addr[MAIL_LIMIT_KEY_MAX + 1];
-	char lower[EMAIL_MAX + 1], hex[2 * CRYPTO_HMAC_LEN + 1];
-	size_t i;
 
-	for (i = 0; identifiant != NULL && address[i] != '\0' && i < EMAIL_MAX; i++)
-		lower[i] = (char)tolower((unsigned char)address[i]);
-	lower[i] = '\0';
-	crypto_hmac_hex(&w->daemon->keys, "rescue", lower, strlen(lower), hex);
-	snprintf(acc, sizeof(acc), "a:%s", identifiant != NULL ? identifiant : "");
-	snprintf(addr, sizeof(addr), "r:%s", hex);
+	/* the same keying for every ask, whether it may mail or not */
+	recovery_mail_keys(&w->daemon->keys, identifiant != NULL ? identifiant : "",
+	                   identifiant != NULL ? address : "", acc, addr);
 	if (mail_limit_take(w->daemon->mail_limit, &req->config->recovery,
 	                    identifiant != NULL ? acc : NULL, identifiant != NULL ? addr : NULL,
 	                    req->now, why_r))
@@ -267,7 +288,7 @@ void reset_ask_handle(struct worker *w, struct request *req)
 	           kind == ASK_CODE       ? MAIL_CODE
 	           : kind == ASK_HELPDESK ? MAIL_HELPDESK
 	                                  : MAIL_NONE,
-	           &rc, code);
+	           &rc, code, hex, kind != ASK_NONE ? req->now : 0);
 	reply_ok(req);
 	/* Every ask counts: asking is how a mailbox gets flooded. */
 	penalty_record(w->daemon->penalty, at.address, true, NULL, penalty_now_ms());
@@ -414,7 +435,7 @@ static void confirm_commit(struct worker *w, struct request *req, struct confirm
 	if (r != STORE_OK)
 		goto tempfail;
 	c->succeeded = true;
-	mail_later(w, MAIL_DONE, &rc, NULL);
+	mail_later(w, MAIL_DONE, &rc, NULL, NULL, 0);
 	reply_ok_ident(req, rc.identifiant);
 	return;
 tempfail:
@@ -572,7 +593,8 @@ void ident_ask_handle(struct worker *w, struct request *req)
 	                    !match    ? "no match"
 	                    : allowed ? "identifiant mailed"
 	                              : why);
-	mail_later(w, match && allowed ? MAIL_IDENT : MAIL_NONE, &rc, NULL);
+	mail_later(w, match && allowed ? MAIL_IDENT : MAIL_NONE, &rc, NULL, NULL,
+	           match && allowed ? req->now : 0);
 	reply_ok(req);
 	penalty_record(w->daemon->penalty, ia.at.address, true, NULL, penalty_now_ms());
 out:

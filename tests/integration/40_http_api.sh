@@ -79,6 +79,9 @@ expect_call "an unknown API path → 404" 404 not_found
 call PUT /api/login '{}'
 expect_call "a wrong method → 405" 405 method_not_allowed
 expect "… with Allow: POST" POST "$(hdr Allow)"
+call DELETE /api/rescue-email
+expect_call "a wrong method on a path with two → 405" 405 method_not_allowed
+expect "… with Allow naming both (RFC 9110: every method the resource has)" "GET, POST" "$(hdr Allow)"
 
 # ---------------------------------------------------------------- requests refused from their form
 NOCSRF=1 call POST /api/login '{"login":"x","password":"y"}'

@@ -112,20 +112,6 @@ def code_of(raw):
     return m.group(1).decode() if m else None
 
 
-def enrolled(admin, auth, n, password):
-    """Person n with a chosen password and an active TOTP; (identifiant, secret, step, recovery codes)."""
-    a = user_add(admin, n)
-    ident, temp = a.get("identifiant"), a.get("temporary_password")
-    auth.call("PASSWD", {"login": ident, "password": temp, "new": password, "service": "test"})
-    secret = secret_of(admin.call("OTP_ENROLL", {"login": ident}).get("uri", "?"))
-    fresh_step()
-    s = step()
-    c = admin.call("OTP_CONFIRM", {"login": ident, "code": totp(secret)})
-    if c.verb != "OK":
-        raise AssertionError("OTP_CONFIRM: %r" % c)
-    return ident, secret, s, c.get("recovery_codes").split(",")
-
-
 def run(tap):
     admin, auth = Client(ADMIN), Client(AUTH)
     ident, secret, used, recovery = enrolled(admin, auth, 1, PW1)

@@ -4,7 +4,8 @@
 # envelope is the rescue address and [mail] from, the message has CRLF line ends and its code.
 # Then a reload points the relay at a closed port with a password in the URL: the mail fails,
 # is counted as failed in the metrics, logged without the URL's password, and nothing is sent;
-# a third ask passes [recovery] mails_per_hour and is counted as limited.
+# the failed mail does not count against [recovery] mails_per_hour (a third ask is tried again),
+# and once the relay is back, the ask past the limit is counted as limited.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/mail_lib.sh"
 export T CANARY_PW
@@ -66,6 +67,8 @@ def scenario(tap):
     # A relay that does not answer, with a password in its URL.
     with open(os.environ["CONF"]) as fh:
         conf = fh.read()
+    with open(os.environ["CONF"] + ".ok", "w") as fh:
+        fh.write(conf)
     conf = re.sub(r"relay = .*", "relay = smtp://verdon:Relais-Secret-42@127.0.0.1:%s"
                   % os.environ["CLOSED_PORT"], conf)
     with open(os.environ["CONF"], "w") as fh:
@@ -77,17 +80,29 @@ def scenario(tap):
     tap.ok(wait_for(lambda: metric('verdon_mails_total{result="failed"}') == 1.0),
            "metrics: one mail failed")
     tap.eq(1, len(sunk()), "nothing more reached the sink")
+    # The failed mail gave its [recovery] slot back (mail_undo.c): the next ask is tried again.
     a = auth.call("RESET_ASK", {"login": ident, "address": "192.0.2.1"})
     tap.eq("OK", a.verb, "a third RESET_ASK gets the same answer")
-    tap.ok(wait_for(lambda: metric('verdon_mails_total{result="limited"}') == 1.0),
-           "metrics: the third mail is held back by [recovery] mails_per_hour")
+    tap.ok(wait_for(lambda: metric('verdon_mails_total{result="failed"}') == 2.0),
+           "metrics: it is tried (the failed mail did not count against mails_per_hour)")
+    # The relay back: one more mail goes, and that one fills the hour (2 sent).
+    os.rename(os.environ["CONF"] + ".ok", os.environ["CONF"])
+    os.kill(int(os.environ["DAEMON_PID"]), signal.SIGHUP)
     time.sleep(1)
-    tap.eq(1.0, metric('verdon_mails_total{result="failed"}'), "… and never tried")
+    auth.call("RESET_ASK", {"login": ident, "address": "192.0.2.1"})
+    tap.ok(wait_for(lambda: len(sunk()) == 2), "the relay back, the next ask is mailed")
+    a = auth.call("RESET_ASK", {"login": ident, "address": "192.0.2.1"})
+    tap.eq("OK", a.verb, "a fifth RESET_ASK gets the same answer")
+    tap.ok(wait_for(lambda: metric('verdon_mails_total{result="limited"}') == 1.0),
+           "metrics: the fifth mail is held back by [recovery] mails_per_hour")
+    time.sleep(1)
+    tap.eq(2.0, metric('verdon_mails_total{result="failed"}'), "… and never tried")
+    tap.eq(2, len(sunk()), "… nor sent")
 
 
 main_run(scenario)
 PY
-check "the failure is logged" grep -q 'error: mail relay: ' "$T/verdond.log"
+check "the failure is logged" grep -q 'error: mail: the reset code for .* not sent: code withdrawn.*(mail relay: ' "$T/verdond.log"
 check "the relay's password is never logged" bash -c "! grep -q Relais-Secret '$T/verdond.log'"
 check "nothing went to sendmail" bash -c "! grep -q 'sendmail' '$T/verdond.log'"
 exit 0

@@ -331,6 +331,23 @@ def active_user(admin, auth, n, password):
     return ident, secret, confirmed
 
 
+def enrolled(admin, auth, n, password):
+    """Person n with a chosen password and an active TOTP.
+
+    Returns (identifiant, base32 secret, step of the confirmation code, recovery codes).
+    """
+    a = user_add(admin, n)
+    ident, temp = a.get("identifiant"), a.get("temporary_password")
+    auth.call("PASSWD", {"login": ident, "password": temp, "new": password, "service": "test"})
+    secret = secret_of(admin.call("OTP_ENROLL", {"login": ident}).get("uri", "?"))
+    fresh_step()
+    s = step()
+    c = admin.call("OTP_CONFIRM", {"login": ident, "code": totp(secret)})
+    if c.verb != "OK":
+        raise AssertionError("OTP_CONFIRM: %r" % c)
+    return ident, secret, s, c.get("recovery_codes").split(",")
+
+
 def race(paths, ident, password, code, racers=50, service="race", address=None, timed=False,
          timeout=None):
     """racers connections (spread over the socket paths) send one AUTH at once; their answers.

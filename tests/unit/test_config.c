@@ -277,6 +277,8 @@ static const struct error_row error_rows[] = {
      ":8: rescue_code_lifetime: expected a number from 30 to 86400"},
     {"[http]\nrescue_code_lifetime = 86401\n",
      ":8: rescue_code_lifetime: expected a number from 30 to 86400"},
+    {"[mail]\ntimeout = 1\n", ":8: timeout: expected a number from 2 to 600"},
+    {"[mail]\ntimeout = 601\n", ":8: timeout: expected a number from 2 to 600"},
     {"[http]\nwebmail_url = javascript:alert(1)\n", WEBMAIL_MSG},
     {"[http]\nwebmail_url = https://x.example/\"onclick\n", WEBMAIL_MSG},
     {"[http]\nwebmail_url = https://x.example/a b\n", WEBMAIL_MSG},
@@ -474,6 +476,10 @@ static void test_page_keys(void **state)
 	(void)state;
 	assert_null(c->http_webmail_url);
 	assert_int_equal(c->rescue_code_lifetime, 900);
+	assert_int_equal(c->mail_timeout, 30);
+	config_free(c);
+	c = load_ok(MINIMAL "[mail]\ntimeout = 2\n");
+	assert_int_equal(c->mail_timeout, 2);
 	config_free(c);
 	c = load_ok(MINIMAL "organisation = Académie de Lyon\n[http]\n"
 	                    "webmail_url = https://webmail.ac-lyon.fr/?_task=mail\n"

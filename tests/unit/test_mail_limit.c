@@ -16,17 +16,27 @@ static bool take(struct mail_limit *ml, const char *acc, const char *addr, int64
 	return mail_limit_take(ml, &conf, acc, addr, now, why);
 }
 
-/* Three an hour; the fourth waits until the first leaves the window. */
-static void test_hourly(void **state)
+/* A table where a:jdupont and r:x had their three mails of the hour at 1000, 1001 and 1002. */
+static struct mail_limit *hour_spent(void)
 {
 	struct mail_limit *ml = mail_limit_new(16);
 	const char *why;
 
-	(void)state;
+	assert_non_null(ml);
 	for (int i = 0; i < 3; i++)
 		assert_true(take(ml, "a:jdupont", "r:x", 1000 + i, &why));
 	assert_false(take(ml, "a:jdupont", "r:x", 1003, &why));
 	assert_string_equal(why, "mail limit: mails_per_hour for this account");
+	return ml;
+}
+
+/* Three an hour; the fourth waits until the first leaves the window. */
+static void test_hourly(void **state)
+{
+	struct mail_limit *ml = hour_spent();
+	const char *why;
+
+	(void)state;
 	assert_false(take(ml, "a:jdupont", "r:x", 1000 + 3599, &why)); /* the first is still in */
 	assert_true(take(ml, "a:jdupont", "r:x", 1000 + 3600, &why));  /* and now out */
 	mail_limit_free(ml);
@@ -96,12 +106,35 @@ static void test_eviction(void **state)
 	mail_limit_free(ml);
 }
 
+/* A mail that did not go gives its send back, for both keys, and only that send. */
+static void test_give_back(void **state)
+{
+	struct mail_limit *ml = hour_spent();
+	const char *why;
+
+	(void)state;
+	mail_limit_give_back(ml, "a:jdupont", "r:x", 1001);
+	assert_true(take(ml, "a:jdupont", "r:x", 1004, &why));
+	assert_false(take(ml, "a:jdupont", "r:x", 1005, &why));
+	/* a time never counted, an unknown key, no time: nothing given back */
+	mail_limit_give_back(ml, "a:jdupont", "r:x", 999);
+	mail_limit_give_back(ml, "a:nobody", "r:y", 1000);
+	mail_limit_give_back(ml, "a:jdupont", "r:x", 0);
+	assert_false(take(ml, "a:jdupont", "r:x", 1006, &why));
+	/* the address's count too: another account on it is let through once more */
+	assert_false(take(ml, "a:other", "r:x", 1007, &why));
+	assert_string_equal(why, "mail limit: mails_per_hour for this rescue address");
+	mail_limit_give_back(ml, NULL, "r:x", 1000);
+	assert_true(take(ml, "a:other", "r:x", 1008, &why));
+	mail_limit_free(ml);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_hourly),   cmocka_unit_test(test_daily),
 	    cmocka_unit_test(test_address),  cmocka_unit_test(test_null),
-	    cmocka_unit_test(test_eviction),
+	    cmocka_unit_test(test_eviction), cmocka_unit_test(test_give_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,7 @@
  * draw, normalisation, expiry, tries), the French messages, and the mailer's
  * message building, header-injection refusal, command splitting and run.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -18,6 +19,7 @@
 #include <cmocka.h>
 
 #include "account.h"
+#include "config.h"
 #include "crypto.h"
 #include "mailer.h"
 #include "reset.h"
@@ -494,16 +496,34 @@ static void test_argv(void **state)
 }
 
 /* The command gets the message on its standard input; failures and hangs are reported. */
+/* A process that runs (a zombie nobody reaped does not). */
+static bool running(int pid)
+{
+	char path[64], stat[256] = "";
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return false;
+	n = fread(stat, 1, sizeof(stat) - 1, f);
+	fclose(f);
+	stat[n] = '\0';
+	return strstr(stat, ") Z ") == NULL;
+}
+
 static void test_run(void **state)
 {
 	char dir[] = "/tmp/verdon-test-mailer.XXXXXX", script[128], out[128], cmd[300];
-	char got[256] = "";
+	char got[256] = "", why[MAILER_WHY_MAX];
 	FILE *f;
 	size_t n;
 	time_t start;
+	int child = 0;
 
 	(void)state;
-	/* As the daemon (server.c): a sendmail that exits before reading is an error, not a SIGPIPE. */
+	/* As the daemon (server.c): a sendmail that exits before reading is an error, not a
+	 * SIGPIPE. */
 	signal(SIGPIPE, SIG_IGN);
 	assert_non_null(mkdtemp(dir));
 	snprintf(script, sizeof(script), "%s/sendmail.sh", dir);
@@ -513,7 +533,7 @@ static void test_run(void **state)
 	fprintf(f, "cat > \"$1\"\n");
 	fclose(f);
 	snprintf(cmd, sizeof(cmd), "/bin/sh %s %s", script, out);
-	assert_int_equal(mailer_run(cmd, "Subject: x\n\nhello\n", 18, 10), 0);
+	assert_int_equal(mailer_run(cmd, "Subject: x\n\nhello\n", 18, 10, why), 0);
 	f = fopen(out, "r");
 	assert_non_null(f);
 	n = fread(got, 1, sizeof(got) - 1, f);
@@ -521,15 +541,120 @@ static void test_run(void **state)
 	got[n] = '\0';
 	assert_string_equal(got, "Subject: x\n\nhello\n");
 
-	assert_int_equal(mailer_run("/bin/false", "x\n", 2, 10), -1);
-	assert_int_equal(mailer_run("/nonexistent/sendmail -t", "x\n", 2, 10), -1);
-	assert_int_equal(mailer_run("sendmail -t", "x\n", 2, 10), -1);
+	/* every failure says why, in words the log line can carry */
+	assert_int_equal(mailer_run("/bin/false", "x\n", 2, 10, why), -1);
+	assert_string_equal(why, "sendmail: /bin/false exited with status 1");
+	assert_int_equal(mailer_run("/nonexistent/sendmail -t", "x\n", 2, 10, why), -1);
+	assert_string_equal(
+	    why, "sendmail: cannot start /nonexistent/sendmail: No such file or directory");
+	assert_int_equal(mailer_run("sendmail -t", "x\n", 2, 10, why), -1);
+	assert_non_null(strstr(why, "not an absolute path"));
 	start = time(NULL);
-	assert_int_equal(mailer_run("/bin/sleep 30", "x\n", 2, 1), -1); /* killed after 1 s */
+	assert_int_equal(mailer_run("/bin/sleep 30", "x\n", 2, 1, why), -1); /* killed after 1 s */
 	assert_true(time(NULL) - start < 10);
+	assert_string_equal(why, "sendmail: /bin/sleep killed after 1 seconds ([mail] timeout)");
+
+	/* a hung sendmail's own children die with it: its process group is killed */
+	f = fopen(script, "w");
+	assert_non_null(f);
+	fprintf(f, "sleep 30 &\necho $! > \"$1\"\nwait\n");
+	fclose(f);
+	assert_int_equal(mailer_run(cmd, "x\n", 2, 1, why), -1);
+	f = fopen(out, "r");
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%d", &child), 1);
+	fclose(f);
+	for (int i = 0; i < 100 && running(child); i++)
+		usleep(20 * 1000);
+	assert_false(running(child));
 	unlink(out);
 	unlink(script);
 	rmdir(dir);
+}
+
+/* What the undo of test_send saw: each call's why, in order. */
+static struct {
+	pthread_mutex_t lock;
+	char why[4][MAILER_WHY_MAX];
+	int calls;
+} undone = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+static void undo_fn(void *arg, const char *why)
+{
+	pthread_mutex_lock(&undone.lock);
+	assert_string_equal(arg, "ctx");
+	if (undone.calls < 4)
+		snprintf(undone.why[undone.calls], MAILER_WHY_MAX, "%s", why);
+	undone.calls++;
+	pthread_mutex_unlock(&undone.lock);
+}
+
+static int calls_after(int want, int ms)
+{
+	int n;
+
+	for (int i = 0; i < ms / 10; i++) {
+		pthread_mutex_lock(&undone.lock);
+		n = undone.calls;
+		pthread_mutex_unlock(&undone.lock);
+		if (n >= want)
+			break;
+		usleep(10 * 1000);
+	}
+	pthread_mutex_lock(&undone.lock);
+	n = undone.calls;
+	pthread_mutex_unlock(&undone.lock);
+	return n;
+}
+
+static struct mail_undo undo_new(void)
+{
+	return (struct mail_undo){.fn = undo_fn, .arg = strdup("ctx"), .arg_len = 4};
+}
+
+/*
+ * mailer_send runs the undo of a mail that failed, once, with why; never for a mail that went;
+ * and after mailer_quiesce (the daemon stopping) never again. Last: the quiesce is for good.
+ */
+static void test_send(void **state)
+{
+	struct config c = {.mail_from = "verdon@example.org", .mail_timeout = 2};
+	struct mail m = {.from = "verdon@example.org",
+	                 .to = "rescue@example.net",
+	                 .subject = "Test",
+	                 .body = "hello\n"};
+	struct mail_undo u;
+
+	(void)state;
+	c.mail_sendmail = "/bin/cat"; /* reads it all, to /dev/null */
+	u = undo_new();
+	assert_int_equal(mailer_send(&c, &m, time(NULL), &u), 0);
+	c.mail_sendmail = "/bin/false";
+	u = undo_new();
+	assert_int_equal(mailer_send(&c, &m, time(NULL), &u), 0);
+	assert_int_equal(calls_after(1, 5000), 1);
+	assert_string_equal(undone.why[0], "sendmail: /bin/false exited with status 1");
+	c.mail_sendmail = "/nonexistent/sendmail";
+	u = undo_new();
+	assert_int_equal(mailer_send(&c, &m, time(NULL), &u), 0);
+	assert_int_equal(calls_after(2, 5000), 2);
+	assert_string_equal(
+	    undone.why[1],
+	    "sendmail: cannot start /nonexistent/sendmail: No such file or directory");
+	/* a message that cannot be built fails at once, its undo too */
+	m.to = "rescue@example.net\nBcc: x@example.org";
+	u = undo_new();
+	assert_int_equal(mailer_send(&c, &m, time(NULL), &u), -1);
+	assert_int_equal(calls_after(3, 5000), 3);
+	assert_string_equal(undone.why[2], "the message could not be built");
+	/* the /bin/cat mail went: no call for it, even given time */
+	assert_int_equal(calls_after(4, 500), 3);
+	mailer_quiesce();
+	c.mail_sendmail = "/bin/false";
+	m.to = "rescue@example.net";
+	u = undo_new();
+	assert_int_equal(mailer_send(&c, &m, time(NULL), &u), 0);
+	assert_int_equal(calls_after(4, 1000), 3);
 }
 
 int main(void)
@@ -550,6 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_bodies_build),
 	    cmocka_unit_test(test_argv),
 	    cmocka_unit_test(test_run),
+	    cmocka_unit_test(test_send),
 	};
 
 	/* As the daemon (server.c): /bin/false gone before its input is written must not kill us.
