@@ -303,18 +303,18 @@ static bool finish_reply(struct radius_server *rs, struct rad_job *job)
 
 static void reply_accept(struct radius_server *rs, struct rad_job *job)
 {
-	const struct radius_client *rc = &job->client;
+	const struct radius_reply *rr =
+	    &job->client.reply; /* the service's, the client's over it */
 
 	begin_reply(job, RADIUS_ACCESS_ACCEPT);
-	if (rc->reply_message[0] != '\0')
-		radius_add(&job->out, RADIUS_REPLY_MESSAGE, rc->reply_message,
-		           strlen(rc->reply_message));
-	if (rc->reply_class[0] != '\0')
-		radius_add(&job->out, RADIUS_CLASS, rc->reply_class, strlen(rc->reply_class));
-	if (rc->session_timeout > 0) {
-		uint8_t t[4] = {(uint8_t)(rc->session_timeout >> 24),
-		                (uint8_t)(rc->session_timeout >> 16),
-		                (uint8_t)(rc->session_timeout >> 8), (uint8_t)rc->session_timeout};
+	if (rr->message[0] != '\0')
+		radius_add(&job->out, RADIUS_REPLY_MESSAGE, rr->message, strlen(rr->message));
+	if (rr->class_value[0] != '\0')
+		radius_add(&job->out, RADIUS_CLASS, rr->class_value, strlen(rr->class_value));
+	if (rr->session_timeout > 0) {
+		uint8_t t[4] = {(uint8_t)(rr->session_timeout >> 24),
+		                (uint8_t)(rr->session_timeout >> 16),
+		                (uint8_t)(rr->session_timeout >> 8), (uint8_t)rr->session_timeout};
 
 		radius_add(&job->out, RADIUS_SESSION_TIMEOUT, t, sizeof(t));
 	}
@@ -651,6 +651,7 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 	job->client = *rc;
 	/* the config's strings may be freed by a reload: the job keeps none */
 	job->client.address = job->client.secret_file = job->client.tls_name = NULL;
+	config_radius_reply(cfg(rs), rc, &job->client.reply);
 	memcpy(job->client.secret, secret, slen);
 	job->client.secret_len = slen;
 	job->cache_ms = cfg(rs)->radius_cache_seconds * 1000u;

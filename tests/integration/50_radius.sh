@@ -29,7 +29,6 @@ address = 127.0.0.1/32
 secret_file = $T/vpn.secret
 service = radius-vpn
 otp = challenge
-reply_message = Bienvenue
 class = vpn-staff
 session_timeout = 3600
 
@@ -41,9 +40,14 @@ otp = append
 
 [service radius-vpn]
 credentials = password_otp, app_password
+radius_reply_message = Bienvenue sur le VPN
+radius_class = vpn-service
+radius_session_timeout = 7200
 
 [service radius-wifi]
 credentials = appended_otp
+radius_reply_message = Wi-Fi ouvert
+radius_session_timeout = 600
 CONF
 
 # verdond -n checks the RADIUS sections; a secret file others can read is refused.
@@ -58,6 +62,12 @@ printf '\n[radius.client bad]\naddress = 10.0.0.0/33\nsecret_file = %s\n' "$T/vp
 out=$("$VERDOND" -n -c "$T/bad.conf" 2>&1)
 case "$out" in *"[radius.client bad] address: invalid value"*) ok "verdond -n refuses a bad CIDR with its line" ;;
 *) not_ok "verdond -n refuses a bad CIDR: $out" ;; esac
+cp "$CONF" "$T/bad.conf"
+printf '\n[service radius-bad]\nradius_session_timeout = 1h\n' >>"$T/bad.conf"
+line=$(grep -n '^radius_session_timeout = 1h' "$T/bad.conf" | cut -d: -f1)
+out=$("$VERDOND" -n -c "$T/bad.conf" 2>&1)
+case "$out" in *"bad.conf:$line: radius_session_timeout: expected a number of seconds"*) ok "verdond -n refuses a service's bad radius_session_timeout with its line" ;;
+*) not_ok "verdond -n refuses a service's bad radius_session_timeout with its line $line: $out" ;; esac
 start_daemon || exit 1
 
 # rc SECRET 'attributes': one Access-Request (radclient -x); prints radclient's output.
@@ -95,8 +105,13 @@ ST=$(state_of <<<"$out1")
 CODE=$(totp_step "$S" "$B")
 out2=$(rc "$SECRET" "User-Name = jdupont, User-Password = \"$CODE\", State = $ST, Calling-Station-Id = st-1, $MA")
 expect "the code with the State → Access-Accept" Access-Accept "$(got <<<"$out2")"
-case "$out2" in *'Reply-Message = "Bienvenue"'*'Class = 0x7670'*'Session-Timeout = 3600'*) ok "… with the client's reply attributes" ;;
-*) not_ok "… with the client's reply attributes: $out2" ;; esac
+# The service's Reply-Message; the client's Class and Session-Timeout over the service's.
+case "$out2" in *'Reply-Message = "Bienvenue sur le VPN"'*) ok "… with the service's Reply-Message" ;;
+*) not_ok "… with the service's Reply-Message: $out2" ;; esac
+case "$out2" in *"Class = 0x$(printf vpn-staff | od -An -tx1 | tr -d ' \n')"*'Session-Timeout = 3600'*) ok "… and the client's Class and Session-Timeout over the service's" ;;
+*) not_ok "… and the client's Class and Session-Timeout over the service's: $out2" ;; esac
+case "$out2" in *vpn-service* | *7200* | *"$(printf vpn-service | od -An -tx1 | tr -d ' \n')"*) not_ok "… and none of the service's overridden ones: $out2" ;;
+*) ok "… and none of the service's overridden ones" ;; esac
 {
 	echo "# radclient, one challenge flow:"
 	sed 's/^/#   /' <<<"$out1"
@@ -163,10 +178,13 @@ expect "… and one audit record" $((n0 + 1)) "$(audit_count jdupont)"
 out=$(py 127.0.0.1 "$PORT" "$SECRET" --twice --calling st-11 jdupont "wrong-again")
 expect "a retransmitted wrong password → the same reject twice" "Access-Reject first=MA ok" "$(sort -u <<<"$out")"
 
-# The appended code on the Wi-Fi client (IPv6).
-out=$(py ::1 "$PORT" "$WIFI_SECRET" --calling st-12 jdupont "$CANARY_PW$(totp_step "$S" $((B + 1)))")
-case "$out" in "Access-Accept first=MA ok"*) ok "password with the code appended, over IPv6 → Access-Accept" ;;
-*) not_ok "password with the code appended, over IPv6 → Access-Accept: $out" ;; esac
+# The appended code on the Wi-Fi client (IPv6), which sets no reply attribute: its service's.
+out=$(printf '%s\n' "User-Name = jdupont, User-Password = \"$CANARY_PW$(totp_step "$S" $((B + 1)))\", Calling-Station-Id = st-12, $MA" |
+	radclient -6 -x -r 1 -t 4 "[::1]:$PORT" auth "$WIFI_SECRET" 2>&1)
+expect "password with the code appended, over IPv6 → Access-Accept" Access-Accept "$(got <<<"$out")"
+case "$out" in *'Reply-Message = "Wi-Fi ouvert"'*'Session-Timeout = 600'*) ok "… with its service's Reply-Message and Session-Timeout" ;;
+*) not_ok "… with its service's Reply-Message and Session-Timeout: $out" ;; esac
+case "$out" in *Class*) not_ok "… and no Class (the service sets none): $out" ;; *) ok "… and no Class (the service sets none)" ;; esac
 out=$(py ::1 "$PORT" "$WIFI_SECRET" --calling st-13 jdupont "$CANARY_PW")
 case "$out" in "Access-Reject first=MA ok"*) ok "the password alone on an append client → Access-Reject" ;;
 *) not_ok "the password alone on an append client: $out" ;; esac
