@@ -461,22 +461,40 @@ static void job_start(struct radius_server *rs, struct rad_job *job)
 	}
 }
 
-/* Calling-Station-Id when present (a MAC or a phone number), else the peer's IP. */
+/*
+ * The address of the penalty and the audit. A numeric Calling-Station-Id as
+ * it is (the person's IP as the NAS saw it, like a trusted proxy's
+ * X-Forwarded-For); any other (a MAC, a phone number) as STATION@NAS-IP,
+ * bytes outside STATION_CHARS read '_', cut to fit: never an IP, so it aims
+ * neither a penalty nor a ban at another front end's address, and the
+ * refusal line names both (observe.h). No Calling-Station-Id: the NAS's IP.
+ */
 static void job_address(struct rad_job *job, const struct radius_packet *p)
 {
 	const struct radius_attr *a = radius_find(p, RADIUS_CALLING_STATION_ID);
-	size_t n;
+	unsigned char bin[sizeof(struct in6_addr)];
+	char nas[INET6_ADDRSTRLEN];
+	size_t n, max;
 
-	if (a != NULL && a->len > 0 && a->len <= FIELD_ADDRESS_MAX) {
-		for (n = 0; n < a->len; n++) {
-			char ch = (char)a->value[n];
-
-			job->addr[n] = (ch > 0x20 && ch < 0x7f) ? ch : '_';
-		}
-		job->addr[n] = '\0';
+	radius_peer_ip(&job->peer, nas, sizeof(nas));
+	if (a == NULL || a->len == 0) {
+		memcpy(job->addr, nas, strlen(nas) + 1);
 		return;
 	}
-	radius_peer_ip(&job->peer, job->addr, sizeof(job->addr));
+	if (a->len < INET6_ADDRSTRLEN && memchr(a->value, '\0', a->len) == NULL) {
+		memcpy(job->addr, a->value, a->len);
+		job->addr[a->len] = '\0';
+		if (inet_pton(AF_INET, job->addr, bin) == 1 ||
+		    inet_pton(AF_INET6, job->addr, bin) == 1)
+			return;
+	}
+	max = sizeof(job->addr) - 2 - strlen(nas);
+	for (n = 0; n < a->len && n < max; n++) {
+		char ch = (char)a->value[n];
+
+		job->addr[n] = ch != '\0' && strchr(STATION_CHARS, ch) != NULL ? ch : '_';
+	}
+	snprintf(job->addr + n, sizeof(job->addr) - n, "@%s", nas);
 }
 
 static bool copy_string(const struct radius_attr *a, char *out, size_t max)

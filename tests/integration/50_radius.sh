@@ -4,7 +4,8 @@
 # expired for real), the appended code, an app password, a missing or flipped
 # Message-Authenticator, a wrong secret, an unknown client, a retransmission answered from the
 # cache with one audit record, Status-Server, Proxy-State, a 128-byte and a non-ASCII password,
-# CHAP refused, the reject delay of a penalised Calling-Station-Id that delays nobody else.
+# CHAP refused, the reject delay of a penalised Calling-Station-Id that delays nobody else, a MAC
+# station logged with its NAS (address=-) and penalised apart, the fail2ban filter over the log.
 . "$(dirname "$0")/lib.sh"
 command -v radclient >/dev/null || { echo "not ok - radclient missing: run scripts/deps.sh"; exit 1; }
 PORT=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0)); p = s.getsockname()[1]; t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); t.bind(("127.0.0.1", p)); print(p)')
@@ -198,10 +199,12 @@ ST=$(state_of <<<"$out")
 out=$(rc "$SECRET" "User-Name = lelie, User-Password = \"$(totp_step "$S3" "$B")\", State = $ST, Calling-Station-Id = st-15, $MA")
 expect "… and its code → Access-Accept" Access-Accept "$(got <<<"$out")"
 
-# The reject delay of a penalised address (its Calling-Station-Id) holds nobody else.
-rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-1\", Calling-Station-Id = st-pen, $MA" >/dev/null
+# The reject delay of a penalised station (its Calling-Station-Id, a MAC) holds nobody else.
+MAC1=AA-BB-CC-00-00-01
+MAC2=aa:bb:cc:00:00:02
+rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-1\", Calling-Station-Id = $MAC1, $MA" >/dev/null
 : >"$T/order"
-(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-2\", Calling-Station-Id = st-pen, $MA" |
+(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-2\", Calling-Station-Id = $MAC1, $MA" |
 	got >"$T/pen.out"; echo penalised >>"$T/order") &
 p1=$!
 sleep 0.3
@@ -212,6 +215,21 @@ expect "the penalised station's reject waits; another station's accept goes firs
 	"$(tr '\n' ' ' <"$T/order" | sed 's/ $//')"
 expect "… a reject" Access-Reject "$(cat "$T/pen.out")"
 expect "… an accept" Access-Accept "$(cat "$T/other.out")"
+# A station that is no IP address: the refusal line names the NAS and the station, address=- (a
+# ban of the NAS would shut out everybody behind it); its penalty is its own at this NAS.
+re_refused='refused service=radius-vpn address=- reason=invalid action=auth login=[0-9a-f]\{16\}'
+check "a MAC station's refusal names the NAS and the station" grep -q "$re_refused nas=127.0.0.1 station=$MAC1\$" "$T/verdond.log"
+check "… and its penalty grows on the station" grep -q "penalised address=- failures=2 nas=127.0.0.1 station=$MAC1\$" "$T/verdond.log"
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-3\", Calling-Station-Id = $MAC2, $MA")
+expect "another MAC on the same NAS → Access-Reject" Access-Reject "$(got <<<"$out")"
+check "… counted apart: its own first failure" grep -q "penalised address=- failures=1 nas=127.0.0.1 station=$MAC2\$" "$T/verdond.log"
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-4\", Calling-Station-Id = \"ab cd address=192.0.2.99 x\", $MA")
+expect "a station id with spaces and '=' → Access-Reject" Access-Reject "$(got <<<"$out")"
+check "… logged sanitised" grep -q "$re_refused nas=127.0.0.1 station=ab_cd_address_192.0.2.99_x\$" "$T/verdond.log"
+check "… never as an address" bash -c "! grep -q 'address=192.0.2.99' '$T/verdond.log'"
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-5\", Calling-Station-Id = 192.0.2.77, $MA")
+expect "a numeric station (the person's IP) → Access-Reject" Access-Reject "$(got <<<"$out")"
+check "… logged as the address, as before" grep -q 'refused service=radius-vpn address=192.0.2.77 reason=invalid action=auth login=[0-9a-f]\{16\}$' "$T/verdond.log"
 
 # A State crossing its lifetime (10 s) for real.
 ST=$(rc "$SECRET" "User-Name = pmartin, User-Password = \"$LONG_PW\", Calling-Station-Id = st-16, $MA" | state_of)
@@ -257,3 +275,12 @@ for _ in $(seq 1 50); do grep -q "configuration reloaded" "$T/verdond.log" && br
 out=$(printf '%s\n' "$MA" | radclient -x -r 1 -t 3 "127.0.0.1:$PORT" status "$NEW_SECRET" 2>&1)
 expect "after SIGHUP, the new secret is answered" Access-Accept "$(got <<<"$out")"
 expect "… and the old one dropped" "no reply" "$(RADIUS_WAIT=2 py 127.0.0.1 "$PORT" "$SECRET" --status)"
+
+# fail2ban's filter over this log: the numeric station only, never the NAS, never a MAC.
+sed -n "s/^verdond: info: /$(date '+%b %e %H:%M:%S') testhost verdond[4242]: /p" "$T/verdond.log" >"$T/syslog"
+mkdir -p "$T/f2b/filter.d"
+cp "$ROOT/contrib/fail2ban/filter.d/verdon.conf" "$T/f2b/filter.d/verdon.conf"
+ln -s /etc/fail2ban/filter.d/common.conf "$T/f2b/filter.d/common.conf"
+hosts=$(fail2ban-regex --print-all-matched "$T/syslog" "$T/f2b/filter.d/verdon.conf" 2>&1 |
+	awk '/Matched line\(s\):/ {m = 1; next} /^`-/ {m = 0} m' | grep -o 'address=[^ ]*' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+expect "fail2ban-regex matches the numeric station's refusal only" "address=192.0.2.77=1 " "$hosts"
