@@ -785,7 +785,8 @@ static void *radius_main(void *arg)
 	return NULL;
 }
 
-static int listen_all(struct radius_server *rs, const char *list)
+int radius_listen_list(const char *what, const char *list, int type, int *fds, unsigned max,
+                       unsigned *n_r)
 {
 	char buf[1024], *tok, *save = NULL;
 
@@ -794,24 +795,33 @@ static int listen_all(struct radius_server *rs, const char *list)
 	memcpy(buf, list, strlen(list) + 1);
 	for (tok = strtok_r(buf, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
 		struct sockaddr_storage ss;
-		struct epoll_event ev = {.events = EPOLLIN};
 		bool v6;
 		int fd;
 
-		if (rs->nudp == LISTEN_MAX || listen_parse_inet(tok, &ss, &v6) < 0) {
-			log_err("radius: listen = %s: give up to %d ADDRESS:PORT or [ADDRESS]:PORT",
-			        tok, LISTEN_MAX);
+		if (*n_r == max || listen_parse_inet(tok, &ss, &v6) < 0) {
+			log_err("%s: listen = %s: give up to %u ADDRESS:PORT or [ADDRESS]:PORT",
+			        what, tok, max);
 			return -1;
 		}
-		if ((fd = listen_inet(&ss, SOCK_DGRAM)) < 0) {
-			log_err("radius: cannot listen on %s: %s", tok, strerror(errno));
+		if ((fd = listen_inet(&ss, type)) < 0) {
+			log_err("%s: cannot listen on %s: %s", what, tok, strerror(errno));
 			return -1;
 		}
-		rs->udp[rs->nudp] = fd;
-		ev.data.u64 = TAG_UDP_MIN + rs->nudp++;
-		if (epoll_ctl(rs->ep, EPOLL_CTL_ADD, fd, &ev) < 0)
+		fds[(*n_r)++] = fd;
+		log_info("%s: listening on %s", what, tok);
+	}
+	return 0;
+}
+
+static int listen_all(struct radius_server *rs, const char *list)
+{
+	if (radius_listen_list("radius", list, SOCK_DGRAM, rs->udp, LISTEN_MAX, &rs->nudp) < 0)
+		return -1;
+	for (unsigned i = 0; i < rs->nudp; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_UDP_MIN + i};
+
+		if (epoll_ctl(rs->ep, EPOLL_CTL_ADD, rs->udp[i], &ev) < 0)
 			return -1;
-		log_info("radius: listening on %s", tok);
 	}
 	return 0;
 }
