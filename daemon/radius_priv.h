@@ -1,4 +1,4 @@
-/* What radius.c and radsec.c share. */
+/* What the RADIUS front end (radius.c, radius_request.c, radius_reply.c) and radsec.c share. */
 #ifndef VERDON_RADIUS_PRIV_H
 #define VERDON_RADIUS_PRIV_H
 
