@@ -244,6 +244,8 @@ struct radius_server *radius_start(struct daemon *d)
 	if (rs == NULL)
 		return NULL;
 	rs->d = d;
+	rs->here.daemon = d;
+	rs->decide_here = c->store_backend == NULL || strcmp(c->store_backend, "lmdb") == 0;
 	rs->log_max = c->radius_log_per_second;
 	rs->done_fd = rs->stop_fd = -1;
 	pthread_mutex_init(&rs->lock, NULL);
@@ -309,6 +311,7 @@ void radius_stop(struct radius_server *rs)
 		close(rs->done_fd);
 	if (rs->stop_fd >= 0)
 		close(rs->stop_fd);
+	radius_jobs_spare_free(rs);
 	radius_states_free(rs->states);
 	radius_cache_free(rs->cache);
 	pthread_mutex_destroy(&rs->lock);

@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "config.h"
@@ -41,13 +42,18 @@ struct rad_job {
 	char password[RADIUS_PW_MAX + 1]; /* wiped */
 	char code[RADIUS_PW_MAX + 1];     /* the answer to a challenge; wiped */
 	bool answers_challenge;
-	char addr[FIELD_ADDRESS_MAX + 1];       /* Calling-Station-Id, else the peer's IP */
-	uint8_t proxy_state[RADIUS_PACKET_MAX]; /* the Proxy-State attributes, whole, in order */
+	char addr[FIELD_ADDRESS_MAX + 1]; /* Calling-Station-Id, else the peer's IP */
 	size_t proxy_len;
 	unsigned cache_ms;
 	struct request *req; /* the worker's answer */
+	/* From here on, no secret and not cleared when a spare job is taken again. */
+	uint8_t proxy_state[RADIUS_PACKET_MAX]; /* the Proxy-State attributes, whole, in order */
 	struct radius_writer out;
 };
+
+/* The part of a job that is cleared for each request, and wiped when it ends. */
+#define RAD_JOB_CLEARED offsetof(struct rad_job, proxy_state)
+#define RAD_JOB_SPARE_MAX 64 /* finished jobs kept for the next requests */
 
 struct radius_server {
 	struct daemon *d;
@@ -60,10 +66,20 @@ struct radius_server {
 	pthread_mutex_t lock; /* the workers' finished jobs */
 	struct rad_job *done;
 	unsigned inflight;    /* jobs given to the workers */
+	/*
+	 * Fast-lane decisions (no Argon2) run in this thread, as this worker,
+	 * with the LMDB store (local reads of a microsecond; a store across the
+	 * network would stall the loop): two thread hand-offs saved a request.
+	 */
+	struct worker here;
+	bool decide_here;
 	struct rad_job *held; /* held requests and delayed replies, soonest first */
 	unsigned nheld;
 	struct radius_states *states;
 	struct radius_cache *cache;
+	struct rad_job *spare; /* finished jobs, to take again: no 10 kB allocation a request */
+	unsigned nspare;
+	struct radius_packet packet; /* the one being read */
 	uint64_t seq;
 	unsigned log_max;    /* [radius] log_per_second, copied under the config lock */
 	uint64_t log_second; /* bounded drop logging */
@@ -85,7 +101,12 @@ void radius_rate_log(struct radius_server *rs, const struct radius_peer *peer, c
 bool radius_hold(struct radius_server *rs, struct rad_job *job);
 
 /* radius_request.c */
-void radius_job_free(struct rad_job *job); /* wipes it; NULL is a no-op */
+/* A cleared job for a request (NULL when out of memory). */
+struct rad_job *radius_job_new(struct radius_server *rs);
+/* Wipes it and keeps it spare, or frees it; NULL is a no-op. */
+void radius_job_free(struct rad_job *job);
+/* Frees the spare jobs (at stop). */
+void radius_jobs_spare_free(struct radius_server *rs);
 /* Hands a job's AUTH to the workers (or drops it, freed, when they are busy). */
 void radius_job_submit(struct radius_server *rs, struct rad_job *job);
 

@@ -83,13 +83,49 @@ static void cache_key(const struct radius_peer *peer, const struct radius_packet
 	memcpy(key + 29, p->authenticator, RADIUS_AUTH_LEN);
 }
 
+struct rad_job *radius_job_new(struct radius_server *rs)
+{
+	struct rad_job *job = rs->spare;
+
+	if (job != NULL) {
+		rs->spare = job->next;
+		rs->nspare--;
+	} else if ((job = malloc(sizeof(*job))) == NULL) {
+		return NULL;
+	}
+	memset(job, 0, RAD_JOB_CLEARED);
+	job->rs = rs;
+	return job;
+}
+
 void radius_job_free(struct rad_job *job)
 {
+	struct radius_server *rs;
+
 	if (job == NULL)
 		return;
+	rs = job->rs;
 	request_free(job->req);
-	secret_wipe(job, sizeof(*job));
+	/* the password, the code, the client's secret; the reply and Proxy-States are no secret */
+	secret_wipe(job, RAD_JOB_CLEARED);
+	if (rs->nspare < RAD_JOB_SPARE_MAX) {
+		job->next = rs->spare;
+		rs->spare = job;
+		rs->nspare++;
+		return;
+	}
 	free(job);
+}
+
+void radius_jobs_spare_free(struct radius_server *rs)
+{
+	while (rs->spare != NULL) {
+		struct rad_job *job = rs->spare;
+
+		rs->spare = job->next;
+		free(job);
+	}
+	rs->nspare = 0;
 }
 
 /* A refusal made here, before any decision (CHAP, EAP, a bad State): audited like the others. */
@@ -132,11 +168,16 @@ static void job_notify(struct request *req, void *arg)
 		log_err("radius: eventfd write: %s", strerror(errno));
 }
 
-/* The AUTH a socket client would send, to the worker pool. */
+/*
+ * The AUTH a socket client would send: decided at once in this thread when it
+ * needs no Argon2 (an app password: rs->decide_here), else by the worker pool.
+ */
 void radius_job_submit(struct radius_server *rs, struct rad_job *job)
 {
 	struct proto_writer w;
+	struct request *done = NULL;
 	char id[24];
+	int r;
 
 	snprintf(id, sizeof(id), "r%llu", (unsigned long long)++rs->seq);
 	proto_begin(&w, "AUTH", id);
@@ -149,14 +190,25 @@ void radius_job_submit(struct radius_server *rs, struct rad_job *job)
 	if (job->client.otp == RADIUS_OTP_APPEND)
 		proto_add(&w, "appended", "1");
 	job->phase = JOB_RUNNING;
-	if (proto_end(&w) < 0 || bridge_submit(rs->d, &w, job_notify, job) < 0) {
+	r = proto_end(&w) < 0 ? -1
+	                      : bridge_submit(rs->d, &w, rs->decide_here ? &rs->here : NULL, &done,
+	                                      job_notify, job);
+	proto_writer_wipe(&w);
+	if (r < 0) {
 		radius_drop(rs, &job->peer, "the workers are busy");
 		radius_cache_forget(rs->cache, job->key);
 		radius_job_free(job);
-	} else {
+	} else if (r == 0) {
 		rs->inflight++;
+	} else {
+		/* Decided here (no Argon2): no hand-off to a worker and back. */
+		job->req = done;
+		radius_job_answered(rs, job);
+		if (rs->here.after != NULL) {
+			rs->here.after(&rs->here, radius_cfg(rs));
+			rs->here.after = NULL;
+		}
 	}
-	proto_writer_wipe(&w);
 }
 
 /* Submits now, or holds until the address's penalty slot (no hashing meanwhile). */
@@ -335,7 +387,7 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
                       size_t len, const char *tls_client)
 {
 	const struct radius_client *rc = find_client(radius_cfg(rs), peer, tls_client);
-	struct radius_packet *p = NULL;
+	struct radius_packet *p = &rs->packet; /* packet_in is never re-entered */
 	struct rad_job *job = NULL;
 	const uint8_t *cached, *secret;
 	size_t cached_len, slen;
@@ -348,7 +400,7 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 	/* RFC 6614 2.3: inside TLS the shared secret is "radsec". */
 	secret = tls_client != NULL ? (const uint8_t *)"radsec" : rc->secret;
 	slen = tls_client != NULL ? 6 : rc->secret_len;
-	if ((p = malloc(sizeof(*p))) == NULL || (job = calloc(1, sizeof(*job))) == NULL)
+	if ((job = radius_job_new(rs)) == NULL)
 		goto out;
 	if ((r = radius_decode(buf, len, p)) != RADIUS_OK) {
 		radius_drop(rs, peer, radius_error_str(r));
@@ -380,7 +432,6 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 	case CACHE_NEW:
 		break;
 	}
-	job->rs = rs;
 	job->peer = *peer;
 	job->id = p->id;
 	memcpy(job->req_auth, p->authenticator, RADIUS_AUTH_LEN);
@@ -398,7 +449,6 @@ static void packet_in(struct radius_server *rs, const struct radius_peer *peer, 
 	job = NULL;
 out:
 	radius_job_free(job);
-	free(p);
 }
 
 void radius_packet_in(struct radius_server *rs, const struct radius_peer *peer, const uint8_t *buf,

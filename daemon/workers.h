@@ -10,6 +10,7 @@
 
 struct daemon;
 struct request;
+struct worker;
 struct argon2_params;
 struct pool;
 
@@ -18,6 +19,15 @@ struct pool *pool_new(struct daemon *d, unsigned nthreads, unsigned nfast, unsig
                       const struct argon2_params *params);
 /* Queued on req->lane. Fails (false) when that lane's queue is full or the pool is stopping: the caller answers TEMPFAIL. */
 bool pool_submit(struct pool *p, struct request *req);
+/*
+ * Runs a fast-lane request (req->lane) in the calling thread, acting as w: a
+ * worker of the caller's own, without Argon2 memory (hasher NULL), the
+ * caller holding the config's read lock. For a front end whose cheap
+ * requests cost less than two thread hand-offs (radius_request.c). The
+ * caller runs w->after, if set, once it has answered.
+ */
+struct config;
+void pool_run_here(struct worker *w, struct request *req, const struct config *config);
 /* The eventfd to watch; readable when finished requests wait. */
 int pool_done_fd(struct pool *p);
 /* Takes every finished request, oldest first. */

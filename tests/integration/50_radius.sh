@@ -178,6 +178,17 @@ sleep 2
 expect "… and one audit record" $((n0 + 1)) "$(audit_count jdupont)"
 out=$(py 127.0.0.1 "$PORT" "$SECRET" --twice --calling st-11 jdupont "wrong-again")
 expect "a retransmitted wrong password → the same reject twice" "Access-Reject first=MA ok" "$(sort -u <<<"$out")"
+# A wrong app password of the right shape (decided in the RADIUS thread itself, no Argon2):
+# a reject, audited once, its station penalised.
+last=${AP: -1}
+for c in "${AP:0:1}" "${AP:1:1}" "${AP:2:1}"; do [ "$c" != "$last" ] && break; done
+sleep 2
+n0=$(audit_count jdupont)
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = jdupont, User-Password = \"${AP%?}$c\", Calling-Station-Id = st-badapp, $MA")
+expect "a wrong app password → Access-Reject" Access-Reject "$(got <<<"$out")"
+sleep 2
+expect "… audited once" $((n0 + 1)) "$(audit_count jdupont)"
+check "… its station penalised" grep -q "penalised address=- failures=1 nas=127.0.0.1 station=st-badapp$" "$T/verdond.log"
 
 # The appended code on the Wi-Fi client (IPv6), which sets no reply attribute: its service's.
 out=$(printf '%s\n' "User-Name = jdupont, User-Password = \"$CANARY_PW$(totp_step "$S" $((B + 1)))\", Calling-Station-Id = st-12, $MA" |
