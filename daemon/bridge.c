@@ -45,8 +45,9 @@ fail:
 	return NULL;
 }
 
-int bridge_submit(struct daemon *d, const struct proto_writer *w,
-                  void (*notify)(struct request *req, void *arg), void *arg)
+int bridge_submit(struct daemon *d, const struct proto_writer *w, struct worker *here,
+                  struct request **done_r, void (*notify)(struct request *req, void *arg),
+                  void *arg)
 {
 	struct request *req;
 
@@ -55,6 +56,11 @@ int bridge_submit(struct daemon *d, const struct proto_writer *w,
 	/* An app password goes to the fast lane, as on the auth socket (the caller holds the
 	 * config's read lock). */
 	req->lane = request_lane(d->config, req);
+	if (here != NULL && req->lane == LANE_FAST) {
+		pool_run_here(here, req, d->config);
+		*done_r = req;
+		return 1;
+	}
 	req->notify = notify;
 	req->notify_arg = arg;
 	if (!pool_submit(d->pool, req)) {

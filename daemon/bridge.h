@@ -13,6 +13,7 @@ struct daemon;
 struct proto_writer;
 struct reply;
 struct request;
+struct worker;
 
 /*
  * Runs one request (a finished writer: proto_end done or not) through the
@@ -25,9 +26,14 @@ int bridge_call(struct daemon *d, const struct proto_writer *w, struct reply *re
 /*
  * The same without waiting, audited with actor "radius": notify(req, arg)
  * runs in the worker's thread once req->reply holds the answer; the callee
- * then owns req (request_free). -1 when the pool is full or stopping.
+ * then owns req (request_free); 0. With here (a worker of the caller's own,
+ * without Argon2 memory; the caller holds the config's read lock), fast-lane
+ * work (an app password, a token) runs at once in the calling thread
+ * instead: 1, the answered request in *done_r, the caller's to free. -1 when
+ * the pool is full or stopping.
  */
-int bridge_submit(struct daemon *d, const struct proto_writer *w,
-                  void (*notify)(struct request *req, void *arg), void *arg);
+int bridge_submit(struct daemon *d, const struct proto_writer *w, struct worker *here,
+                  struct request **done_r, void (*notify)(struct request *req, void *arg),
+                  void *arg);
 
 #endif

@@ -131,11 +131,12 @@ static const struct {
 
 /* SPEC's defaults: mail clients keep one password, so codes travel appended or not at all. */
 static const struct service_policy builtin_services[] = {
-    {"imap", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
-    {"smtp", CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP, false},
-    {"webmail", CRED_PASSWORD_OTP, true},
+    {.name = "imap", .credentials = CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP},
+    {.name = "smtp", .credentials = CRED_APP_PASSWORD | CRED_SESSION_TOKEN | CRED_APPENDED_OTP},
+    {.name = "webmail", .credentials = CRED_PASSWORD_OTP, .issue_tokens = true},
 };
-static const struct service_policy safe_default = {"default", CRED_PASSWORD_OTP, false};
+static const struct service_policy safe_default = {.name = "default",
+                                                   .credentials = CRED_PASSWORD_OTP};
 
 #define INIH_SECTION_MAX 50 /* inih's MAX_SECTION, in ini.c only */
 
@@ -269,6 +270,8 @@ static int service_key(struct parse_state *ps, const char *section, const char *
 	const char *sname = section + strlen("service ");
 	struct service_policy *p =
 	    (struct service_policy *)find_service(c->services, c->nservices, sname);
+	char why[120];
+	int r;
 
 	/* inih cuts section names to 49 bytes: a longer one would name another service */
 	if (strlen(section) >= INIH_SECTION_MAX - 1) {
@@ -306,6 +309,14 @@ static int service_key(struct parse_state *ps, const char *section, const char *
 			return 0;
 		}
 		return 1;
+	}
+	/* what a RADIUS Access-Accept carries for this service (docs/radius.md) */
+	if (strncmp(name, "radius_", 7) == 0 &&
+	    (r = config_radius_reply_key(&p->radius, name + 7, value, why, sizeof(why))) <= 0) {
+		if (r == 0)
+			return 1;
+		snprintf(ps->msg, sizeof(ps->msg), "%.64s: %s", name, why);
+		return 0;
 	}
 	snprintf(ps->msg, sizeof(ps->msg), "unknown key '%.64s' in section [%.40s]", name, section);
 	return 0;
@@ -646,7 +657,9 @@ const char *config_key_at(size_t i, const char **section_r)
 
 const char *config_service_key_at(size_t i)
 {
-	static const char *const service_keys[] = {"credentials", "issue_tokens"};
+	static const char *const service_keys[] = {"credentials", "issue_tokens",
+	                                           "radius_reply_message", "radius_class",
+	                                           "radius_session_timeout"};
 
 	return i < sizeof(service_keys) / sizeof(service_keys[0]) ? service_keys[i] : NULL;
 }

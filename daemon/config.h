@@ -38,11 +38,24 @@ enum credential {
 
 #define SERVICE_NAME_MAX 64
 #define SERVICES_MAX 32
+#define RADIUS_SESSION_TIMEOUT_MAX 31536000 /* a year */
+
+/*
+ * What a RADIUS Access-Accept carries: radius_* keys of a [service NAME], each
+ * overridden by the same key of a [radius.client NAME] that sets it.
+ */
+struct radius_reply {
+	char message[254];        /* Reply-Message; "": none */
+	char class_value[254];    /* Class; "": none */
+	unsigned session_timeout; /* Session-Timeout; 0: none */
+	bool message_set, class_set, timeout_set;
+};
 
 struct service_policy {
 	char name[SERVICE_NAME_MAX + 1];
 	unsigned credentials; /* enum credential bits */
 	bool issue_tokens;
+	struct radius_reply radius; /* radius_reply_message, radius_class, radius_session_timeout */
 };
 
 #define RADIUS_CLIENTS_MAX 64
@@ -69,9 +82,7 @@ struct radius_client {
 	enum radius_otp otp;
 	bool require_ma;
 	char challenge_message[254]; /* Reply-Message of an Access-Challenge */
-	char reply_message[254];     /* of an Access-Accept; "": none */
-	char reply_class[254];       /* Class of an Access-Accept; "": none */
-	unsigned session_timeout; /* Session-Timeout of an Access-Accept; 0: none */
+	struct radius_reply reply;   /* what it sets overrides its service's */
 };
 
 struct config {
@@ -183,6 +194,16 @@ int config_radius_key(struct config *c, const char *cname, const char *name, con
                       char *msg, size_t msglen);
 const char *config_radius_check(struct config *c);
 void config_radius_free(struct config *c);
+/*
+ * reply_message, class or session_timeout (without the radius_ prefix of a
+ * [service NAME]): 0 set, -1 a bad value (msg says why, without the key), 1 not
+ * such a key.
+ */
+int config_radius_reply_key(struct radius_reply *r, const char *name, const char *value, char *msg,
+                            size_t msglen);
+/* An Access-Accept's attributes for a client: its own where set, else its service's. */
+void config_radius_reply(const struct config *c, const struct radius_client *rc,
+                         struct radius_reply *out_r);
 int config_parse_bool(const char *value, bool *out);
 
 /* -1 with err "file:line: message" (or "file: message"). */

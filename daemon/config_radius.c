@@ -93,12 +93,70 @@ static int set_fixed(char *field, size_t size, const char *value)
 	return 0;
 }
 
+/* A Reply-Message or Class: 1 to 253 bytes, no control character (they reach a NAS's screen). */
+static int reply_text(char *field, size_t size, bool *set_r, const char *value)
+{
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0'; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return -1;
+	if (set_fixed(field, size, value) < 0)
+		return -1;
+	*set_r = true;
+	return 0;
+}
+
+int config_radius_reply_key(struct radius_reply *r, const char *name, const char *value, char *msg,
+                            size_t msglen)
+{
+	unsigned long n;
+	char *end;
+
+	if (strcmp(name, "reply_message") == 0 || strcmp(name, "class") == 0) {
+		bool message = name[0] == 'r';
+
+		if ((message ? reply_text(r->message, sizeof(r->message), &r->message_set, value)
+		             : reply_text(r->class_value, sizeof(r->class_value), &r->class_set,
+		                          value)) == 0)
+			return 0;
+		snprintf(msg, msglen, "1 to %zu bytes without control characters",
+		         sizeof(r->message) - 1);
+		return -1;
+	}
+	if (strcmp(name, "session_timeout") != 0)
+		return 1;
+	errno = 0;
+	n = strtoul(value, &end, 10);
+	if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 ||
+	    n > RADIUS_SESSION_TIMEOUT_MAX) {
+		snprintf(msg, msglen, "expected a number of seconds from 0 (none) to %d",
+		         RADIUS_SESSION_TIMEOUT_MAX);
+		return -1;
+	}
+	r->session_timeout = (unsigned)n;
+	r->timeout_set = true;
+	return 0;
+}
+
+void config_radius_reply(const struct config *c, const struct radius_client *rc,
+                         struct radius_reply *out_r)
+{
+	const struct radius_reply *own = &rc->reply;
+
+	*out_r = config_service(c, rc->service)->radius;
+	if (own->message_set)
+		memcpy(out_r->message, own->message, sizeof(own->message));
+	if (own->class_set)
+		memcpy(out_r->class_value, own->class_value, sizeof(own->class_value));
+	if (own->timeout_set)
+		out_r->session_timeout = own->session_timeout;
+}
+
 int config_radius_key(struct config *c, const char *cname, const char *name, const char *value,
                       char *msg, size_t msglen)
 {
 	struct radius_client *rc = find_client(c, cname);
-	unsigned long n;
-	char *end;
+	char why[200];
+	int r;
 
 	if (rc == NULL && (rc = new_client(c, cname, msg, msglen)) == NULL)
 		return -1;
@@ -129,18 +187,11 @@ int config_radius_key(struct config *c, const char *cname, const char *name, con
 	} else if (strcmp(name, "challenge_message") == 0) {
 		if (set_fixed(rc->challenge_message, sizeof(rc->challenge_message), value) < 0)
 			goto bad;
-	} else if (strcmp(name, "reply_message") == 0) {
-		if (set_fixed(rc->reply_message, sizeof(rc->reply_message), value) < 0)
-			goto bad;
-	} else if (strcmp(name, "class") == 0) {
-		if (set_fixed(rc->reply_class, sizeof(rc->reply_class), value) < 0)
-			goto bad;
-	} else if (strcmp(name, "session_timeout") == 0) {
-		errno = 0;
-		n = strtoul(value, &end, 10);
-		if (*value < '0' || *value > '9' || *end != '\0' || errno != 0 || n > 31536000)
-			goto bad;
-		rc->session_timeout = (unsigned)n;
+	} else if ((r = config_radius_reply_key(&rc->reply, name, value, why, sizeof(why))) <= 0) {
+		if (r == 0)
+			return 0;
+		snprintf(msg, msglen, "[radius.client %.40s] %s: %s", cname, name, why);
+		return -1;
 	} else {
 		snprintf(msg, msglen, "unknown key '%.64s' in section [radius.client %.40s]", name,
 		         cname);

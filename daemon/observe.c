@@ -1,6 +1,7 @@
 /* The fail2ban line and the decision counters: see observe.h for the format. */
 #include <arpa/inet.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "audit.h"
@@ -46,6 +47,34 @@ void observe_address(const char *in, char *out, size_t cap)
 		memcpy(out, "-", 2);
 }
 
+bool observe_station(const char *in, char *nas, size_t nas_cap, char *station, size_t st_cap)
+{
+	const char *at = in != NULL ? strrchr(in, '@') : NULL;
+	size_t n;
+
+	if (at == NULL || at == in)
+		return false;
+	n = (size_t)(at - in);
+	if (n >= st_cap || strspn(in, STATION_CHARS) != n)
+		return false;
+	observe_address(at + 1, nas, nas_cap);
+	if (strcmp(nas, "-") == 0)
+		return false;
+	memcpy(station, in, n);
+	station[n] = '\0';
+	return true;
+}
+
+/* " nas=NAS station=STATION" for a RADIUS station's address, else "". */
+static void station_fields(const char *address, char *out, size_t cap)
+{
+	char nas[OBSERVE_FIELD_MAX], station[OBSERVE_FIELD_MAX];
+
+	out[0] = '\0';
+	if (observe_station(address, nas, sizeof(nas), station, sizeof(station)))
+		snprintf(out, cap, " nas=%s station=%s", nas, station);
+}
+
 static bool is_decision(const char *action)
 {
 	return action != NULL && strcmp(action, "rehash") != 0;
@@ -55,7 +84,7 @@ void observe_decision(const struct audit_event *ev, const char *policy, const ch
                       const char *login)
 {
 	char service[OBSERVE_FIELD_MAX], address[OBSERVE_FIELD_MAX], action[OBSERVE_FIELD_MAX];
-	char tag[CRED_TAG_LEN + 1] = "-";
+	char tag[CRED_TAG_LEN + 1] = "-", via[2 * OBSERVE_FIELD_MAX + 16];
 
 	if (!is_decision(ev->action))
 		return;
@@ -68,14 +97,16 @@ void observe_decision(const struct audit_event *ev, const char *policy, const ch
 	observe_token(ev->service, service, sizeof(service));
 	observe_address(ev->address, address, sizeof(address));
 	observe_token(ev->action, action, sizeof(action));
-	log_info("refused service=%s address=%s reason=%s action=%s login=%s", service, address,
-	         ev->reason != NULL ? ev->reason : "none", action, tag);
+	station_fields(ev->address, via, sizeof(via));
+	log_info("refused service=%s address=%s reason=%s action=%s login=%s%s", service, address,
+	         ev->reason != NULL ? ev->reason : "none", action, tag, via);
 }
 
 void observe_penalty(const char *address, unsigned failures)
 {
-	char addr[OBSERVE_FIELD_MAX];
+	char addr[OBSERVE_FIELD_MAX], via[2 * OBSERVE_FIELD_MAX + 16];
 
 	observe_address(address, addr, sizeof(addr));
-	log_info("penalised address=%s failures=%u", addr, failures);
+	station_fields(address, via, sizeof(via));
+	log_info("penalised address=%s failures=%u%s", addr, failures, via);
 }

@@ -11,10 +11,16 @@
  * digits of HMAC(pepper, "log", normalised login): the same person gives the
  * same hash across services, and the log never shows the login typed.
  * Each penalty growth logs "penalised address=ADDRESS failures=N".
+ *
+ * A RADIUS station that is no IP address (a MAC, a phone number) comes as
+ * the address "STATION@NAS" (radius.c): ADDRESS reads "-" (no ban aimed at
+ * the NAS, which serves everybody) and both lines end with
+ * " nas=NAS station=STATION", STATION being of STATION_CHARS only.
  */
 #ifndef VERDON_OBSERVE_H
 #define VERDON_OBSERVE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct audit_event;
@@ -37,6 +43,10 @@ void observe_decision(const struct audit_event *ev, const char *policy, const ch
                       const char *login);
 
 void observe_penalty(const char *address, unsigned failures);
+
+#define STATION_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789:._-"
+/* Whether an address is "STATION@NAS" (NAS numeric); its parts then, else false. */
+bool observe_station(const char *in, char *nas, size_t nas_cap, char *station, size_t st_cap);
 
 /* The line's parts, for the tests: address as logged ("-" unless numeric), service cut. */
 void observe_address(const char *in, char *out, size_t cap);

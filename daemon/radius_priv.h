@@ -1,4 +1,4 @@
-/* What radius.c and radsec.c share. */
+/* What the RADIUS front end (radius.c, radius_request.c, radius_reply.c) and radsec.c share. */
 #ifndef VERDON_RADIUS_PRIV_H
 #define VERDON_RADIUS_PRIV_H
 
@@ -18,8 +18,9 @@ struct radius_peer {
 	uint64_t tls_id; /* the RadSec connection; 0 for UDP */
 };
 
-/* epoll tags from this one up are RadSec's. */
+/* epoll tags from this one up are RadSec's: its listening sockets, then its connections. */
 #define RADSEC_TAG_MIN (1ull << 32)
+#define RADSEC_LISTEN_MAX 8
 
 /*
  * One packet from a peer; tls_client names the client section a RadSec
@@ -29,6 +30,13 @@ void radius_packet_in(struct radius_server *rs, const struct radius_peer *peer, 
                       size_t len, const char *tls_client);
 /* A bounded-rate log line about a dropped packet or peer. */
 void radius_drop(struct radius_server *rs, const struct radius_peer *peer, const char *why);
+/*
+ * Opens a socket of type at each ADDRESS:PORT or [ADDRESS]:PORT of a list
+ * separated by commas or blanks, into fds[*n_r…max); -1 with a log line
+ * naming what ("radius", "radsec") when one is malformed or cannot be bound.
+ */
+int radius_listen_list(const char *what, const char *list, int type, int *fds, unsigned max,
+                       unsigned *n_r);
 /* "127.0.0.1" for an address. */
 void radius_peer_ip(const struct radius_peer *peer, char *buf, size_t len);
 

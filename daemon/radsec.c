@@ -48,7 +48,8 @@ struct radsec {
 	struct radius_server *rs;
 	struct daemon *d;
 	SSL_CTX *ctx;
-	int lfd, ep;
+	int lfds[RADSEC_LISTEN_MAX], ep;
+	unsigned nlfds;
 	struct tls_conn *conns;
 	unsigned nconns;
 	uint64_t next_tag;
@@ -207,13 +208,13 @@ static void conn_event(struct radsec *r, struct tls_conn *tc)
 	conn_flush(r, tc);
 }
 
-static void accept_conns(struct radsec *r)
+static void accept_conns(struct radsec *r, int lfd)
 {
 	for (;;) {
 		struct radius_peer peer = {.addrlen = sizeof(peer.addr)};
 		struct epoll_event ev = {.events = EPOLLIN};
 		struct tls_conn *tc;
-		int fd = accept4(r->lfd, (struct sockaddr *)&peer.addr, &peer.addrlen,
+		int fd = accept4(lfd, (struct sockaddr *)&peer.addr, &peer.addrlen,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
 		if (fd < 0)
@@ -262,8 +263,8 @@ void radsec_event(struct radsec *r, uint64_t tag, uint32_t events)
 	(void)events;
 	if (r == NULL)
 		return;
-	if (tag == RADSEC_TAG_MIN)
-		accept_conns(r);
+	if (tag < RADSEC_TAG_MIN + r->nlfds)
+		accept_conns(r, r->lfds[tag - RADSEC_TAG_MIN]);
 	else if ((tc = conn_find(r, tag)) != NULL)
 		conn_event(r, tc);
 }
@@ -328,30 +329,24 @@ struct radsec *radsec_new(struct radius_server *rs, struct daemon *d, int ep)
 {
 	const struct config *c = d->config;
 	struct radsec *r = calloc(1, sizeof(*r));
-	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = RADSEC_TAG_MIN};
-	struct sockaddr_storage ss;
-	bool v6;
 
 	if (r == NULL)
 		return NULL;
 	r->rs = rs;
 	r->d = d;
 	r->ep = ep;
-	r->lfd = -1;
-	r->next_tag = RADSEC_TAG_MIN;
-	if (listen_parse_inet(c->radsec_listen, &ss, &v6) < 0) {
-		log_err("radsec: listen = %s: give ADDRESS:PORT or [ADDRESS]:PORT",
-		        c->radsec_listen);
+	/* connections' tags follow the listening sockets' */
+	r->next_tag = RADSEC_TAG_MIN + RADSEC_LISTEN_MAX;
+	if ((r->ctx = ctx_new(c)) == NULL ||
+	    radius_listen_list("radsec", c->radsec_listen, SOCK_STREAM, r->lfds, RADSEC_LISTEN_MAX,
+	                       &r->nlfds) < 0)
 		goto fail;
+	for (unsigned i = 0; i < r->nlfds; i++) {
+		struct epoll_event ev = {.events = EPOLLIN, .data.u64 = RADSEC_TAG_MIN + i};
+
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, r->lfds[i], &ev) < 0)
+			goto fail;
 	}
-	if ((r->ctx = ctx_new(c)) == NULL)
-		goto fail;
-	if ((r->lfd = listen_inet(&ss, SOCK_STREAM)) < 0 ||
-	    epoll_ctl(ep, EPOLL_CTL_ADD, r->lfd, &ev) < 0) {
-		log_err("radsec: cannot listen on %s: %s", c->radsec_listen, strerror(errno));
-		goto fail;
-	}
-	log_info("radsec: listening on %s", c->radsec_listen);
 	return r;
 fail:
 	radsec_free(r);
@@ -364,8 +359,8 @@ void radsec_free(struct radsec *r)
 		return;
 	while (r->conns != NULL)
 		conn_close(r, r->conns);
-	if (r->lfd >= 0)
-		close(r->lfd);
+	for (unsigned i = 0; i < r->nlfds; i++)
+		close(r->lfds[i]);
 	SSL_CTX_free(r->ctx);
 	free(r);
 }

@@ -79,14 +79,12 @@ static void pool_finish(struct pool *p, struct request *req)
 		log_err("eventfd write: %m");
 }
 
-static void run_request(struct worker *w, struct request *req)
+/* The handler, with the config the caller holds read-locked; then the metrics' latency. */
+static void run_locked(struct worker *w, struct request *req, const struct config *config)
 {
-	struct daemon *d = w->daemon;
 	struct timespec done;
 
-	/* The config may be swapped by SIGHUP: hold it for the whole request. */
-	pthread_rwlock_rdlock(&d->config_lock);
-	req->config = d->config;
+	req->config = config;
 	req->now = time(NULL);
 	password_hasher_limits(w->hasher, &req->config->hash_limits);
 #ifdef VERDON_FAILPOINTS
@@ -96,12 +94,27 @@ static void run_request(struct worker *w, struct request *req)
 	req->verb->handler(w, req);
 	password_hasher_limits(w->hasher, NULL);
 	req->config = NULL;
-	pthread_rwlock_unlock(&d->config_lock);
 	if (req->deferred)
 		return; /* counted once, by the worker that runs it */
 	clock_gettime(CLOCK_MONOTONIC, &done);
 	metrics_request_done(req, (double)(done.tv_sec - req->submitted.tv_sec) +
 	                              (double)(done.tv_nsec - req->submitted.tv_nsec) / 1e9);
+}
+
+static void run_request(struct worker *w, struct request *req)
+{
+	struct daemon *d = w->daemon;
+
+	/* The config may be swapped by SIGHUP: hold it for the whole request. */
+	pthread_rwlock_rdlock(&d->config_lock);
+	run_locked(w, req, d->config);
+	pthread_rwlock_unlock(&d->config_lock);
+}
+
+void pool_run_here(struct worker *w, struct request *req, const struct config *config)
+{
+	clock_gettime(CLOCK_MONOTONIC, &req->submitted);
+	run_locked(w, req, config);
 }
 
 /* The next request for a worker of lane mine, or NULL when it has none. Under the lock. */

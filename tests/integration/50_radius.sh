@@ -4,7 +4,8 @@
 # expired for real), the appended code, an app password, a missing or flipped
 # Message-Authenticator, a wrong secret, an unknown client, a retransmission answered from the
 # cache with one audit record, Status-Server, Proxy-State, a 128-byte and a non-ASCII password,
-# CHAP refused, the reject delay of a penalised Calling-Station-Id that delays nobody else.
+# CHAP refused, the reject delay of a penalised Calling-Station-Id that delays nobody else, a MAC
+# station logged with its NAS (address=-) and penalised apart, the fail2ban filter over the log.
 . "$(dirname "$0")/lib.sh"
 command -v radclient >/dev/null || { echo "not ok - radclient missing: run scripts/deps.sh"; exit 1; }
 PORT=$(python3 -c 'import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM); s.bind(("::1", 0)); p = s.getsockname()[1]; t = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); t.bind(("127.0.0.1", p)); print(p)')
@@ -29,7 +30,6 @@ address = 127.0.0.1/32
 secret_file = $T/vpn.secret
 service = radius-vpn
 otp = challenge
-reply_message = Bienvenue
 class = vpn-staff
 session_timeout = 3600
 
@@ -41,9 +41,14 @@ otp = append
 
 [service radius-vpn]
 credentials = password_otp, app_password
+radius_reply_message = Bienvenue sur le VPN
+radius_class = vpn-service
+radius_session_timeout = 7200
 
 [service radius-wifi]
 credentials = appended_otp
+radius_reply_message = Wi-Fi ouvert
+radius_session_timeout = 600
 CONF
 
 # verdond -n checks the RADIUS sections; a secret file others can read is refused.
@@ -58,6 +63,12 @@ printf '\n[radius.client bad]\naddress = 10.0.0.0/33\nsecret_file = %s\n' "$T/vp
 out=$("$VERDOND" -n -c "$T/bad.conf" 2>&1)
 case "$out" in *"[radius.client bad] address: invalid value"*) ok "verdond -n refuses a bad CIDR with its line" ;;
 *) not_ok "verdond -n refuses a bad CIDR: $out" ;; esac
+cp "$CONF" "$T/bad.conf"
+printf '\n[service radius-bad]\nradius_session_timeout = 1h\n' >>"$T/bad.conf"
+line=$(grep -n '^radius_session_timeout = 1h' "$T/bad.conf" | cut -d: -f1)
+out=$("$VERDOND" -n -c "$T/bad.conf" 2>&1)
+case "$out" in *"bad.conf:$line: radius_session_timeout: expected a number of seconds"*) ok "verdond -n refuses a service's bad radius_session_timeout with its line" ;;
+*) not_ok "verdond -n refuses a service's bad radius_session_timeout with its line $line: $out" ;; esac
 start_daemon || exit 1
 
 # rc SECRET 'attributes': one Access-Request (radclient -x); prints radclient's output.
@@ -95,8 +106,13 @@ ST=$(state_of <<<"$out1")
 CODE=$(totp_step "$S" "$B")
 out2=$(rc "$SECRET" "User-Name = jdupont, User-Password = \"$CODE\", State = $ST, Calling-Station-Id = st-1, $MA")
 expect "the code with the State → Access-Accept" Access-Accept "$(got <<<"$out2")"
-case "$out2" in *'Reply-Message = "Bienvenue"'*'Class = 0x7670'*'Session-Timeout = 3600'*) ok "… with the client's reply attributes" ;;
-*) not_ok "… with the client's reply attributes: $out2" ;; esac
+# The service's Reply-Message; the client's Class and Session-Timeout over the service's.
+case "$out2" in *'Reply-Message = "Bienvenue sur le VPN"'*) ok "… with the service's Reply-Message" ;;
+*) not_ok "… with the service's Reply-Message: $out2" ;; esac
+case "$out2" in *"Class = 0x$(printf vpn-staff | od -An -tx1 | tr -d ' \n')"*'Session-Timeout = 3600'*) ok "… and the client's Class and Session-Timeout over the service's" ;;
+*) not_ok "… and the client's Class and Session-Timeout over the service's: $out2" ;; esac
+case "$out2" in *vpn-service* | *7200* | *"$(printf vpn-service | od -An -tx1 | tr -d ' \n')"*) not_ok "… and none of the service's overridden ones: $out2" ;;
+*) ok "… and none of the service's overridden ones" ;; esac
 {
 	echo "# radclient, one challenge flow:"
 	sed 's/^/#   /' <<<"$out1"
@@ -162,11 +178,25 @@ sleep 2
 expect "… and one audit record" $((n0 + 1)) "$(audit_count jdupont)"
 out=$(py 127.0.0.1 "$PORT" "$SECRET" --twice --calling st-11 jdupont "wrong-again")
 expect "a retransmitted wrong password → the same reject twice" "Access-Reject first=MA ok" "$(sort -u <<<"$out")"
+# A wrong app password of the right shape (decided in the RADIUS thread itself, no Argon2):
+# a reject, audited once, its station penalised.
+last=${AP: -1}
+for c in "${AP:0:1}" "${AP:1:1}" "${AP:2:1}"; do [ "$c" != "$last" ] && break; done
+sleep 2
+n0=$(audit_count jdupont)
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = jdupont, User-Password = \"${AP%?}$c\", Calling-Station-Id = st-badapp, $MA")
+expect "a wrong app password → Access-Reject" Access-Reject "$(got <<<"$out")"
+sleep 2
+expect "… audited once" $((n0 + 1)) "$(audit_count jdupont)"
+check "… its station penalised" grep -q "penalised address=- failures=1 nas=127.0.0.1 station=st-badapp$" "$T/verdond.log"
 
-# The appended code on the Wi-Fi client (IPv6).
-out=$(py ::1 "$PORT" "$WIFI_SECRET" --calling st-12 jdupont "$CANARY_PW$(totp_step "$S" $((B + 1)))")
-case "$out" in "Access-Accept first=MA ok"*) ok "password with the code appended, over IPv6 → Access-Accept" ;;
-*) not_ok "password with the code appended, over IPv6 → Access-Accept: $out" ;; esac
+# The appended code on the Wi-Fi client (IPv6), which sets no reply attribute: its service's.
+out=$(printf '%s\n' "User-Name = jdupont, User-Password = \"$CANARY_PW$(totp_step "$S" $((B + 1)))\", Calling-Station-Id = st-12, $MA" |
+	radclient -6 -x -r 1 -t 4 "[::1]:$PORT" auth "$WIFI_SECRET" 2>&1)
+expect "password with the code appended, over IPv6 → Access-Accept" Access-Accept "$(got <<<"$out")"
+case "$out" in *'Reply-Message = "Wi-Fi ouvert"'*'Session-Timeout = 600'*) ok "… with its service's Reply-Message and Session-Timeout" ;;
+*) not_ok "… with its service's Reply-Message and Session-Timeout: $out" ;; esac
+case "$out" in *Class*) not_ok "… and no Class (the service sets none): $out" ;; *) ok "… and no Class (the service sets none)" ;; esac
 out=$(py ::1 "$PORT" "$WIFI_SECRET" --calling st-13 jdupont "$CANARY_PW")
 case "$out" in "Access-Reject first=MA ok"*) ok "the password alone on an append client → Access-Reject" ;;
 *) not_ok "the password alone on an append client: $out" ;; esac
@@ -180,10 +210,12 @@ ST=$(state_of <<<"$out")
 out=$(rc "$SECRET" "User-Name = lelie, User-Password = \"$(totp_step "$S3" "$B")\", State = $ST, Calling-Station-Id = st-15, $MA")
 expect "… and its code → Access-Accept" Access-Accept "$(got <<<"$out")"
 
-# The reject delay of a penalised address (its Calling-Station-Id) holds nobody else.
-rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-1\", Calling-Station-Id = st-pen, $MA" >/dev/null
+# The reject delay of a penalised station (its Calling-Station-Id, a MAC) holds nobody else.
+MAC1=AA-BB-CC-00-00-01
+MAC2=aa:bb:cc:00:00:02
+rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-1\", Calling-Station-Id = $MAC1, $MA" >/dev/null
 : >"$T/order"
-(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-2\", Calling-Station-Id = st-pen, $MA" |
+(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-2\", Calling-Station-Id = $MAC1, $MA" |
 	got >"$T/pen.out"; echo penalised >>"$T/order") &
 p1=$!
 sleep 0.3
@@ -194,6 +226,21 @@ expect "the penalised station's reject waits; another station's accept goes firs
 	"$(tr '\n' ' ' <"$T/order" | sed 's/ $//')"
 expect "… a reject" Access-Reject "$(cat "$T/pen.out")"
 expect "… an accept" Access-Accept "$(cat "$T/other.out")"
+# A station that is no IP address: the refusal line names the NAS and the station, address=- (a
+# ban of the NAS would shut out everybody behind it); its penalty is its own at this NAS.
+re_refused='refused service=radius-vpn address=- reason=invalid action=auth login=[0-9a-f]\{16\}'
+check "a MAC station's refusal names the NAS and the station" grep -q "$re_refused nas=127.0.0.1 station=$MAC1\$" "$T/verdond.log"
+check "… and its penalty grows on the station" grep -q "penalised address=- failures=2 nas=127.0.0.1 station=$MAC1\$" "$T/verdond.log"
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-3\", Calling-Station-Id = $MAC2, $MA")
+expect "another MAC on the same NAS → Access-Reject" Access-Reject "$(got <<<"$out")"
+check "… counted apart: its own first failure" grep -q "penalised address=- failures=1 nas=127.0.0.1 station=$MAC2\$" "$T/verdond.log"
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-4\", Calling-Station-Id = \"ab cd address=192.0.2.99 x\", $MA")
+expect "a station id with spaces and '=' → Access-Reject" Access-Reject "$(got <<<"$out")"
+check "… logged sanitised" grep -q "$re_refused nas=127.0.0.1 station=ab_cd_address_192.0.2.99_x\$" "$T/verdond.log"
+check "… never as an address" bash -c "! grep -q 'address=192.0.2.99' '$T/verdond.log'"
+out=$(RC_WAIT=10 rc "$SECRET" "User-Name = pmartin, User-Password = \"bad-5\", Calling-Station-Id = 192.0.2.77, $MA")
+expect "a numeric station (the person's IP) → Access-Reject" Access-Reject "$(got <<<"$out")"
+check "… logged as the address, as before" grep -q 'refused service=radius-vpn address=192.0.2.77 reason=invalid action=auth login=[0-9a-f]\{16\}$' "$T/verdond.log"
 
 # A State crossing its lifetime (10 s) for real.
 ST=$(rc "$SECRET" "User-Name = pmartin, User-Password = \"$LONG_PW\", Calling-Station-Id = st-16, $MA" | state_of)
@@ -239,3 +286,12 @@ for _ in $(seq 1 50); do grep -q "configuration reloaded" "$T/verdond.log" && br
 out=$(printf '%s\n' "$MA" | radclient -x -r 1 -t 3 "127.0.0.1:$PORT" status "$NEW_SECRET" 2>&1)
 expect "after SIGHUP, the new secret is answered" Access-Accept "$(got <<<"$out")"
 expect "… and the old one dropped" "no reply" "$(RADIUS_WAIT=2 py 127.0.0.1 "$PORT" "$SECRET" --status)"
+
+# fail2ban's filter over this log: the numeric station only, never the NAS, never a MAC.
+sed -n "s/^verdond: info: /$(date '+%b %e %H:%M:%S') testhost verdond[4242]: /p" "$T/verdond.log" >"$T/syslog"
+mkdir -p "$T/f2b/filter.d"
+cp "$ROOT/contrib/fail2ban/filter.d/verdon.conf" "$T/f2b/filter.d/verdon.conf"
+ln -s /etc/fail2ban/filter.d/common.conf "$T/f2b/filter.d/common.conf"
+hosts=$(fail2ban-regex --print-all-matched "$T/syslog" "$T/f2b/filter.d/verdon.conf" 2>&1 |
+	awk '/Matched line\(s\):/ {m = 1; next} /^`-/ {m = 0} m' | grep -o 'address=[^ ]*' | sort | uniq -c | awk '{print $2 "=" $1}' | tr '\n' ' ')
+expect "fail2ban-regex matches the numeric station's refusal only" "address=192.0.2.77=1 " "$hosts"

@@ -2,13 +2,15 @@
 # RadSec (RFC 6614): radclient → radsecproxy (UDP → TLS) → verdond. Certificates are made here
 # with openssl (none is committed): a CA that verdond trusts, its server certificate, a client
 # certificate mapped to [radius.client nas1] by its DNS name, and the same name from another CA,
-# which must be refused.
+# which must be refused. Status-Server over RadSec and RadSec on IPv6 ([::1]) through
+# tests/integration/radius_client.py's TLS client.
 . "$(dirname "$0")/lib.sh"
 for tool in radclient radsecproxy openssl; do
 	command -v "$tool" >/dev/null || { echo "not ok - $tool missing: run scripts/deps.sh"; exit 1; }
 done
 free_port() { python3 -c "import socket; s = socket.socket(socket.AF_INET, socket.$1); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"; }
 TLS_PORT=$(free_port SOCK_STREAM)
+TLS6_PORT=$(python3 -c "import socket; s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM); s.bind(('::1', 0)); print(s.getsockname()[1])")
 PROXY_PORT=$(free_port SOCK_DGRAM)
 ROGUE_PORT=$(free_port SOCK_DGRAM)
 PKI=$T/pki
@@ -37,7 +39,7 @@ write_config
 cat >>"$CONF" <<CONF
 
 [radsec]
-listen = 127.0.0.1:$TLS_PORT
+listen = 127.0.0.1:$TLS_PORT, [::1]:$TLS6_PORT
 certificate = $PKI/server.pem
 key = $PKI/server.key
 ca_file = $PKI/ca1.pem
@@ -130,3 +132,23 @@ tls() { # VERSION: a bare TLS handshake with nas1's certificate
 }
 check "a TLS 1.2 handshake with nas1's certificate succeeds" bash -c "$(declare -f tls); TLS_PORT=$TLS_PORT PKI=$PKI tls -tls1_2 | grep -q '^New, TLSv1.2, Cipher is [A-Z]'"
 if tls -tls1_1 | grep -q 'alert protocol version'; then ok "TLS 1.1 is refused"; else not_ok "TLS 1.1 is refused"; fi
+
+# Status-Server (RFC 5997) over RadSec, and RadSec listening on IPv6 too: a Python TLS client.
+py() { RADIUS_WAIT=${RADIUS_WAIT:-3} python3 "$ROOT/tests/integration/radius_client.py" "$@"; }
+NAS1="$PKI/nas1.pem,$PKI/nas1.key,$PKI/ca1.pem"
+check "verdond listens for RadSec on [::1]" grep -q "radsec: listening on \[::1\]:$TLS6_PORT" "$T/verdond.log"
+expect "Status-Server over RadSec (IPv4) → Access-Accept" "Access-Accept first=MA ok" \
+	"$(py 127.0.0.1 "$TLS_PORT" radsec --tls "$NAS1" --status)"
+expect "Status-Server over RadSec on [::1] → Access-Accept" "Access-Accept first=MA ok" \
+	"$(py ::1 "$TLS6_PORT" radsec --tls "$NAS1" --status)"
+expect "… twice on one connection: the same reply twice (the retransmission cache)" \
+	"Access-Accept first=MA ok" "$(py ::1 "$TLS6_PORT" radsec --tls "$NAS1" --status --twice | sort -u)"
+expect "Status-Server over RadSec without MA → no answer" "no reply" \
+	"$(RADIUS_WAIT=2 py ::1 "$TLS6_PORT" radsec --tls "$NAS1" --status --no-ma)"
+expect "Status-Server with another secret than radsec inside TLS → no answer" "no reply" \
+	"$(RADIUS_WAIT=2 py ::1 "$TLS6_PORT" not-radsec --tls "$NAS1" --status)"
+out=$(py ::1 "$TLS6_PORT" radsec --tls "$NAS1" jdupont "$CANARY_PW")
+case "$out" in "Access-Challenge first=MA ok "*State=*) ok "an Access-Request over RadSec on [::1] → Access-Challenge" ;;
+*) not_ok "an Access-Request over RadSec on [::1] → Access-Challenge: $out" ;; esac
+expect "a certificate from another CA on [::1] → no answer" "no reply" \
+	"$(RADIUS_WAIT=2 py ::1 "$TLS6_PORT" radsec --tls "$PKI/rogue.pem,$PKI/rogue.key,$PKI/ca1.pem" --status)"

@@ -12,12 +12,15 @@ usage: radius_client.py HOST PORT SECRET [options] USER PASSWORD
   --proxy-state S  add a Proxy-State (may be repeated)
   --calling ID     Calling-Station-Id
   --bind ADDR      send from this source address
+  --tls CERT,KEY,CA  RadSec (RFC 6614): over TLS on TCP with this client certificate and key,
+                   the server checked against CA (SECRET is then "radsec")
 Prints one line per reply: CODE first=MA ok|BAD [attr=value …], or "no reply".
 """
 import hashlib
 import hmac
 import os
 import socket
+import ssl
 import struct
 import sys
 
@@ -99,7 +102,7 @@ def main():
         elif a == "--proxy-state":
             opts["proxy"].append(rest[i + 1].encode())
             i += 1
-        elif a in ("--state", "--calling", "--bind"):
+        elif a in ("--state", "--calling", "--bind", "--tls"):
             opts[a] = rest[i + 1]
             i += 1
         else:
@@ -121,17 +124,55 @@ def main():
         attrs.append((33, p))
     pkt, auth = build(code, os.getpid() % 256, secret, attrs, ma=not opts.get("--no-ma"),
                       flip=bool(opts.get("--flip-ma")))
-    s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM)
-    if "--bind" in opts:
-        s.bind((opts["--bind"], 0))
-    s.settimeout(float(os.environ.get("RADIUS_WAIT", "3")))
-    s.connect((host, port))
-    for _ in range(2 if opts.get("--twice") else 1):
-        s.send(pkt)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    wait = float(os.environ.get("RADIUS_WAIT", "3"))
+    if "--tls" in opts:
         try:
-            print(check_reply(s.recv(4096), auth, secret))
-        except socket.timeout:
+            s = tls_connect(family, host, port, opts["--tls"].split(","), wait)
+        except (OSError, ssl.SSLError):  # a refused handshake (TLS 1.2) fails here, not at recv
+            print("no reply")
+            return
+    else:
+        s = socket.socket(family, socket.SOCK_DGRAM)
+        if "--bind" in opts:
+            s.bind((opts["--bind"], 0))
+        s.settimeout(wait)
+        s.connect((host, port))
+    for _ in range(2 if opts.get("--twice") else 1):
+        try:
+            s.send(pkt)
+            print(check_reply(recv_packet(s, "--tls" in opts), auth, secret))
+        except (OSError, ssl.SSLError):  # a timeout, or a TLS connection closed on us
             print("no reply")
 
+
+def tls_connect(family, host, port, files, wait):
+    cert, key, ca = files
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    ctx.load_verify_locations(ca)
+    ctx.check_hostname = False  # the test server's certificate names 127.0.0.1 only
+    raw = socket.create_connection((host, port), timeout=wait)
+    assert raw.family == family
+    return ctx.wrap_socket(raw)
+
+
+PENDING = [b""]
+
+
+def recv_packet(s, stream):
+    """A datagram, or over TLS one packet framed by its Length (the next may follow it)."""
+    if not stream:
+        return s.recv(4096)
+    data = PENDING[0]
+    while len(data) < 4 or len(data) < struct.unpack("!H", data[2:4])[0]:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise ConnectionError("closed")
+        data += chunk
+    n = struct.unpack("!H", data[2:4])[0]
+    PENDING[0] = data[n:]
+    return data[:n]
 
 main()

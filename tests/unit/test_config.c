@@ -948,6 +948,99 @@ static void test_service_count(void **state)
 	config_free(c);
 }
 
+/* radius_* keys of a [service NAME]; a [radius.client NAME] overrides each key it sets. */
+static void test_radius_reply(void **state)
+{
+	static const char base[] = MINIMAL "[service radius-vpn]\n"
+	                                   "radius_reply_message = Bienvenue sur le VPN\n"
+	                                   "radius_class = vpn-service\n"
+	                                   "radius_session_timeout = 7200\n"
+	                                   "[service default]\n"
+	                                   "radius_class = by-default\n"
+	                                   "[radius.client plain]\n"
+	                                   "tls_name = plain.test\n"
+	                                   "service = radius-vpn\n"
+	                                   "[radius.client over]\n"
+	                                   "tls_name = over.test\n"
+	                                   "service = radius-vpn\n"
+	                                   "class = vpn-staff\n"
+	                                   "session_timeout = 0\n"
+	                                   "[radius.client other]\n"
+	                                   "tls_name = other.test\n"
+	                                   "service = radius-wifi\n"
+	                                   "reply_message = Wi-Fi\n";
+	struct config *c = load_ok(base);
+	struct radius_reply r;
+
+	(void)state;
+	assert_int_equal(c->nradius_clients, 3);
+	/* a client that sets nothing: its service's three */
+	config_radius_reply(c, &c->radius_clients[0], &r);
+	assert_string_equal(r.message, "Bienvenue sur le VPN");
+	assert_string_equal(r.class_value, "vpn-service");
+	assert_int_equal(r.session_timeout, 7200);
+	/* the client's class and session_timeout win, 0 (none) included; the message stays */
+	config_radius_reply(c, &c->radius_clients[1], &r);
+	assert_string_equal(r.message, "Bienvenue sur le VPN");
+	assert_string_equal(r.class_value, "vpn-staff");
+	assert_int_equal(r.session_timeout, 0);
+	/* a service without a section: [service default]'s, under the client's own */
+	config_radius_reply(c, &c->radius_clients[2], &r);
+	assert_string_equal(r.message, "Wi-Fi");
+	assert_string_equal(r.class_value, "by-default");
+	assert_int_equal(r.session_timeout, 0);
+	config_free(c);
+	/* the service's section alone, without clients, is accepted: other front ends ignore it */
+	c = load_ok(MINIMAL "[service imap]\nradius_session_timeout = 31536000\n");
+	assert_int_equal(config_service(c, "imap")->radius.session_timeout, 31536000);
+	config_free(c);
+}
+
+static void test_radius_reply_errors(void **state)
+{
+	static const struct {
+		const char *lines, *want;
+	} rows[] = {
+	    {"[service v]\nradius_session_timeout = 31536001\n",
+	     ":8: radius_session_timeout: expected a number of seconds from 0 (none) to 31536000"},
+	    {"[service v]\nradius_session_timeout = -1\n",
+	     ":8: radius_session_timeout: expected a number of seconds from 0 (none) to 31536000"},
+	    {"[service v]\nradius_session_timeout = 1h\n",
+	     ":8: radius_session_timeout: expected a number of seconds from 0 (none) to 31536000"},
+	    {"[service v]\nradius_reply_message = a\tb\n",
+	     ":8: radius_reply_message: 1 to 253 bytes without control characters"},
+	    {"[service v]\nradius_class =\n",
+	     ":8: radius_class: 1 to 253 bytes without control characters"},
+	    {"[service v]\nradius_colour = red\n",
+	     ":8: unknown key 'radius_colour' in section [service v]"},
+	    {"[service v]\nreply_message = x\n",
+	     ":8: unknown key 'reply_message' in section [service v]"},
+	    {"[radius.client n]\ntls_name = n.test\nclass = a\x01b\n",
+	     ":9: [radius.client n] class: 1 to 253 bytes without control characters"},
+	    {"[radius.client n]\ntls_name = n.test\nsession_timeout = 99999999999\n",
+	     ":9: [radius.client n] session_timeout: expected a number of seconds from 0 (none) "
+	     "to 31536000"},
+	    {"[radius.client n]\ntls_name = n.test\nradius_class = x\n",
+	     ":9: unknown key 'radius_class' in section [radius.client n]"},
+	};
+	char text[1024], long_value[300];
+	struct config *c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(text, sizeof(text), MINIMAL "%s", rows[i].lines);
+		load_fails(text, rows[i].want);
+	}
+	/* a line holds 198 bytes (inih): the longest message fits in one attribute */
+	memset(long_value, 'x', 175);
+	long_value[175] = '\0';
+	snprintf(text, sizeof(text), MINIMAL "[service v]\nradius_reply_message = %s\n",
+	         long_value);
+	c = load_ok(text);
+	assert_int_equal(strlen(config_service(c, "v")->radius.message), 175);
+	config_free(c);
+}
+
 static void test_credentials_parse(void **state)
 {
 	unsigned bits = 12345;
@@ -986,6 +1079,8 @@ int main(void)
 	    cmocka_unit_test(test_service_default_section),
 	    cmocka_unit_test(test_service_count),
 	    cmocka_unit_test(test_credentials_parse),
+	    cmocka_unit_test(test_radius_reply),
+	    cmocka_unit_test(test_radius_reply_errors),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
