@@ -1,8 +1,10 @@
 /*
  * user import: the whole file is checked first (the CSV itself, a NUMEN twice
  * in the file, and every row through the daemon with USER_ADD dry_run=1,
- * pipelined), and only a file without a bad line is imported, one row at a
- * time so that the file's order decides the numbering (jdupont, jdupont2).
+ * pipelined), and only a file without a bad line is imported, IMPORT_WINDOW
+ * rows in flight, which the daemon writes in shared transactions; a row
+ * whose identifiant or email base another row shares goes alone, so that the
+ * file's order decides the numbering (jdupont, jdupont2).
  * --skip-bad imports the good rows anyway; --dry-run stops after the check;
  * --out writes the temporary passwords to a mail-merge file instead of the
  * terminal. The daemon makes it idempotent: the same file again reports the

@@ -36,7 +36,12 @@ struct import_pending {
 	unsigned line;
 	char last[129], first[129], etab[16];
 };
-#define IMPORT_WINDOW 4
+/*
+ * Rows in flight while creating: the daemon's admin_max_pending (128 by
+ * default). It writes the rows queued one behind the other in one
+ * transaction (up to 64), so many in flight means few synced commits.
+ */
+#define IMPORT_WINDOW 128
 
 struct import {
 	struct cli_ctx *ctx;

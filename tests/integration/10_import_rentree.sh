@@ -123,7 +123,7 @@ expect "… and their emails too" "jean.bernard@example.org jean.bernard2@exampl
 # A daemon that takes 1 request at a time per connection: the rows it is too busy for are sent
 # again alone, and every row still ends up checked and created.
 stop_daemon
-sed -i 's/^\[verdon\]$/[verdon]\nmax_pending = 1/' "$CONF"
+sed -i 's/^\[verdon\]$/[verdon]\nadmin_max_pending = 1/' "$CONF"
 start_daemon || exit 1
 {
 	printf 'last,first,birth,numen,rescue_email\n'
@@ -132,4 +132,4 @@ start_daemon || exit 1
 	done
 } >"$T/busy.csv"
 out=$(jctl user import "$T/busy.csv")
-expect "max_pending = 1: every row created anyway" "30 0" "$(jq -r '"\(.created) \(.errors)"' <<<"$out")"
+expect "admin_max_pending = 1: every row created anyway" "30 0" "$(jq -r '"\(.created) \(.errors)"' <<<"$out")"
