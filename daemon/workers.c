@@ -35,6 +35,7 @@ struct pool {
 	struct lane lanes[LANE_COUNT];
 	struct request *done_head, *done_tail;
 	unsigned running, queue_max;
+	bool group_running; /* one group at a time: the rows behind it gather into the next */
 	bool stopping;
 	bool stopped;       /* pool_stop has run */
 	unsigned abandoned; /* threads left inside a hash at pool_stop */
@@ -143,10 +144,11 @@ static struct request *lane_take(struct pool *p, enum lane_kind mine)
 	struct lane *l = &p->lanes[mine];
 	struct request *req;
 
-	/* An idle hash worker helps the fast lane; a fast worker never takes a hash. */
-	if (l->head == NULL && mine == LANE_HASH)
+	/* An idle hash worker helps the fast lane; a fast worker never takes a hash. So does one
+	 * whose next request waits for the group running now to commit. */
+	if ((l->head == NULL || (l->head->group != NULL && p->group_running)) && mine == LANE_HASH)
 		l = &p->lanes[LANE_FAST];
-	if ((req = l->head) == NULL)
+	if ((req = l->head) == NULL || (req->group != NULL && p->group_running))
 		return NULL;
 	l->head = req->next;
 	if (l->head == NULL)
@@ -158,7 +160,10 @@ static struct request *lane_take(struct pool *p, enum lane_kind mine)
 /*
  * A grouped request takes with it the requests of its group queued right
  * behind it, in their order: one write transaction for all (a group commit).
- * Under the lock; returns how many are in reqs.
+ * One group runs at a time (the store has one writer anyway), so the rows
+ * that arrive while it commits gather into the next one instead of making
+ * a small group of their own wait for the write lock. Under the lock;
+ * returns how many are in reqs.
  */
 static size_t group_take(struct pool *p, struct request *first,
                          struct request *reqs[POOL_GROUP_MAX])
@@ -188,13 +193,19 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		if (req->group != NULL)
+		if (req->group != NULL) {
 			n = group_take(p, req, group);
+			p->group_running = true;
+		}
 		p->running += req->group != NULL ? (unsigned)n : 1;
 		pthread_mutex_unlock(&p->lock);
 		if (req->group != NULL) {
 			/* Every answer leaves once the group's transaction has committed. */
 			run_group(w, group, n);
+			pthread_mutex_lock(&p->lock);
+			p->group_running = false;
+			pthread_cond_broadcast(&p->lanes[LANE_HASH].wake);
+			pthread_mutex_unlock(&p->lock);
 			for (size_t i = 0; i < n; i++)
 				pool_finish(p, group[i]);
 			continue;
