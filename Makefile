@@ -23,7 +23,8 @@ WEB_FILES  = $(wildcard daemon/web/*)
 WEB_C      = $(BUILD)/gen/web_assets.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
-BENCH_SRC  = $(wildcard tests/bench/*.c)
+BENCH_COMMON = tests/bench/bench_common.c
+BENCH_SRC  = $(filter-out $(BENCH_COMMON),$(wildcard tests/bench/*.c))
 
 # Quiet by default; `make V=1` shows every command.
 Q = $(if $(V),,@)
@@ -91,9 +92,11 @@ $(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
 		$(LIBS) $(shell pkg-config --libs cmocka)
 
-$(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(ALL_LIBS)
+# Each benchmark program with the timing, percentile and option code they share.
+$(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(call obj,$(BENCH_COMMON)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group $(LIBS)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(ALL_LIBS) \
+		-Wl,--end-group $(LIBS)
 
 tests: binaries $(UNIT_BIN) $(BENCH_BIN)
 

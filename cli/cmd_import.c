@@ -1,8 +1,10 @@
 /*
  * user import: the whole file is checked first (the CSV itself, a NUMEN twice
  * in the file, and every row through the daemon with USER_ADD dry_run=1,
- * pipelined), and only a file without a bad line is imported, one row at a
- * time so that the file's order decides the numbering (jdupont, jdupont2).
+ * pipelined), and only a file without a bad line is imported, IMPORT_WINDOW
+ * rows in flight, which the daemon writes in shared transactions; a row
+ * whose identifiant or email base another row shares goes alone, so that the
+ * file's order decides the numbering (jdupont, jdupont2).
  * --skip-bad imports the good rows anyway; --dry-run stops after the check;
  * --out writes the temporary passwords to a mail-merge file instead of the
  * terminal. The daemon makes it idempotent: the same file again reports the
@@ -340,6 +342,13 @@ static int import_check(struct import *im)
 	return CLI_EXIT_OK;
 }
 
+/* The daemon took fewer rows than were in flight: from now on, no more than it holds now. */
+static void window_narrow(struct import *im)
+{
+	if (im->inflight - 1 < im->window)
+		im->window = im->inflight > 1 ? im->inflight - 1 : 1;
+}
+
 /* The next answer of the creating pass, reported with its pending row. */
 static int create_answer(struct import *im)
 {
@@ -361,6 +370,7 @@ static int create_answer(struct import *im)
 			/* A busy daemon (max_pending, a full queue): this row goes again at the end. */
 			row->again = true;
 			im->retries++;
+			window_narrow(im);
 		} else {
 			r = import_created(im, p, &msg);
 		}
@@ -426,6 +436,7 @@ static int import_create(struct import *im)
 	int r = CLI_EXIT_OK, k;
 
 	im->retries = 0;
+	im->window = IMPORT_WINDOW;
 	if (import_mark_ordered(im) < 0) {
 		cli_error("out of memory");
 		return CLI_EXIT_REFUSED;
@@ -440,7 +451,7 @@ static int import_create(struct import *im)
 			continue;
 		}
 		while (r == CLI_EXIT_OK && im->inflight > 0 &&
-		       (checked->ordered || im->inflight == IMPORT_WINDOW))
+		       (checked->ordered || im->inflight >= im->window))
 			r = create_answer(im);
 		if (r == CLI_EXIT_OK)
 			r = create_send(im, &row);

@@ -36,7 +36,15 @@ struct import_pending {
 	unsigned line;
 	char last[129], first[129], etab[16];
 };
-#define IMPORT_WINDOW 4
+/*
+ * Rows in flight while creating: the daemon's admin_max_pending (128 by
+ * default). It writes the rows queued one behind the other in one
+ * transaction (up to 64), so many in flight means few synced commits. A
+ * TEMPFAIL (a smaller admin_max_pending, a full queue) narrows the window to
+ * what the daemon took, for the rest of the import: probing beyond would
+ * cost a refused row, sent again alone, each time.
+ */
+#define IMPORT_WINDOW 128
 
 struct import {
 	struct cli_ctx *ctx;
@@ -56,6 +64,7 @@ struct import {
 	size_t nnumens, capnumens;
 	struct json_t *report; /* the lines to print: bad ones, then outcomes */
 	unsigned inflight, bad, created, existing, errors, retries;
+	unsigned window; /* rows in flight at most, now */
 	struct import_pending pending[IMPORT_WINDOW];
 	struct out_line **outs; /* the --out rows, written in the file's order at the end */
 	size_t nout, capout;

@@ -12,6 +12,7 @@ struct config;
 struct proto_writer;
 struct request;
 struct store_txn;
+struct verb_group;
 struct worker;
 
 /*
@@ -41,6 +42,8 @@ int admin_pick_email(struct store_txn *txn, const struct config *cfg, const char
                      const char *last, char *out, size_t cap);
 
 void admin_user_add(struct worker *w, struct request *req);
+/* USER_ADD import rows queued one behind the other: one write transaction for them all. */
+extern const struct verb_group admin_user_add_group;
 void admin_user_show(struct worker *w, struct request *req);
 void admin_user_list(struct worker *w, struct request *req);
 void admin_stats(struct worker *w, struct request *req);

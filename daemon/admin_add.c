@@ -2,8 +2,11 @@
  * USER_ADD: validate, derive the identifiant and email (numbered on
  * collision), set a temporary password, and, for imports, find the person
  * already there by NUMEN so that the same file run twice creates nobody twice.
+ * Import rows queued one behind the other share one write transaction (a
+ * group commit); a row that finds its person already there writes nothing.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "account.h"
@@ -206,81 +209,106 @@ static enum proto_reason add_existing(struct store_txn *txn, const struct add *a
 	return REASON_NONE;
 }
 
-static void reply_added(struct request *req, const struct account *a, const char *temp,
-                        const char *status)
+static void reply_added(struct request *req, const char *ident, const char *email, const char *temp,
+                        int64_t expires, const char *status)
 {
 	struct proto_writer ok;
 
 	proto_begin(&ok, "OK", req->msg.id);
-	proto_add(&ok, "identifiant", a->identifiant);
-	proto_add(&ok, "email", a->email);
+	proto_add(&ok, "identifiant", ident);
+	proto_add(&ok, "email", email);
 	if (temp != NULL) {
 		if (*temp != '\0')
 			proto_add(&ok, "temporary_password", temp);
 		else
 			proto_add(&ok, "temporary_password_kind", "numen");
-		proto_addf(&ok, "temporary_expires", "%lld", (long long)a->temporary_expires);
+		proto_addf(&ok, "temporary_expires", "%lld", (long long)expires);
 	}
 	proto_add(&ok, "status", status);
 	reply_line(req, &ok);
 }
 
 /* A dry run: what the row would give, in a read transaction; nothing written nor audited. */
-static void add_dry_run(struct request *req, struct store_txn *txn, struct add *ad,
-                        const struct account *found, bool exists)
-{
-	struct account a;
-
-	if (exists) {
-		reply_added(req, found, NULL, "exists");
-		return;
-	}
-	fill(&a, req, ad);
-	if (ad->ident != NULL)
-		snprintf(a.identifiant, sizeof(a.identifiant), "%s", ad->ident);
-	if ((ad->ident == NULL && admin_pick_identifiant(txn, ad->first, ad->last, a.identifiant,
-	                                                 sizeof(a.identifiant)) < 0) ||
-	    admin_pick_email(txn, req->config, ad->first, ad->last, a.email, sizeof(a.email)) < 0)
-		reply_tempfail(req);
-	else
-		reply_added(req, &a, NULL, "would_create");
-	account_wipe(&a);
-}
-
-static void add_commit(struct worker *w, struct request *req, struct add *ad)
+static void add_dry_run(struct worker *w, struct request *req, struct add *ad)
 {
 	struct store_txn *txn = NULL;
 	struct account a, found = {0};
 	enum proto_reason reason;
 	char why[FIELD_TEXT_MAX] = "";
 	bool exists;
-	int r;
 
-	if (store_begin(w->daemon->store, !ad->dry_run, &txn) != STORE_OK)
-		goto tempfail;
-	reason = add_existing(txn, ad, &found, &exists, why, sizeof(why));
-	if (reason == REASON_TEMPFAIL)
-		goto tempfail;
-	if (ad->dry_run && reason != REASON_NONE) {
-		reply_fail(req, reason, why);
-	} else if (ad->dry_run) {
-		add_dry_run(req, txn, ad, &found, exists);
-	}
-	if (ad->dry_run) {
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK ||
+	    (reason = add_existing(txn, ad, &found, &exists, why, sizeof(why))) ==
+	        REASON_TEMPFAIL) {
 		store_abort(txn);
-		goto out;
+		reply_tempfail(req);
+		account_wipe(&found);
+		return;
 	}
-	if (reason != REASON_NONE || exists) {
-		admin_audit(txn, req, "user.add",
-		            found.identifiant[0] != 0 ? found.identifiant : NULL,
-		            exists ? "ok" : "refused", reason, exists ? "already there" : why);
-		if (store_commit(txn) != STORE_OK && exists)
-			goto tempfail;
-		txn = NULL;
-		if (exists)
-			reply_added(req, &found, NULL, "exists");
+	if (reason != REASON_NONE) {
+		reply_fail(req, reason, why);
+	} else if (exists) {
+		reply_added(req, found.identifiant, found.email, NULL, 0, "exists");
+	} else {
+		fill(&a, req, ad);
+		if (ad->ident != NULL)
+			snprintf(a.identifiant, sizeof(a.identifiant), "%s", ad->ident);
+		if ((ad->ident == NULL &&
+		     admin_pick_identifiant(txn, ad->first, ad->last, a.identifiant,
+		                            sizeof(a.identifiant)) < 0) ||
+		    admin_pick_email(txn, req->config, ad->first, ad->last, a.email,
+		                     sizeof(a.email)) < 0)
+			reply_tempfail(req);
 		else
-			reply_fail(req, REASON_EXISTS, why);
+			reply_added(req, a.identifiant, a.email, NULL, 0, "would_create");
+		account_wipe(&a);
+	}
+	store_abort(txn);
+	account_wipe(&found);
+}
+
+/*
+ * One row of a group (one USER_ADD): what it asks, and what became of it in
+ * the group's transaction, answered only once that transaction has committed.
+ */
+enum add_outcome {
+	ADD_ANSWERED, /* a bad request or a dry run: answered already, outside the transaction */
+	ADD_CREATED,
+	ADD_EXISTS,  /* the same person is there: nothing written, nothing audited */
+	ADD_REFUSED, /* the refusal is audited in the transaction */
+};
+
+struct add_row {
+	struct request *req;
+	struct add ad;
+	enum add_outcome outcome;
+	enum proto_reason reason;
+	char why[FIELD_TEXT_MAX];
+	char ident[IDENT_MAX + 1];
+	char email[EMAIL_MAX + 1];
+	int64_t expires;
+};
+
+/* The row's outcome, decided in txn with the rows before it; STORE_OK or the store's error. */
+static int add_apply(struct store_txn *txn, struct add_row *row)
+{
+	struct request *req = row->req;
+	struct add *ad = &row->ad;
+	struct account a, found = {0};
+	bool exists;
+	int r = STORE_ERROR;
+
+	row->reason = add_existing(txn, ad, &found, &exists, row->why, sizeof(row->why));
+	if (row->reason == REASON_TEMPFAIL)
+		goto out;
+	if (row->reason != REASON_NONE || exists) {
+		row->outcome = exists ? ADD_EXISTS : ADD_REFUSED;
+		snprintf(row->ident, sizeof(row->ident), "%s", found.identifiant);
+		snprintf(row->email, sizeof(row->email), "%s", found.email);
+		r = exists ? STORE_OK
+		           : admin_audit(txn, req, "user.add",
+		                         found.identifiant[0] != '\0' ? found.identifiant : NULL,
+		                         "refused", row->reason, row->why);
 		goto out;
 	}
 	fill(&a, req, ad);
@@ -288,47 +316,151 @@ static void add_commit(struct worker *w, struct request *req, struct add *ad)
 		snprintf(a.identifiant, sizeof(a.identifiant), "%s", ad->ident);
 	else if (admin_pick_identifiant(txn, ad->first, ad->last, a.identifiant,
 	                                sizeof(a.identifiant)) < 0)
-		goto tempfail;
+		goto wipe;
 	if (admin_pick_email(txn, req->config, ad->first, ad->last, a.email, sizeof(a.email)) < 0 ||
-	    account_put(txn, &a) != STORE_OK ||
-	    admin_audit(txn, req, "user.add", a.identifiant, "ok", REASON_NONE, NULL) != STORE_OK)
-		goto tempfail;
-	r = store_commit(txn);
-	txn = NULL;
-	if (r != STORE_OK)
-		goto tempfail;
-	reply_added(req, &a, ad->imported != NULL ? NULL : ad->temp, "created");
+	    (r = account_put(txn, &a)) != STORE_OK ||
+	    (r = admin_audit(txn, req, "user.add", a.identifiant, "ok", REASON_NONE, NULL)) !=
+	        STORE_OK) {
+		r = r == STORE_OK ? STORE_ERROR : r;
+		goto wipe;
+	}
+	row->outcome = ADD_CREATED;
+	snprintf(row->ident, sizeof(row->ident), "%s", a.identifiant);
+	snprintf(row->email, sizeof(row->email), "%s", a.email);
+	row->expires = a.temporary_expires;
+	r = STORE_OK;
+wipe:
 	account_wipe(&a);
-	goto out;
-tempfail:
-	store_abort(txn);
-	reply_tempfail(req);
 out:
 	account_wipe(&found);
+	return r;
+}
+
+/*
+ * The rows in one write transaction, in their order: committed when one of
+ * them wrote something (a creation, an audited refusal), let go otherwise, so
+ * that a file imported again writes nothing at all. STORE_OK or the error.
+ */
+static int add_transaction(struct worker *w, struct add_row **rows, size_t n)
+{
+	struct store_txn *txn = NULL;
+	bool wrote = false;
+	int r;
+
+	if ((r = store_begin(w->daemon->store, true, &txn)) != STORE_OK)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if ((r = add_apply(txn, rows[i])) != STORE_OK) {
+			store_abort(txn);
+			return r;
+		}
+		wrote = wrote || rows[i]->outcome != ADD_EXISTS;
+	}
+	if (!wrote) {
+		store_abort(txn);
+		return STORE_OK;
+	}
+	return store_commit(txn);
+}
+
+static void add_answer(struct add_row *row, bool committed)
+{
+	struct request *req = row->req;
+
+	if (row->outcome == ADD_ANSWERED)
+		return;
+	if (!committed)
+		reply_tempfail(req);
+	else if (row->outcome == ADD_CREATED)
+		reply_added(req, row->ident, row->email,
+		            row->ad.imported != NULL ? NULL : row->ad.temp, row->expires,
+		            "created");
+	else if (row->outcome == ADD_EXISTS)
+		reply_added(req, row->ident, row->email, NULL, 0, "exists");
+	else
+		reply_fail(req, row->reason, row->why);
+}
+
+/* Fields, the NUMEN's HMAC and the temporary password, before any transaction; false: answered. */
+static bool add_prepare(struct worker *w, struct request *req, struct add *ad)
+{
+	if (!add_fields(req, ad))
+		return false;
+	crypto_hmac_hex(&w->daemon->keys, "numen", ad->numen, NUMEN_LEN, ad->numen_hmac);
+	if (ad->dry_run) {
+		add_dry_run(w, req, ad);
+		return false;
+	}
+	if (ad->imported != NULL) {
+		/* No temporary password: the imported hash stands. */
+	} else if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
+		/* Others may know a NUMEN: it gets the slow hash, and is never echoed back. */
+		if (password_hash(w->hasher, &w->daemon->keys, ad->numen, NUMEN_LEN, ad->hash) < 0)
+			goto tempfail;
+	} else {
+		if (password_generate_temp(ad->temp) < 0)
+			goto tempfail;
+		password_hmac_hash(&w->daemon->keys, ad->temp, PASSWORD_TEMP_LEN, ad->hash);
+	}
+	return true;
+tempfail:
+	reply_tempfail(req);
+	return false;
+}
+
+/*
+ * n USER_ADD rows, in their order, in one write transaction: one synced
+ * commit for all (workers.c groups the import rows queued one behind the
+ * other). If the transaction fails, each row is tried again alone, so that a
+ * row the store refuses costs only itself its answer.
+ */
+static void user_add_rows(struct worker *w, struct request **reqs, size_t n)
+{
+	struct add_row *rows = calloc(n, sizeof(*rows));
+	struct add_row **ready = calloc(n, sizeof(*ready));
+	size_t nready = 0;
+	bool group_ok;
+
+	if (rows == NULL || ready == NULL) {
+		for (size_t i = 0; i < n; i++)
+			reply_tempfail(reqs[i]);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		rows[i].req = reqs[i];
+		if (add_prepare(w, reqs[i], &rows[i].ad))
+			ready[nready++] = &rows[i];
+		else
+			rows[i].outcome = ADD_ANSWERED;
+	}
+	group_ok = nready > 0 && add_transaction(w, ready, nready) == STORE_OK;
+	for (size_t i = 0; i < nready; i++)
+		add_answer(ready[i], group_ok || (nready > 1 &&
+		                                  add_transaction(w, &ready[i], 1) == STORE_OK));
+out:
+	if (rows != NULL)
+		secret_wipe(rows, n * sizeof(*rows));
+	free(rows);
+	free(ready);
 }
 
 void admin_user_add(struct worker *w, struct request *req)
 {
-	struct add ad = {0};
-
-	if (!add_fields(req, &ad))
-		return;
-	crypto_hmac_hex(&w->daemon->keys, "numen", ad.numen, NUMEN_LEN, ad.numen_hmac);
-	if (ad.imported != NULL || ad.dry_run) {
-		/* No temporary password: the imported hash stands. */
-	} else if (req->config->temporary_password == TEMP_PASSWORD_NUMEN) {
-		/* Others may know a NUMEN: it gets the slow hash, and is never echoed back. */
-		if (password_hash(w->hasher, &w->daemon->keys, ad.numen, NUMEN_LEN, ad.hash) < 0)
-			goto tempfail;
-	} else {
-		if (password_generate_temp(ad.temp) < 0)
-			goto tempfail;
-		password_hmac_hash(&w->daemon->keys, ad.temp, PASSWORD_TEMP_LEN, ad.hash);
-	}
-	add_commit(w, req, &ad);
-	goto out;
-tempfail:
-	reply_tempfail(req);
-out:
-	secret_wipe(&ad, sizeof(ad));
+	user_add_rows(w, &req, 1);
 }
+
+/* Import rows that write: grouped. A dry run writes nothing; a NUMEN as temporary password costs a
+ * slow hash a row, which the workers share better one row each. */
+static bool user_add_takes(const struct config *config, const struct request *req)
+{
+	const char *imp = proto_get(&req->msg, "import"), *dry = proto_get(&req->msg, "dry_run");
+
+	return imp != NULL && strcmp(imp, "1") == 0 && (dry == NULL || strcmp(dry, "1") != 0) &&
+	       config->temporary_password != TEMP_PASSWORD_NUMEN;
+}
+
+const struct verb_group admin_user_add_group = {
+    .handler = admin_user_add,
+    .takes = user_add_takes,
+    .run = user_add_rows,
+};

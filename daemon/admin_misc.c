@@ -319,6 +319,11 @@ const struct verb admin_forbidden_verb = {"FORBIDDEN", admin_forbidden, 0};
 const struct verb purge_verb = {"PURGE", purge, 0};
 const struct verb housekeeping_verb = {"HOUSEKEEPING", housekeeping, 0};
 
+const struct verb_group *const verb_groups[] = {
+    &admin_user_add_group,
+    NULL,
+};
+
 const struct verb admin_verbs[] = {
     {"USER_ADD", admin_user_add, 0},
     {"USER_SHOW", admin_user_show, VERB_FAST},

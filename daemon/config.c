@@ -42,6 +42,7 @@ static const struct config_key config_keys[] = {
     {"verdon", "line_timeout", KEY_UINT, OFF(line_timeout), 1, 3600},
     {"verdon", "max_connections_per_uid", KEY_UINT, OFF(max_connections_per_uid), 1, 100000},
     {"verdon", "max_pending", KEY_UINT, OFF(max_pending), 1, 1024},
+    {"verdon", "admin_max_pending", KEY_UINT, OFF(admin_max_pending), 1, 1024},
     {"verdon", "debug", KEY_BOOL, OFF(debug), 0, 0},
     {"verdon", "delete_grace_days", KEY_UINT, OFF(delete_grace_days), 0, 3650},
     {"verdon", "temporary_password", KEY_TEMP_KIND, OFF(temporary_password), 0, 0},
@@ -161,6 +162,7 @@ static void config_defaults(struct config *c)
 	c->line_timeout = 10;
 	c->max_connections_per_uid = 512;
 	c->max_pending = 16;
+	c->admin_max_pending = 128;
 	c->delete_grace_days = 30;
 	c->temporary_password = TEMP_PASSWORD_RANDOM;
 	c->temporary_password_days = 7;

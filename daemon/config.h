@@ -113,6 +113,7 @@ struct config {
 	unsigned line_timeout; /* seconds a partial line may take to complete */
 	unsigned max_connections_per_uid; /* per peer uid, on both sockets */
 	unsigned max_pending;  /* requests a connection may have in flight */
+	unsigned admin_max_pending; /* the same on the admin socket (an import's rows) */
 	bool debug;
 	unsigned delete_grace_days;
 	enum temp_password_kind temporary_password;

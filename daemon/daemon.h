@@ -104,6 +104,8 @@ struct request {
 	uint64_t held_since; /* when the hold began: it never lasts past the penalty's cap */
 	enum lane_kind lane;
 	bool held;
+	/* not NULL: runs with the requests of its group queued right behind it (workers.c) */
+	const struct verb_group *group;
 	struct timespec submitted; /* handed to the workers: the metrics' latency */
 	/* Run by the event loop itself (pool_run_inline): a handler that would write sets
 	 * deferred instead, answers nothing, and the request goes to a worker. */
@@ -136,6 +138,19 @@ struct verb {
 	unsigned flags;
 };
 
+/*
+ * Requests of a verb that may share one write transaction: takes says whether
+ * this one may (import rows, not dry runs); run serves n of them, queued one
+ * behind the other, in their order, and answers each once all are committed.
+ */
+struct verb_group {
+	verb_handler *handler; /* the verb's */
+	bool (*takes)(const struct config *config, const struct request *req);
+	void (*run)(struct worker *w, struct request **reqs, size_t n);
+};
+/* Every group, NULL-terminated (admin_misc.c, beside the dispatch tables). */
+extern const struct verb_group *const verb_groups[];
+
 /* The dispatch tables of the two sockets, NULL-terminated. */
 extern const struct verb auth_verbs[];
 extern const struct verb admin_verbs[];
@@ -157,6 +172,8 @@ void request_free(struct request *req);
  * test auth.c dispatches on), go to the fast lane.
  */
 enum lane_kind request_lane(const struct config *config, const struct request *req);
+/* The group req may run in with its neighbours in the queue (struct verb_group), or NULL. */
+const struct verb_group *request_group(const struct config *config, const struct request *req);
 
 /* "admin:uid=N" or "auth" — who acts, for the audit trail. */
 const char *request_actor(const struct request *req, char *buf, size_t len);

@@ -326,6 +326,9 @@ static void server_wake(void *ctx)
 static void conn_request(struct server *s, struct conn *c, const char *line, size_t len)
 {
 	struct request *req = request_new(c, line, len);
+	/* An import keeps many rows in flight, so that they share commits (admin_add.c). */
+	unsigned max_pending =
+	    c->kind == SOCKET_ADMIN ? cfg(s)->admin_max_pending : cfg(s)->max_pending;
 	int r;
 
 	if (req == NULL) {
@@ -344,12 +347,13 @@ static void conn_request(struct server *s, struct conn *c, const char *line, siz
 	if (c->kind == SOCKET_ADMIN && !c->admin_ok)
 		req->verb = &admin_forbidden_verb;
 	req->lane = request_lane(cfg(s), req);
-	if (!s->stopping && c->pending < cfg(s)->max_pending &&
-	    (req->verb->flags & VERB_PENALIZED) && hold(s, req)) {
+	req->group = request_group(cfg(s), req);
+	if (!s->stopping && c->pending < max_pending && (req->verb->flags & VERB_PENALIZED) &&
+	    hold(s, req)) {
 		c->pending++;
 		return;
 	}
-	if (s->stopping || c->pending >= cfg(s)->max_pending || req->due_ms == UINT64_MAX) {
+	if (s->stopping || c->pending >= max_pending || req->due_ms == UINT64_MAX) {
 		conn_answer(c, "TEMPFAIL", req->msg.id, REASON_TEMPFAIL, NULL);
 		goto drop;
 	}

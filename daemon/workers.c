@@ -35,6 +35,7 @@ struct pool {
 	struct lane lanes[LANE_COUNT];
 	struct request *done_head, *done_tail;
 	unsigned running, queue_max;
+	bool group_running; /* one group at a time: the rows behind it gather into the next */
 	bool stopping;
 	bool stopped;       /* pool_stop has run */
 	unsigned abandoned; /* threads left inside a hash at pool_stop */
@@ -117,16 +118,53 @@ void pool_run_here(struct worker *w, struct request *req, const struct config *c
 	run_locked(w, req, config);
 }
 
+const struct verb_group *request_group(const struct config *config, const struct request *req)
+{
+	for (const struct verb_group *const *g = verb_groups; *g != NULL; g++)
+		if ((*g)->handler == req->verb->handler && (*g)->takes(config, req))
+			return *g;
+	return NULL;
+}
+
+/* Runs a group (POOL_GROUP_MAX at most) in one go, the config held as for one request. */
+static void run_group(struct worker *w, struct request **reqs, size_t n)
+{
+	struct daemon *d = w->daemon;
+	struct timespec done;
+	time_t now = time(NULL);
+
+	pthread_rwlock_rdlock(&d->config_lock);
+	for (size_t i = 0; i < n; i++) {
+		reqs[i]->config = d->config;
+		reqs[i]->now = now;
+	}
+	password_hasher_limits(w->hasher, &d->config->hash_limits);
+#ifdef VERDON_FAILPOINTS
+	store_failpoint_thread(true);
+#endif
+	reqs[0]->group->run(w, reqs, n);
+	password_hasher_limits(w->hasher, NULL);
+	pthread_rwlock_unlock(&d->config_lock);
+	clock_gettime(CLOCK_MONOTONIC, &done);
+	for (size_t i = 0; i < n; i++) {
+		reqs[i]->config = NULL;
+		metrics_request_done(reqs[i],
+		                     (double)(done.tv_sec - reqs[i]->submitted.tv_sec) +
+		                         (double)(done.tv_nsec - reqs[i]->submitted.tv_nsec) / 1e9);
+	}
+}
+
 /* The next request for a worker of lane mine, or NULL when it has none. Under the lock. */
 static struct request *lane_take(struct pool *p, enum lane_kind mine)
 {
 	struct lane *l = &p->lanes[mine];
 	struct request *req;
 
-	/* An idle hash worker helps the fast lane; a fast worker never takes a hash. */
-	if (l->head == NULL && mine == LANE_HASH)
+	/* An idle hash worker helps the fast lane; a fast worker never takes a hash. So does one
+	 * whose next request waits for the group running now to commit. */
+	if ((l->head == NULL || (l->head->group != NULL && p->group_running)) && mine == LANE_HASH)
 		l = &p->lanes[LANE_FAST];
-	if ((req = l->head) == NULL)
+	if ((req = l->head) == NULL || (req->group != NULL && p->group_running))
 		return NULL;
 	l->head = req->next;
 	if (l->head == NULL)
@@ -135,12 +173,33 @@ static struct request *lane_take(struct pool *p, enum lane_kind mine)
 	return req;
 }
 
+/*
+ * A grouped request takes with it the requests of its group queued right
+ * behind it, in their order: one write transaction for all (a group commit).
+ * One group runs at a time (the store has one writer anyway), so the rows
+ * that arrive while it commits gather into the next one instead of making
+ * a small group of their own wait for the write lock. Under the lock;
+ * returns how many are in reqs.
+ */
+static size_t group_take(struct pool *p, struct request *first,
+                         struct request *reqs[POOL_GROUP_MAX])
+{
+	struct lane *l = &p->lanes[first->lane];
+	size_t n = 1;
+
+	reqs[0] = first;
+	while (n < POOL_GROUP_MAX && l->head != NULL && l->head->group == first->group)
+		reqs[n++] = lane_take(p, first->lane);
+	return n;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct pool *p = w->pool;
 	enum lane_kind mine = w->hasher != NULL ? LANE_HASH : LANE_FAST;
-	struct request *req;
+	struct request *req, *group[POOL_GROUP_MAX];
+	size_t n = 0;
 
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
@@ -150,8 +209,23 @@ static void *worker_main(void *arg)
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
-		p->running++;
+		if (req->group != NULL) {
+			n = group_take(p, req, group);
+			p->group_running = true;
+		}
+		p->running += req->group != NULL ? (unsigned)n : 1;
 		pthread_mutex_unlock(&p->lock);
+		if (req->group != NULL) {
+			/* Every answer leaves once the group's transaction has committed. */
+			run_group(w, group, n);
+			pthread_mutex_lock(&p->lock);
+			p->group_running = false;
+			pthread_cond_broadcast(&p->lanes[LANE_HASH].wake);
+			pthread_mutex_unlock(&p->lock);
+			for (size_t i = 0; i < n; i++)
+				pool_finish(p, group[i]);
+			continue;
+		}
 		run_request(w, req);
 		pool_finish(p, req);
 		if (w->after != NULL) {

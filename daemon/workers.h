@@ -42,6 +42,8 @@ struct request *pool_take_done(struct pool *p);
 unsigned pool_busy(struct pool *p);
 /* Requests waiting in each lane's queue (enum lane_kind) and running now, for the metrics. */
 void pool_stats(struct pool *p, unsigned queued_r[], unsigned *running_r);
+/* Grouped requests (struct verb_group) one worker takes at once: one write transaction. */
+#define POOL_GROUP_MAX 64
 /* How long shutdown waits for a password hash: a bounded one takes well under a second. */
 #define POOL_HASH_WAIT_MS 5000
 

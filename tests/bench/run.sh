@@ -292,25 +292,8 @@ bench_logins() {
 	echo "bench_login --clients $clients exited ${PIPESTATUS[0]}" >>"$T/bench.status"
 }
 
-# IMPORT_N distinct people: distinct last names (so distinct identifiants and emails), NUMENs
-# of 13 alphanumerics, valid birth dates; the header a spreadsheet export would carry.
-write_csv() {
-	awk -v n="$IMPORT_N" 'BEGIN {
-		split("Jean Marie Anne Paul Louise Pierre Claire Luc Sophie Marc", first, " ")
-		a = "abcdefghijklmnopqrstuvwxyz"
-		print "last;first;birth;numen;rescue_email"
-		for (i = 0; i < n; i++) {
-			s = ""
-			k = i
-			for (d = 0; d < 4; d++) {
-				s = substr(a, k % 26 + 1, 1) s
-				k = int(k / 26)
-			}
-			printf "Essai%s;%s;%04d-%02d-%02d;%02dA%010d;personne%d@example.net\n",
-				s, first[i % 10 + 1], 1950 + i % 50, i % 12 + 1, i % 28 + 1, i % 100, i, i
-		}
-	}' >"$T/people.csv"
-}
+# IMPORT_N distinct people (tests/bench/people_csv.sh).
+write_csv() { "$ROOT/tests/bench/people_csv.sh" "$IMPORT_N" >"$T/people.csv"; }
 
 # A count from the import's JSON answer, 0 when it has none (the import failed outright).
 count_of() {
@@ -375,6 +358,10 @@ echo "import the same file again: $I2_S s ($(rate "$I2_E" "$I2_S") lines/s)" \
 	"created $I2_C, existing $I2_E, errors $I2_R"
 
 stop_daemon
+if [ -n "$IMPORT_ONLY" ]; then
+	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	exit 0
+fi
 
 echo
 # RADIUS against a private FreeRADIUS, in the same run (tests/bench/radius.sh).

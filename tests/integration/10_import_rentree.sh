@@ -123,7 +123,7 @@ expect "… and their emails too" "jean.bernard@example.org jean.bernard2@exampl
 # A daemon that takes 1 request at a time per connection: the rows it is too busy for are sent
 # again alone, and every row still ends up checked and created.
 stop_daemon
-sed -i 's/^\[verdon\]$/[verdon]\nmax_pending = 1/' "$CONF"
+sed -i 's/^\[verdon\]$/[verdon]\nadmin_max_pending = 1/' "$CONF"
 start_daemon || exit 1
 {
 	printf 'last,first,birth,numen,rescue_email\n'
@@ -132,4 +132,24 @@ start_daemon || exit 1
 	done
 } >"$T/busy.csv"
 out=$(jctl user import "$T/busy.csv")
-expect "max_pending = 1: every row created anyway" "30 0" "$(jq -r '"\(.created) \(.errors)"' <<<"$out")"
+expect "admin_max_pending = 1: every row created anyway" "30 0" "$(jq -r '"\(.created) \(.errors)"' <<<"$out")"
+
+# A daemon that takes 16 rows at a time per connection (admin_max_pending = 16, below the CLI's
+# 128): the CLI narrows its window to what the daemon takes after the first refusals, so that only
+# a few rows are refused and sent again alone, not most of the file.
+stop_daemon
+sed -i 's/^admin_max_pending = 1$/admin_max_pending = 16/' "$CONF"
+MPORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+printf '\n[metrics]\nlisten = 127.0.0.1:%s\n' "$MPORT" >>"$CONF"
+start_daemon || exit 1
+tempfails() { curl -sf "http://127.0.0.1:$MPORT/metrics" | awk '$1 == "verdon_tempfail_total" { print $2 }'; }
+"$ROOT/tests/bench/people_csv.sh" 2000 >"$T/window.csv"
+before=$(tempfails)
+out=$(jctl user import "$T/window.csv")
+expect "admin_max_pending = 16: 2000 rows created" "2000 0" "$(jq -r '"\(.created) \(.errors)"' <<<"$out")"
+refused=$(($(tempfails) - ${before:-0}))
+if [ -n "$before" ] && [ "$refused" -le 150 ]; then
+	ok "… the window narrowed: $refused rows refused for a full window (at most 150)"
+else
+	not_ok "… the window narrowed: $refused rows refused for a full window (at most 150; before: '$before')"
+fi

@@ -77,9 +77,11 @@ node_config p "$CONNINFO"
 cp "$T/state/verdon.key" "$T/p/state/verdon.key"
 node_start p || { not_ok "a node starts on the copied store"; exit 1; }
 
-# check_logins SOCKDIR PERSON: the password + code of PERSON, the app password, the token.
+# check_logins SOCKDIR PERSON: the password + code of PERSON, the app password, the token; the
+# store holds ACCOUNTS accounts.
+ACCOUNTS=$((ROWS + 3))
 check_logins() {
-	SOCK="$1" PERSON="$2" pytap <<'PY'
+	SOCK="$1" PERSON="$2" ACCOUNTS="$ACCOUNTS" pytap <<'PY'
 from lib_proto import *
 import json
 
@@ -90,7 +92,7 @@ def run(tap):
     adm = Client(os.environ["SOCK"] + "admin.sock")
     ident, secret, confirmed = s["people"][int(os.environ["PERSON"])]
     where = os.environ["SOCK"]
-    tap.eq("%d" % (10000 + 3), adm.call("STATUS").get("accounts"), "every account is there (%s)" % where)
+    tap.eq(os.environ["ACCOUNTS"], adm.call("STATUS").get("accounts"), "every account is there (%s)" % where)
     tap.eq("FAIL otp_required", auth.call("AUTH", {"login": ident, "password": pw,
                                                     "service": "webmail"}).short(),
            "the password is right (%s)" % where)
@@ -112,6 +114,28 @@ main_run(run)
 PY
 }
 check_logins "$T/p/" 1
+
+# An import on the PostgreSQL node: rows in group commits there too, namesakes numbered in the
+# file's order, and the same file again writes nothing (not one audit row more).
+{
+	printf 'last,first,birth,numen,rescue_email\n'
+	for i in $(seq 1 300); do
+		if [ $((i % 100)) -eq 50 ]; then
+			printf 'Homonyme,Jean,1971-01-%02d,%010dPGH,h%d@example.net\n' $((i / 100 + 1)) "$i" "$i"
+		else
+			printf 'Pg%s,Paul,1972-02-02,%010dPGI,p%d@example.net\n' "$(printf '%s' "$i" | tr 0-9 a-j)" "$i" "$i"
+		fi
+	done
+} >"$T/pg.csv"
+out=$(jctl -c "$T/p/verdon.conf" user import "$T/pg.csv")
+expect "an import on the PostgreSQL node creates every row" "300 0" "$(jq -r '"\(.created) \(.errors)"' <<<"$out")"
+expect "… namesakes numbered in the file's order" "50:jhomonyme 150:jhomonyme2 250:jhomonyme3" \
+	"$(jq -r '[.lines[] | select(.identifiant | startswith("jhomonyme")) | "\(.line - 1):\(.identifiant)"] | join(" ")' <<<"$out")"
+audit=$(pg_psql db 'SELECT count(*) FROM verdon_audit')
+out=$(jctl -c "$T/p/verdon.conf" user import "$T/pg.csv")
+expect "… the same file again: every row exists" "0 300" "$(jq -r '"\(.created) \(.existing)"' <<<"$out")"
+expect "… and nothing was written (audit rows)" "$audit" "$(pg_psql db 'SELECT count(*) FROM verdon_audit')"
+ACCOUNTS=$((ACCOUNTS + 300))
 
 node_stop p
 out=$(ctl -c "$T/p/verdon.conf" store copy --to lmdb "$T/back" 2>&1)
