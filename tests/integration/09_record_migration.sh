@@ -17,7 +17,8 @@ load_fixture() {
 			mdb_load -s "$(basename "$f" .dump)" "$T/state" <"$f" 2>/dev/null
 		done
 	)
-	install -m 600 "$FIX/verdon.key" "$T/state/verdon.key"
+	# The key that sealed its OTP secrets, kept as text so that no key file is tracked.
+	(umask 077 && base64 -d "$FIX/verdon-key.b64" >"$T/state/verdon.key")
 }
 
 # What the fixture's JSON says of each account and session, read straight from the dump.
