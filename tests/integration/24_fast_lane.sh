@@ -18,9 +18,10 @@ def run(tap):
     ident, secret, used = active_user(adm, auth, 2400, pw)
     app = adm.call("APP_ADD", {"login": ident, "label": "lane", "services": "imap"}).get("password")
     next_step(used)
-    token = auth.call("AUTH", {"login": ident, "password": pw, "otp": totp(secret),
-                               "service": "webmail", "token": "1"}).get("token")
-    tap.ok(token and app, "a session token and an app password to use")
+    first = auth.call("AUTH", {"login": ident, "password": pw, "otp": totp(secret),
+                               "service": "webmail", "token": "1"})
+    token = first.get("token")
+    tap.ok(token and app, "a session token and an app password to use", first.short())
 
     order, lock = [], threading.Lock()
     def note(what):
