@@ -2,6 +2,7 @@
  * The store's front: picks a backend by name and dispatches every call
  * through the vtable at the head of the backend's own structures.
  */
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,8 +64,8 @@ static const struct store_backend *const store_backends[] = {
 };
 
 static const char *const store_table_names[] = {
-    [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email", [STORE_NUMEN] = "numen",
-    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",   [STORE_SESSIONS] = "sessions",
+    [STORE_ACCOUNTS] = "accounts", [STORE_EMAIL] = "email",       [STORE_NUMEN] = "numen",
+    [STORE_AUDIT] = "audit",       [STORE_META] = "meta",         [STORE_SESSIONS] = "sessions",
     [STORE_DUE] = "due",           [STORE_THROTTLE] = "throttle",
 };
 /* A table added to the enum needs its name here, which backends use for their own. */
@@ -147,6 +148,31 @@ void store_val_free(struct store_val *v)
 	free(v->data);
 	v->data = NULL;
 	v->len = 0;
+}
+
+/* Bumped in the child of every fork(): asking getpid() at each transaction is a system call. */
+static atomic_ulong forks;
+static pthread_once_t forks_once = PTHREAD_ONCE_INIT;
+
+static void count_fork(void)
+{
+	atomic_fetch_add(&forks, 1);
+}
+
+static void watch_forks(void)
+{
+	pthread_atfork(NULL, NULL, count_fork);
+}
+
+unsigned long store_fork_mark(void)
+{
+	pthread_once(&forks_once, watch_forks);
+	return atomic_load(&forks);
+}
+
+bool store_forked(unsigned long mark)
+{
+	return atomic_load_explicit(&forks, memory_order_relaxed) != mark;
 }
 
 int store_open(const char *backend, const char *dir, size_t map_size, struct store **store_r,

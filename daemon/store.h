@@ -85,6 +85,11 @@ struct store_backend {
 	int (*usage)(struct store *store, struct store_usage *usage_r);
 };
 
+/* For backends: a mark taken at open, and whether a fork() has happened since (in this process,
+ * the child: a store is never used after fork()). Cheaper than getpid() at each transaction. */
+unsigned long store_fork_mark(void);
+bool store_forked(unsigned long mark);
+
 extern const struct store_backend store_lmdb_backend;
 extern const struct store_backend store_pg_backend;
 

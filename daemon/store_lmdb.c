@@ -27,6 +27,7 @@ struct store {
 	MDB_env *env;
 	MDB_dbi dbi[STORE_TABLE_COUNT];
 	pid_t pid; /* the environment must not be used after fork() */
+	unsigned long fork_mark;
 };
 
 struct store_txn {
@@ -200,6 +201,7 @@ static int lmdb_open(const char *dir, size_t map_size, struct store **store_r, c
 	}
 	s->be = &store_lmdb_backend;
 	s->pid = getpid();
+	s->fork_mark = store_fork_mark();
 	if ((rc = mdb_env_create(&s->env)) != 0 ||
 	    (rc = mdb_env_set_maxdbs(s->env, STORE_TABLE_COUNT)) != 0 ||
 	    (map_size != 0 && (rc = mdb_env_set_mapsize(s->env, map_size)) != 0) ||
@@ -227,7 +229,7 @@ static int lmdb_begin(struct store *s, bool write, struct store_txn **txn_r)
 	int rc, dead;
 
 	*txn_r = NULL;
-	if (s->pid != getpid() || (t = calloc(1, sizeof(*t))) == NULL)
+	if (store_forked(s->fork_mark) || (t = calloc(1, sizeof(*t))) == NULL)
 		return STORE_ERROR;
 	t->be = s->be;
 	t->store = s;

@@ -49,6 +49,7 @@ struct store {
 	pthread_mutex_t lock; /* guards conns */
 	struct pg_conn *conns;
 	pid_t pid;
+	unsigned long fork_mark;
 };
 
 struct store_txn {
@@ -258,6 +259,7 @@ static int pg_open(const char *conninfo, size_t map_size, struct store **store_r
 	}
 	s->be = &store_pg_backend;
 	s->pid = getpid();
+	s->fork_mark = store_fork_mark();
 	pthread_mutex_init(&s->lock, NULL);
 	if (pthread_key_create(&s->key, pg_conn_free) != 0) {
 		pthread_mutex_destroy(&s->lock);
@@ -287,7 +289,7 @@ static int pg_begin(struct store *s, bool write, struct store_txn **txn_r)
 	struct pg_conn *c;
 
 	*txn_r = NULL;
-	if (s->pid != getpid() || (c = pg_thread_conn(s)) == NULL)
+	if (store_forked(s->fork_mark) || (c = pg_thread_conn(s)) == NULL)
 		return STORE_ERROR;
 	if (!pg_command_ok(c->conn,
 	                   write ? write_sql : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")) {

@@ -1,6 +1,7 @@
 #define _GNU_SOURCE /* nftw */
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <ftw.h>
 #include <pthread.h>
@@ -124,6 +125,32 @@ static void test_abort_discards(void **state)
 	assert_int_equal(store_put(txn, STORE_META, "k", 1, "v", 1), STORE_ERROR);
 	assert_int_equal(store_commit(txn), STORE_ERROR);
 	assert_int_equal(get_check(f->st, STORE_META, "k", "v"), STORE_NOTFOUND);
+}
+
+/* A child of fork() never uses its parent's store (LMDB forbids it): it is refused there. */
+static void test_refused_after_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct store_txn *txn;
+	int status;
+	pid_t pid;
+
+	open_store(f, MAP);
+	assert_int_equal(store_begin(f->st, false, &txn), STORE_OK);
+	store_abort(txn);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(store_begin(f->st, false, &txn) == STORE_ERROR &&
+		              store_begin(f->st, true, &txn) == STORE_ERROR
+		          ? 0
+		          : 1);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	/* The parent goes on. */
+	assert_int_equal(store_begin(f->st, true, &txn), STORE_OK);
+	assert_int_equal(store_put(txn, STORE_META, "k", 1, "v", 1), STORE_OK);
+	assert_int_equal(store_commit(txn), STORE_OK);
 }
 
 static void test_get_del(void **state)
@@ -468,6 +495,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_reopen_keeps_commits, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_abort_discards, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_refused_after_fork, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_get_del, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_scan, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_append, setup, teardown),
