@@ -206,38 +206,82 @@ int crypto_random(void *buf, size_t len)
 
 static EVP_MAC *hmac_alg;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static pthread_key_t hmac_key;
+
+/*
+ * Each thread keeps one HMAC context keyed with the pepper, and only resets it
+ * (EVP_MAC_init without a key) for each MAC: no digest lookup, no key
+ * schedule, no allocation on a login's path. It is keyed again when another
+ * pepper comes (tests use several), and freed when its thread ends.
+ */
+struct hmac_cache {
+	EVP_MAC_CTX *ctx;
+	uint8_t pepper[CRYPTO_KEY_LEN];
+};
+
+static void hmac_cache_free(void *p)
+{
+	struct hmac_cache *c = p;
+
+	EVP_MAC_CTX_free(c->ctx);
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+}
 
 /* Fetching is a provider lookup under a lock: do it once, share the result. */
 static void hmac_fetch(void)
 {
 	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (pthread_key_create(&hmac_key, hmac_cache_free) != 0) {
+		EVP_MAC_free(hmac_alg);
+		hmac_alg = NULL;
+	}
+}
+
+/* This thread's context, ready for a MAC under keys' pepper; NULL when OpenSSL fails. */
+static EVP_MAC_CTX *hmac_ctx(const struct crypto_keys *keys)
+{
+	char digest[] = "SHA256";
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	struct hmac_cache *c;
+
+	pthread_once(&hmac_once, hmac_fetch);
+	if (hmac_alg == NULL)
+		return NULL;
+	if ((c = pthread_getspecific(hmac_key)) == NULL) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			return NULL;
+		if ((c->ctx = EVP_MAC_CTX_new(hmac_alg)) == NULL ||
+		    pthread_setspecific(hmac_key, c) != 0) {
+			hmac_cache_free(c);
+			return NULL;
+		}
+	} else if (CRYPTO_memcmp(c->pepper, keys->pepper, CRYPTO_KEY_LEN) == 0) {
+		return EVP_MAC_init(c->ctx, NULL, 0, NULL) == 1 ? c->ctx : NULL;
+	}
+	if (EVP_MAC_init(c->ctx, keys->pepper, CRYPTO_KEY_LEN, params) != 1) {
+		OPENSSL_cleanse(c->pepper, sizeof(c->pepper)); /* never taken as keyed */
+		return NULL;
+	}
+	memcpy(c->pepper, keys->pepper, CRYPTO_KEY_LEN);
+	return c->ctx;
 }
 
 static int hmac_run(const struct crypto_keys *keys, const char *domain, const void *data,
                     size_t len, uint8_t out[CRYPTO_HMAC_LEN])
 {
 	static const uint8_t zero = 0;
-	char digest[] = "SHA256";
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-	    OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = NULL;
+	EVP_MAC_CTX *ctx = hmac_ctx(keys);
 	size_t outl = 0;
-	int r = -1;
 
-	pthread_once(&hmac_once, hmac_fetch);
-	if (hmac_alg == NULL || (ctx = EVP_MAC_CTX_new(hmac_alg)) == NULL)
-		goto out;
-	if (EVP_MAC_init(ctx, keys->pepper, CRYPTO_KEY_LEN, params) != 1 ||
-	    EVP_MAC_update(ctx, (const uint8_t *)domain, strlen(domain)) != 1 ||
+	if (ctx == NULL || EVP_MAC_update(ctx, (const uint8_t *)domain, strlen(domain)) != 1 ||
 	    EVP_MAC_update(ctx, &zero, 1) != 1 || EVP_MAC_update(ctx, data, len) != 1 ||
 	    EVP_MAC_final(ctx, out, &outl, CRYPTO_HMAC_LEN) != 1 || outl != CRYPTO_HMAC_LEN)
-		goto out;
-	r = 0;
-out:
-	EVP_MAC_CTX_free(ctx);
-	return r;
+		return -1;
+	return 0;
 }
 
 void crypto_hmac(const struct crypto_keys *keys, const char *domain, const void *data, size_t len,
