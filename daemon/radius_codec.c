@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
@@ -95,10 +96,67 @@ const struct radius_attr *radius_find(const struct radius_packet *p, uint8_t typ
 
 static EVP_MAC *hmac_alg;
 static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
+static pthread_key_t ctx_key;
+
+/*
+ * Per thread, one HMAC-MD5 context (its digest set once, keyed anew for each
+ * packet: every client has its secret) and one MD5 context, reused: no
+ * provider lookup nor allocation per packet. Freed when the thread ends.
+ */
+struct md5_ctxs {
+	EVP_MAC_CTX *mac;
+	EVP_MD_CTX *md;
+};
+
+static void ctxs_free(void *p)
+{
+	struct md5_ctxs *c = p;
+
+	EVP_MAC_CTX_free(c->mac);
+	EVP_MD_CTX_free(c->md);
+	free(c);
+}
 
 static void hmac_fetch(void)
 {
 	hmac_alg = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	if (pthread_key_create(&ctx_key, ctxs_free) != 0) {
+		EVP_MAC_free(hmac_alg);
+		hmac_alg = NULL;
+	}
+}
+
+/* This thread's contexts; NULL when OpenSSL or memory fails. */
+static struct md5_ctxs *ctxs(void)
+{
+	char digest[] = "MD5";
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+	    OSSL_PARAM_construct_end(),
+	};
+	struct md5_ctxs *c;
+
+	pthread_once(&hmac_once, hmac_fetch);
+	if (hmac_alg == NULL)
+		return NULL;
+	if ((c = pthread_getspecific(ctx_key)) != NULL)
+		return c;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	if ((c->mac = EVP_MAC_CTX_new(hmac_alg)) == NULL || (c->md = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MAC_CTX_set_params(c->mac, params) != 1 || pthread_setspecific(ctx_key, c) != 0) {
+		ctxs_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* The thread's MD5 context, begun; NULL when it cannot be. */
+static EVP_MD_CTX *md5_begin(void)
+{
+	struct md5_ctxs *c = ctxs();
+
+	return c != NULL && EVP_DigestInit_ex(c->md, md5(), NULL) == 1 ? c->md : NULL;
 }
 
 /*
@@ -109,24 +167,18 @@ static void ma_compute(const uint8_t *data, size_t len, size_t ma_off, const uin
                        const uint8_t *secret, size_t slen, uint8_t out[MA_LEN])
 {
 	static const uint8_t zero[MA_LEN];
-	char digest[] = "MD5";
-	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-	    OSSL_PARAM_construct_end(),
-	};
-	EVP_MAC_CTX *ctx = NULL;
+	struct md5_ctxs *c = ctxs();
+	EVP_MAC_CTX *ctx = c != NULL ? c->mac : NULL;
 	size_t outl = 0;
 
-	pthread_once(&hmac_once, hmac_fetch);
-	if (hmac_alg == NULL || (ctx = EVP_MAC_CTX_new(hmac_alg)) == NULL ||
-	    EVP_MAC_init(ctx, secret, slen, params) != 1 || EVP_MAC_update(ctx, data, 4) != 1 ||
+	if (ctx == NULL || EVP_MAC_init(ctx, secret, slen, NULL) != 1 ||
+	    EVP_MAC_update(ctx, data, 4) != 1 ||
 	    EVP_MAC_update(ctx, auth != NULL ? auth : data + 4, RADIUS_AUTH_LEN) != 1 ||
 	    EVP_MAC_update(ctx, data + RADIUS_HEADER_LEN, ma_off - RADIUS_HEADER_LEN) != 1 ||
 	    EVP_MAC_update(ctx, zero, MA_LEN) != 1 ||
 	    EVP_MAC_update(ctx, data + ma_off + MA_LEN, len - ma_off - MA_LEN) != 1 ||
 	    EVP_MAC_final(ctx, out, &outl, MA_LEN) != 1 || outl != MA_LEN)
 		RAND_bytes(out, MA_LEN); /* out of memory: a value nobody matches */
-	EVP_MAC_CTX_free(ctx);
 }
 
 static size_t ma_offset(const struct radius_packet *p)
@@ -147,16 +199,14 @@ bool radius_request_ma_ok(const struct radius_packet *p, const uint8_t *secret, 
 static void response_auth(const uint8_t *data, size_t len, const uint8_t req_auth[RADIUS_AUTH_LEN],
                           const uint8_t *secret, size_t slen, uint8_t out[RADIUS_AUTH_LEN])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = md5_begin();
 	unsigned olen = RADIUS_AUTH_LEN;
 
-	if (ctx == NULL || EVP_DigestInit_ex(ctx, md5(), NULL) != 1 ||
-	    EVP_DigestUpdate(ctx, data, 4) != 1 ||
+	if (ctx == NULL || EVP_DigestUpdate(ctx, data, 4) != 1 ||
 	    EVP_DigestUpdate(ctx, req_auth, RADIUS_AUTH_LEN) != 1 ||
 	    EVP_DigestUpdate(ctx, data + RADIUS_HEADER_LEN, len - RADIUS_HEADER_LEN) != 1 ||
 	    EVP_DigestUpdate(ctx, secret, slen) != 1 || EVP_DigestFinal_ex(ctx, out, &olen) != 1)
 		memset(out, 0, RADIUS_AUTH_LEN); /* out of memory: a reply nobody accepts */
-	EVP_MD_CTX_free(ctx);
 }
 
 bool radius_reply_ok(const struct radius_packet *p, const uint8_t req_auth[RADIUS_AUTH_LEN],
@@ -176,16 +226,13 @@ bool radius_reply_ok(const struct radius_packet *p, const uint8_t req_auth[RADIU
 /* b = MD5(secret + prev) (RFC 2865 5.2). */
 static int pad_block(const uint8_t *secret, size_t slen, const uint8_t prev[16], uint8_t b[16])
 {
-	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	EVP_MD_CTX *ctx = md5_begin();
 	unsigned olen = 16;
-	int r = -1;
 
-	if (ctx != NULL && EVP_DigestInit_ex(ctx, md5(), NULL) == 1 &&
-	    EVP_DigestUpdate(ctx, secret, slen) == 1 && EVP_DigestUpdate(ctx, prev, 16) == 1 &&
-	    EVP_DigestFinal_ex(ctx, b, &olen) == 1)
-		r = 0;
-	EVP_MD_CTX_free(ctx);
-	return r;
+	if (ctx != NULL && EVP_DigestUpdate(ctx, secret, slen) == 1 &&
+	    EVP_DigestUpdate(ctx, prev, 16) == 1 && EVP_DigestFinal_ex(ctx, b, &olen) == 1)
+		return 0;
+	return -1;
 }
 
 int radius_password_reveal(const struct radius_attr *a, const uint8_t req_auth[RADIUS_AUTH_LEN],
