@@ -262,12 +262,13 @@ static int purge_batch(struct worker *w, struct request *req, char kind, int64_t
 	return r;
 }
 
-/* Deleted accounts past their grace period, and sessions past their lifetime. */
+/* Deleted accounts past their grace period, sessions past their lifetime, and (in a cluster)
+ * password throttle counters past forget_after. */
 static void purge(struct worker *w, struct request *req)
 {
 	struct due_list *dl = calloc(1, sizeof(*dl));
 	int64_t before = req->now - (int64_t)req->config->delete_grace_days * 86400;
-	unsigned n, accounts = 0, sessions = 0;
+	unsigned n, accounts = 0, sessions = 0, counters = 0;
 
 	if (dl == NULL)
 		goto out;
@@ -282,9 +283,12 @@ static void purge(struct worker *w, struct request *req)
 	if (throttle_shared(w->daemon->throttle))
 		for (int i = 0; i < PURGE_ROUNDS; i++)
 			if (throttle_store_purge(w->daemon->store, req->now,
-			                         req->config->throttle.forget_after, &n) != STORE_OK ||
-			    n < THROTTLE_PURGE_BATCH)
+			                         req->config->throttle.forget_after,
+			                         &n) != STORE_OK ||
+			    (counters += n, n < THROTTLE_PURGE_BATCH))
 				break;
+	if (counters > 0)
+		log_info("forgot %u password throttle counters past forget_after", counters);
 	if (accounts > 0)
 		log_info("purged %u deleted accounts past their grace period", accounts);
 	if (sessions > 0)

@@ -110,3 +110,17 @@ def run(tap):
 
 main_run(run)
 PY
+
+# Both tokens are past their lifetime now, still stored: the purge (2 s after a start, then hourly)
+# takes them through the due-time index, touching no account. A restart, and they are gone.
+expect "two sessions past their lifetime are still stored" 2 "$(jctl store verify | jq -r .sessions)"
+stop_daemon
+start_daemon || exit 1
+for _ in $(seq 1 50); do
+	grep -q "purged 2 sessions past their lifetime" "$T/verdond.log" && break
+	sleep 0.2
+done
+check "the purge after the restart took both (the log says so)" \
+	grep -q "purged 2 sessions past their lifetime" "$T/verdond.log"
+expect "no session is left, and the store verifies whole" "0 0" \
+	"$(jctl store verify | jq -r '"\(.sessions) \(.problems)"')"
