@@ -116,11 +116,7 @@ PY
 expect "two sessions past their lifetime are still stored" 2 "$(jctl store verify | jq -r .sessions)"
 stop_daemon
 start_daemon || exit 1
-for _ in $(seq 1 50); do
-	grep -q "purged 2 sessions past their lifetime" "$T/verdond.log" && break
-	sleep 0.2
-done
 check "the purge after the restart took both (the log says so)" \
-	grep -q "purged 2 sessions past their lifetime" "$T/verdond.log"
+	wait_for_log "$T/verdond.log" "purged 2 sessions past their lifetime"
 expect "no session is left, and the store verifies whole" "0 0" \
 	"$(jctl store verify | jq -r '"\(.sessions) \(.problems)"')"

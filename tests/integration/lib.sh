@@ -147,6 +147,14 @@ SH
 }
 
 ctl() { "$VERDONCTL" -c "$CONF" "$@"; }
+# wait_for_log FILE PATTERN: true once PATTERN is in FILE, false after 10 s.
+wait_for_log() {
+	for _ in $(seq 1 50); do
+		grep -q "$2" "$1" && return 0
+		sleep 0.2
+	done
+	return 1
+}
 jctl() { "$VERDONCTL" -c "$CONF" --json "$@"; }
 
 # The TOTP code of a base32 secret, now (or at an offset in seconds).
