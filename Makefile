@@ -22,6 +22,7 @@ PAM_SRC    = $(wildcard pam_module/*.c)
 WEB_FILES  = $(wildcard daemon/web/*)
 WEB_C      = $(BUILD)/gen/web_assets.c
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+UNIT_COMMON = tests/unit/store_fixture.c
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 BENCH_COMMON = tests/bench/bench_common.c
 BENCH_SRC  = $(filter-out $(BENCH_COMMON),$(wildcard tests/bench/*.c))
@@ -87,10 +88,11 @@ $(BUILD)/pam_verdon.so: $(call obj,$(PAM_SRC)) $(PROTO_LIB)
 	@$(if $(V),,echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -shared -Wl,-z,relro,-z,now -Wl,--no-undefined -Wl,--exclude-libs,ALL -o $@ $^ -lpam
 
-$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(ALL_LIBS)
+# Each unit test with the fixtures they share (a temporary real store).
+$(BUILD)/tests/%: $(call obj,tests/unit/%.c) $(call obj,$(UNIT_COMMON)) $(ALL_LIBS)
 	@mkdir -p $(dir $@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< -Wl,--start-group $(ALL_LIBS) -Wl,--end-group \
-		$(LIBS) $(shell pkg-config --libs cmocka)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $(filter %.o,$^) -Wl,--start-group $(ALL_LIBS) \
+		-Wl,--end-group $(LIBS) $(shell pkg-config --libs cmocka)
 
 # Each benchmark program with the timing, percentile and option code they share.
 $(BUILD)/bench/%: $(call obj,tests/bench/%.c) $(call obj,$(BENCH_COMMON)) $(ALL_LIBS)

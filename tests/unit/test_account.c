@@ -1,8 +1,3 @@
-#define _GNU_SOURCE /* nftw */
-
-#include <sys/stat.h>
-
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,35 +14,22 @@
 #include "record.h"
 #include "secret.h"
 #include "store.h"
+#include "store_fixture.h"
 
 struct fixture {
-	char tmp[64];
-	struct store *st;
+	struct store_fixture sf;
 	struct store_txn *txn; /* a write transaction, aborted by teardown */
 };
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char dir[128], err[256];
 
 	if (f == NULL)
 		return -1;
 	*state = f;
-	strcpy(f->tmp, "/tmp/verdon-test-account-XXXXXX");
-	if (mkdtemp(f->tmp) == NULL)
-		return -1;
-	snprintf(dir, sizeof(dir), "%s/db", f->tmp);
-	if (store_open("lmdb", dir, 8u << 20, &f->st, err, sizeof(err)) != STORE_OK ||
-	    store_begin(f->st, true, &f->txn) != STORE_OK)
+	if (store_fixture_open(&f->sf, "account", 8u << 20) != 0 ||
+	    store_begin(f->sf.st, true, &f->txn) != STORE_OK)
 		return -1;
 	return 0;
 }
@@ -57,8 +39,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 
 	store_abort(f->txn);
-	store_close(f->st);
-	nftw(f->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fixture_remove(&f->sf);
 	free(f);
 	return 0;
 }
@@ -369,7 +350,7 @@ static void test_put_get(void **state)
 	assert_string_equal(ident, "");
 	/* The change survives a commit. */
 	assert_int_equal(store_commit(f->txn), STORE_OK);
-	assert_int_equal(store_begin(f->st, false, &f->txn), STORE_OK);
+	assert_int_equal(store_begin(f->sf.st, false, &f->txn), STORE_OK);
 	assert_int_equal(account_get(f->txn, "jean.dupont@exemple.fr", true, &b), STORE_OK);
 	assert_int_equal(b.revision, 2);
 	free(a);
@@ -424,7 +405,7 @@ static void test_index_collision(void **state)
 	assert_int_equal(account_put(f->txn, c), STORE_ERROR);
 	/* Refusals wrote nothing: the transaction still commits cleanly. */
 	assert_int_equal(store_commit(f->txn), STORE_OK);
-	assert_int_equal(store_begin(f->st, true, &f->txn), STORE_OK);
+	assert_int_equal(store_begin(f->sf.st, true, &f->txn), STORE_OK);
 	assert_int_equal(account_ident_taken(f->txn, "jdupont2", &taken), STORE_OK);
 	assert_false(taken);
 	assert_int_equal(account_email_taken(f->txn, "jd2@exemple.fr", &taken), STORE_OK);

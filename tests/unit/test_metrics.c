@@ -14,24 +14,23 @@
 #include "metrics.h"
 #include "penalty.h"
 #include "store.h"
+#include "store_fixture.h"
 
 struct fixture {
-	char tmp[64];
+	struct store_fixture sf; /* d.store is its store */
 	struct daemon d;
 };
 
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char err[256];
 
 	if (f == NULL)
 		return -1;
-	snprintf(f->tmp, sizeof(f->tmp), "/tmp/verdon-metrics.XXXXXX");
-	if (mkdtemp(f->tmp) == NULL ||
-	    store_open("lmdb", f->tmp, 16u << 20, &f->d.store, err, sizeof(err)) != STORE_OK ||
+	if (store_fixture_open(&f->sf, "metrics", 16u << 20) != 0 ||
 	    (f->d.penalty = penalty_new()) == NULL)
 		return -1;
+	f->d.store = f->sf.st;
 	f->d.workers = 2;
 	*state = f;
 	return 0;
@@ -40,13 +39,9 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	char cmd[128];
 
-	store_close(f->d.store);
+	store_fixture_remove(&f->sf);
 	penalty_free(f->d.penalty);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", f->tmp);
-	if (system(cmd) != 0)
-		return -1;
 	free(f);
 	return 0;
 }

@@ -1,8 +1,3 @@
-#define _GNU_SOURCE /* nftw */
-
-#include <sys/stat.h>
-
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -17,6 +12,7 @@
 #include "account.h"
 #include "session.h"
 #include "store.h"
+#include "store_fixture.h"
 
 #define CREATED INT64_C(1700000000)
 #define IDLE 1800u
@@ -149,14 +145,6 @@ static void test_touch_window(void **state)
 	assert_int_equal(session_touch_window(5, 1), 1);
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /*
  * A record read into the struct that holds its own key (session_get(txn, ss.key, &ss),
  * account_get(txn, a.identifiant, false, &a)): the key must survive the decoder clearing the
@@ -164,16 +152,15 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
  */
 static void test_get_into_own_key(void **state)
 {
-	char tmp[] = "/tmp/verdon-test-session-XXXXXX", dir[64], err[256];
-	struct store *st = NULL;
+	struct store_fixture sf;
+	struct store *st;
 	struct store_txn *txn;
 	struct account *a = calloc(1, sizeof(*a));
 
 	(void)state;
 	assert_non_null(a);
-	assert_non_null(mkdtemp(tmp));
-	snprintf(dir, sizeof(dir), "%s/db", tmp);
-	assert_int_equal(store_open("lmdb", dir, 8u << 20, &st, err, sizeof(err)), STORE_OK);
+	assert_int_equal(store_fixture_open(&sf, "session", 8u << 20), 0);
+	st = sf.st;
 	*a = account;
 	a->created = CREATED;
 	assert_int_equal(store_begin(st, true, &txn), STORE_OK);
@@ -198,8 +185,7 @@ static void test_get_into_own_key(void **state)
 	store_abort(txn);
 	account_wipe(a);
 	free(a);
-	store_close(st);
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fixture_remove(&sf);
 }
 
 int main(void)

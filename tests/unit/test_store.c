@@ -1,9 +1,6 @@
-#define _GNU_SOURCE /* nftw */
-
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,49 +15,33 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "store_fixture.h"
 
 #define MAP (8u << 20)
 
-struct fixture {
-	char tmp[64];  /* mkdtemp'd, removed by teardown */
-	char dir[128]; /* tmp/db: the store creates it */
-	char err[256];
-	struct store *st;
-};
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
+/* Each test opens the store itself (open_store), test_map_full with a tiny map. */
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
+	struct store_fixture *f = calloc(1, sizeof(*f));
 
-	if (f == NULL)
+	if (f == NULL || store_fixture_make(f, "store") != 0) {
+		free(f);
 		return -1;
-	strcpy(f->tmp, "/tmp/verdon-test-store-XXXXXX");
-	if (mkdtemp(f->tmp) == NULL)
-		return -1;
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->tmp);
+	}
 	*state = f;
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 
-	store_close(f->st);
-	nftw(f->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fixture_remove(f);
 	free(f);
 	return 0;
 }
 
-static void open_store(struct fixture *f, size_t map)
+static void open_store(struct store_fixture *f, size_t map)
 {
 	store_close(f->st);
 	f->st = NULL;
@@ -99,7 +80,7 @@ static int get_check(struct store *st, enum store_table t, const char *k, const 
 
 static void test_reopen_keeps_commits(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 
 	open_store(f, MAP);
 	put_commit(f->st, STORE_ACCOUNTS, "jdupont", "{\"v\":1}");
@@ -111,7 +92,7 @@ static void test_reopen_keeps_commits(void **state)
 
 static void test_abort_discards(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *txn;
 
 	open_store(f, MAP);
@@ -130,7 +111,7 @@ static void test_abort_discards(void **state)
 /* A child of fork() never uses its parent's store (LMDB forbids it): it is refused there. */
 static void test_refused_after_fork(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *txn;
 	int status;
 	pid_t pid;
@@ -155,7 +136,7 @@ static void test_refused_after_fork(void **state)
 
 static void test_get_del(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *txn;
 
 	open_store(f, MAP);
@@ -207,7 +188,7 @@ static void test_scan(void **state)
 	    {"c", true, 0, "ca"},    {"z", true, 0, "eca"},  {"0", true, 0, ""},
 	    {"a", true, 0, "a"},     {NULL, false, 2, "ac"}, {"e", true, 1, "e"},
 	};
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *txn;
 	struct collect c;
 	size_t i;
@@ -252,7 +233,7 @@ static int seq_cb(void *ctx, const void *key, size_t klen, const void *val, size
 
 static void test_append(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *txn;
 	uint64_t seq, last = 0;
 	uint64_t i;
@@ -281,7 +262,7 @@ static void test_append(void **state)
 
 static void test_map_full(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_txn *txn;
 	char key[16], big[4096];
 	int i, r = STORE_OK;
@@ -307,7 +288,7 @@ static void test_map_full(void **state)
 
 static void test_backup(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char path[192], cmd[256], restore[192], data[256];
 	struct stat sb;
 
@@ -343,7 +324,7 @@ static void test_schema(void **state)
 	    {"1", STORE_OK},     {"2", STORE_ERROR},           {"0", STORE_ERROR},
 	    {"1x", STORE_ERROR}, {"99999999999", STORE_ERROR},
 	};
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	size_t i;
 
 	open_store(f, MAP);
@@ -367,7 +348,7 @@ static void test_schema(void **state)
 
 static void test_permissions(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	char path[192];
 	struct stat sb;
 	struct store *st = NULL;
@@ -403,7 +384,7 @@ static void test_permissions(void **state)
 
 static void test_usage_readers(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct store_usage u;
 	int cleared = -1;
 
@@ -459,7 +440,7 @@ static void *reader_main(void *arg)
 
 static void test_concurrent_readers(void **state)
 {
-	struct fixture *f = *state;
+	struct store_fixture *f = *state;
 	struct reader rd[4];
 	pthread_t th[4];
 	atomic_bool done = false;

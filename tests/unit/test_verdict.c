@@ -3,11 +3,6 @@
  * committed, counted and answered: on a real LMDB store, a real audit queue
  * and the real throttle, what each kind of verdict writes, counts and says.
  */
-#define _GNU_SOURCE /* nftw */
-
-#include <sys/stat.h>
-
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,39 +18,31 @@
 #include "auditq.h"
 #include "daemon.h"
 #include "store.h"
+#include "store_fixture.h"
 #include "throttle.h"
 #include "verdict.h"
 
 #define NOW 1800000000
 
 struct fixture {
-	char tmp[64];
+	struct store_fixture sf; /* d.store is its store */
 	struct daemon d;
 	struct worker w;
 	struct request req;
 	struct attempt at;
 };
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb, (void)flag, (void)ftw;
-	return remove(path);
-}
-
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char dir[128], err[256];
 
 	if (f == NULL)
 		return -1;
 	*state = f;
-	strcpy(f->tmp, "/tmp/verdon-test-verdict-XXXXXX");
-	if (mkdtemp(f->tmp) == NULL)
+	if (store_fixture_open(&f->sf, "verdict", 8u << 20) != 0)
 		return -1;
-	snprintf(dir, sizeof(dir), "%s/db", f->tmp);
-	if (store_open("lmdb", dir, 8u << 20, &f->d.store, err, sizeof(err)) != STORE_OK ||
-	    (f->d.auditq = auditq_new()) == NULL || (f->d.throttle = throttle_new()) == NULL)
+	f->d.store = f->sf.st;
+	if ((f->d.auditq = auditq_new()) == NULL || (f->d.throttle = throttle_new()) == NULL)
 		return -1;
 	f->w.daemon = &f->d;
 	f->req.kind = SOCKET_AUTH;
@@ -75,8 +62,7 @@ static int teardown(void **state)
 	reply_wipe(&f->req.reply);
 	auditq_free(f->d.auditq);
 	throttle_free(f->d.throttle);
-	store_close(f->d.store);
-	nftw(f->tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	store_fixture_remove(&f->sf);
 	free(f);
 	return 0;
 }
