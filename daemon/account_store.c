@@ -120,13 +120,17 @@ static int account_get_direct(struct store_txn *txn, const char *login, struct a
 	size_t klen;
 	int r;
 
-	account_wipe(a_r);
 	klen = strnlen(login, IDENT_MAX + 1);
-	if (klen == 0 || klen > IDENT_MAX)
+	if (klen == 0 || klen > IDENT_MAX) {
+		account_wipe(a_r);
 		return STORE_NOTFOUND;
-	if ((r = store_get(txn, STORE_ACCOUNTS, login, klen, &v)) != STORE_OK)
+	}
+	if ((r = store_get(txn, STORE_ACCOUNTS, login, klen, &v)) != STORE_OK) {
+		account_wipe(a_r);
 		return r;
-	/* A record that does not decode, or names another account, is corruption. */
+	}
+	/* account_decode starts from a wiped account. A record that does not decode, or names
+	 * another account, is corruption. */
 	if (account_decode(v.data, v.len, a_r) == -1 || strcmp(a_r->identifiant, login) != 0) {
 		account_wipe(a_r);
 		r = STORE_ERROR;
@@ -175,12 +179,14 @@ int account_get(struct store_txn *txn, const char *login, bool is_email, struct 
 	size_t len = strnlen(login, sizeof(given));
 	int r;
 
-	/* login may live inside *a_r (a->identifiant), which the wipe clears: copy it first. */
-	if (len < sizeof(given))
-		memcpy(given, login, len + 1);
-	account_wipe(a_r);
-	if (len == sizeof(given))
+	/* login may live inside *a_r (a->identifiant), which every path wipes: copy it first.
+	 * Each path wipes a_r once, account_get_direct by decoding into it: a cheap login
+	 * pays for one wipe of the account here, not three. */
+	if (len == sizeof(given)) {
+		account_wipe(a_r);
 		return STORE_NOTFOUND;
+	}
+	memcpy(given, login, len + 1);
 	login = given;
 	if (!is_email) {
 		r = account_get_direct(txn, login, a_r);
@@ -188,8 +194,10 @@ int account_get(struct store_txn *txn, const char *login, bool is_email, struct 
 			return r;
 		/* A former identifiant, kept as an alias by a rename. */
 	}
-	if ((r = account_login_index(txn, login, ident)) != STORE_OK)
+	if ((r = account_login_index(txn, login, ident)) != STORE_OK) {
+		account_wipe(a_r);
 		return r;
+	}
 	return account_get_direct(txn, ident, a_r);
 }
 

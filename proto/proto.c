@@ -314,5 +314,10 @@ int proto_end(struct proto_writer *w)
 
 void proto_writer_wipe(struct proto_writer *w)
 {
-	secret_wipe(w, sizeof(*w));
+	/* Writes only ever append at len, and a writer is wiped (reply_line does it) before it is
+	 * begun again: nothing was written past len. Wiping len bytes, not the 16 KiB buffer,
+	 * keeps a short answer cheap; the bound guards a writer never begun. */
+	secret_wipe(w->buf, w->len < sizeof(w->buf) ? w->len : sizeof(w->buf));
+	w->len = 0;
+	w->overflow = false;
 }

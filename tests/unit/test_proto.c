@@ -280,8 +280,11 @@ static void test_writer_addf_and_wipe(void **state)
 {
 	struct proto_writer w;
 	struct proto_msg msg;
+	size_t written;
 
 	(void)state;
+	/* Bytes never written: the wipe leaves them as they are. */
+	memset(&w, 'Z', sizeof(w));
 	proto_begin(&w, "OK", "42");
 	proto_addf(&w, "n", "%d-%s", 7, "a\tb");
 	proto_add(&w, "empty", "");
@@ -291,10 +294,17 @@ static void test_writer_addf_and_wipe(void **state)
 	assert_string_equal(proto_get(&msg, "empty"), "");
 	assert_null(proto_get(&msg, "absent"));
 	assert_null(proto_get(&msg, "n2"));
+	written = w.len;
+	proto_writer_wipe(&w);
+	for (size_t i = 0; i < sizeof(w.buf); i++)
+		assert_int_equal(w.buf[i], i < written ? 0 : 'Z');
+	assert_int_equal(w.len, 0);
+	assert_false(w.overflow);
+	/* A writer never begun: the wipe stays inside its buffer. */
+	memset(&w, 0xff, sizeof(w));
 	proto_writer_wipe(&w);
 	for (size_t i = 0; i < sizeof(w.buf); i++)
 		assert_int_equal(w.buf[i], 0);
-	assert_int_equal(w.len, 0);
 }
 
 static void test_error_strings(void **state)
