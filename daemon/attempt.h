@@ -25,9 +25,13 @@ struct attempt {
 	const char *device, *device_label; /* device=, device_label= */
 	bool trust;                        /* trust=1 */
 	const struct service_policy *policy;
-	bool failed;                /* a wrong secret: the address penalty grows */
-	bool succeeded;             /* answered OK: the address penalty clears */
-	char tag[CRED_TAG_LEN + 1]; /* HMAC of what was tried: a retried wrong secret counts once */
+	bool failed;    /* a wrong secret: the address penalty grows */
+	bool succeeded; /* answered OK: the address penalty clears */
+	/* HMAC of what was tried, so that a retried wrong secret counts once: made by attempt_tag
+	 * with keys when a refusal first needs it, "" until then. */
+	const struct crypto_keys *keys;
+	const char *sent_password, *sent_code; /* as the request carried them */
+	char tag[CRED_TAG_LEN + 1];
 	char norm[FIELD_LOGIN_MAX + 1];
 	bool norm_ok, is_email;
 	struct account a; /* as read before hashing */
@@ -41,6 +45,11 @@ struct attempt {
 
 enum step { STEP_DONE, STEP_RETRY };
 
+/* The tag of secret and second (may be NULL): HMAC(pepper, "attempt", "secret\nsecond"). */
+void attempt_tag_make(const struct crypto_keys *keys, const char *secret, const char *second,
+                      char tag[CRED_TAG_LEN + 1]);
+/* at->tag, made from its password and code on first use: a login that succeeds needs none. */
+const char *attempt_tag(struct attempt *at);
 /* Reads login, password, otp, service, address (and checks new= for PASSWD); false after answering.
  */
 bool attempt_fields(struct request *req, struct attempt *at, bool passwd);
@@ -62,13 +71,13 @@ bool attempt_throttled(struct worker *w, struct request *req, struct attempt *at
 void attempt_throttle_key(const struct crypto_keys *keys, const char *login,
                           struct throttle_key *key_r);
 /* One more wrong password for the attempt's throttle counter (in memory). */
-void attempt_count_password(struct worker *w, struct request *req, const struct attempt *at);
+void attempt_count_password(struct worker *w, struct request *req, struct attempt *at);
 /*
  * One more wrong or replayed code after a right password, in b (the same
  * password and code sent again count once); true when this locks the account.
  */
-bool attempt_count_code(struct account *b, const struct attempt *at,
-                        const struct throttle_conf *conf, int64_t now);
+bool attempt_count_code(struct account *b, struct attempt *at, const struct throttle_conf *conf,
+                        int64_t now);
 void attempt_audit(struct store_txn *txn, struct request *req, const struct attempt *at,
                    const char *action, const char *result, int reason, const char *detail);
 

@@ -331,7 +331,6 @@ enum lane_kind request_lane(const struct config *config, const struct request *r
 static void handle_auth(struct worker *w, struct request *req)
 {
 	struct attempt at = {0};
-	char both[2 * FIELD_SECRET_MAX + 2];
 	enum secret_kind kind;
 
 	if (!attempt_fields(req, &at, false))
@@ -343,10 +342,10 @@ static void handle_auth(struct worker *w, struct request *req)
 		reply_tempfail(req);
 		return;
 	}
-	/* What identifies this try for "the same wrong secret counts once". */
-	snprintf(both, sizeof(both), "%s\n%s", at.password, at.code != NULL ? at.code : "");
-	cred_tag(&w->daemon->keys, "attempt", both, at.tag);
-	secret_wipe(both, sizeof(both));
+	/* The verifiers split and drop what they do not take: the tag is of what was sent. */
+	at.keys = &w->daemon->keys;
+	at.sent_password = at.password;
+	at.sent_code = at.code;
 	if (kind == SECRET_TOKEN)
 		auth_token(w, req, &at);
 	else if (kind == SECRET_APP_PASSWORD)
@@ -356,7 +355,8 @@ static void handle_auth(struct worker *w, struct request *req)
 	/* Only a wrong secret counts and only a real success forgives: locked, disabled,
 	 * otp_required, password_change_required or TEMPFAIL leave the address as it is. */
 	if (at.address != NULL && (at.failed || at.succeeded))
-		penalty_record(w->daemon->penalty, at.address, at.failed, at.tag, penalty_now_ms());
+		penalty_record(w->daemon->penalty, at.address, at.failed,
+		               at.failed ? attempt_tag(&at) : NULL, penalty_now_ms());
 	account_wipe(&at.a);
 }
 

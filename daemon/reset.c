@@ -309,7 +309,6 @@ struct confirm {
 static bool confirm_fields(struct worker *w, struct request *req, struct confirm *c)
 {
 	const char *otp, *recovery;
-	char both[2 * FIELD_CODE_MAX + 2];
 	bool bad = false;
 
 	c->at.login = field_get(req, "login", FIELD_LOGIN_MAX, true, &bad);
@@ -327,9 +326,7 @@ static bool confirm_fields(struct worker *w, struct request *req, struct confirm
 	c->second = otp != NULL ? otp : recovery;
 	login_norm(&c->at);
 	/* What identifies this try for the address penalty: the same one again counts once. */
-	snprintf(both, sizeof(both), "%s\n%s", c->code, c->second);
-	cred_tag(&w->daemon->keys, "attempt", both, c->at.tag);
-	secret_wipe(both, sizeof(both));
+	attempt_tag_make(&w->daemon->keys, c->code, c->second, c->at.tag);
 	return true;
 }
 
