@@ -90,19 +90,26 @@ static void audit_login(struct worker *w, struct attempt *at)
 	secret_wipe(hex, sizeof(hex));
 }
 
-/* The throttle counter: the device's when it came with an alive one, else the login's. */
-static void throttle_key(struct worker *w, struct request *req, struct attempt *at)
+/* The alive device the attempt came with, if any. */
+static void attempt_device(struct worker *w, struct request *req, struct attempt *at)
 {
-	uint8_t mac[CRYPTO_HMAC_LEN];
-	const char *s = at->norm_ok ? at->norm : at->login;
-
 	at->dev = -1;
 	at->device_tag[0] = '\0';
+	at->tkey_made = false;
 	if (at->device != NULL && cred_is_device(at->device)) {
 		cred_tag(&w->daemon->keys, "device", at->device, at->device_tag);
 		if (at->found)
 			at->dev = device_find(&at->a, at->device_tag, req->now);
 	}
+}
+
+const struct throttle_key *attempt_tkey(struct worker *w, struct attempt *at)
+{
+	uint8_t mac[CRYPTO_HMAC_LEN];
+	const char *s = at->norm_ok ? at->norm : at->login;
+
+	if (at->tkey_made)
+		return &at->tkey;
 	if (at->dev >= 0) {
 		crypto_hmac(&w->daemon->keys, "throttle-device", at->device_tag, CRED_TAG_LEN, mac);
 		memcpy(at->tkey.b, mac, THROTTLE_KEY_LEN);
@@ -110,6 +117,8 @@ static void throttle_key(struct worker *w, struct request *req, struct attempt *
 	} else {
 		attempt_throttle_key(&w->daemon->keys, s != NULL ? s : "", &at->tkey);
 	}
+	at->tkey_made = true;
+	return &at->tkey;
 }
 
 void attempt_throttle_key(const struct crypto_keys *keys, const char *login,
@@ -137,7 +146,7 @@ int attempt_read(struct worker *w, struct request *req, struct attempt *at)
 			return r;
 	}
 	at->found = r == STORE_OK;
-	throttle_key(w, req, at);
+	attempt_device(w, req, at);
 	if (!at->found)
 		audit_login(w, at);
 	return STORE_OK;
@@ -157,7 +166,8 @@ bool attempt_delayed(struct worker *w, struct request *req, struct attempt *at, 
 	unsigned failures, wait;
 	int64_t last;
 
-	throttle_get(w->daemon->throttle, &at->tkey, req->now, tc->forget_after, &failures, &last);
+	throttle_get(w->daemon->throttle, attempt_tkey(w, at), req->now, tc->forget_after,
+	             &failures, &last);
 	if (policy_throttle(tc, failures, last, req->now, &wait) == THROTTLE_OPEN)
 		return false;
 	/* It changes nothing: no transaction, so that a flood of throttled guesses costs no
@@ -206,7 +216,7 @@ const char *attempt_tag(struct attempt *at)
 
 void attempt_count_password(struct worker *w, struct request *req, struct attempt *at)
 {
-	throttle_fail(w->daemon->throttle, &at->tkey, attempt_tag(at), req->now);
+	throttle_fail(w->daemon->throttle, attempt_tkey(w, at), attempt_tag(at), req->now);
 }
 
 bool attempt_count_code(struct account *b, struct attempt *at, const struct throttle_conf *conf,

@@ -37,7 +37,10 @@ struct attempt {
 	struct account a; /* as read before hashing */
 	bool found;
 	/* Set by attempt_load: */
-	struct throttle_key tkey;          /* the login's throttle counter, or the device's */
+	/* The login's throttle counter, or the device's: made by attempt_tkey when first needed
+	 * (an app password or a token never is). */
+	bool tkey_made;
+	struct throttle_key tkey;
 	char device_tag[CRED_TAG_LEN + 1]; /* HMAC of device=, "" when none */
 	int dev;                           /* index of the alive device in a, -1: none */
 	char audit_login[48]; /* for an unknown login: a short prefix and a keyed hash */
@@ -61,6 +64,8 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd);
 int attempt_read(struct worker *w, struct request *req, struct attempt *at);
 /* The same, false after answering TEMPFAIL. */
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at);
+/* The throttle counter the attempt answers to (after attempt_read). */
+const struct throttle_key *attempt_tkey(struct worker *w, struct attempt *at);
 /* true when the login's throttle delays it: v says locked with the wait (no hashing done), known
  * or not alike. */
 bool attempt_delayed(struct worker *w, struct request *req, struct attempt *at, struct verdict *v);

@@ -131,7 +131,7 @@ static enum step passwd_commit(struct worker *w, struct request *req, struct att
 	account_wipe(&b);
 	if (r != STORE_OK)
 		goto tempfail;
-	throttle_clear(w->daemon->throttle, &at->tkey);
+	throttle_clear(w->daemon->throttle, attempt_tkey(w, at));
 	reply_ok_ident(req, at->a.identifiant);
 	return STEP_DONE;
 tempfail_txn:

@@ -113,7 +113,7 @@ void verdict_answer(struct worker *w, struct request *req, struct attempt *at, s
 	if (v->count_password)
 		attempt_count_password(w, req, at);
 	else if (v->result == VERDICT_OK && v->forgive)
-		throttle_clear(w->daemon->throttle, &at->tkey);
+		throttle_clear(w->daemon->throttle, attempt_tkey(w, at));
 	at->failed = v->wrong_secret;
 	at->succeeded = v->result == VERDICT_OK;
 	send_answer(req, v);
