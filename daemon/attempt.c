@@ -131,25 +131,31 @@ void attempt_throttle_key(const struct crypto_keys *keys, const char *login,
 	secret_wipe(mac, sizeof(mac));
 }
 
-int attempt_read(struct worker *w, struct request *req, struct attempt *at)
+int attempt_read_in(struct worker *w, struct request *req, struct attempt *at,
+                    struct store_txn *txn)
 {
-	struct store_txn *txn;
 	int r = STORE_NOTFOUND;
 
 	at->found = false;
-	if (at->norm_ok) {
-		if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
-			return STORE_ERROR;
-		r = account_get(txn, at->norm, at->is_email, &at->a);
-		store_abort(txn);
-		if (r < 0)
-			return r;
-	}
+	if (at->norm_ok && (r = account_get(txn, at->norm, at->is_email, &at->a)) < 0)
+		return r;
 	at->found = r == STORE_OK;
 	attempt_device(w, req, at);
 	if (!at->found)
 		audit_login(w, at);
 	return STORE_OK;
+}
+
+int attempt_read(struct worker *w, struct request *req, struct attempt *at)
+{
+	struct store_txn *txn;
+	int r;
+
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
+		return STORE_ERROR;
+	r = attempt_read_in(w, req, at, txn);
+	store_abort(txn);
+	return r;
 }
 
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at)

@@ -62,6 +62,9 @@ bool attempt_fields(struct request *req, struct attempt *at, bool passwd);
  * the store's error.
  */
 int attempt_read(struct worker *w, struct request *req, struct attempt *at);
+/* The same inside txn, which the caller ends: the caller reads more in the same snapshot. */
+int attempt_read_in(struct worker *w, struct request *req, struct attempt *at,
+                    struct store_txn *txn);
 /* The same, false after answering TEMPFAIL. */
 bool attempt_load(struct worker *w, struct request *req, struct attempt *at);
 /* The throttle counter the attempt answers to (after attempt_read). */

@@ -113,25 +113,23 @@ static void token_verify(struct worker *w, struct request *req, struct attempt *
 	int r;
 
 	cred_tag(&w->daemon->keys, "session", at->password, ss.key);
-	if (attempt_read(w, req, at) != STORE_OK) {
+	/* The account and its session in one snapshot. */
+	if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
 		verdict_error(v);
 		return;
 	}
-	if (at->found) {
-		if (store_begin(w->daemon->store, false, &txn) != STORE_OK) {
-			verdict_error(v);
-			return;
-		}
+	r = attempt_read_in(w, req, at, txn);
+	if (r == STORE_OK && at->found)
 		r = session_get(txn, ss.key, &ss);
-		store_abort(txn);
-		if (r < 0) {
-			verdict_error(v);
-			return;
-		}
+	store_abort(txn);
+	if (r < 0) {
+		verdict_error(v);
+		return;
+	}
+	if (at->found)
 		alive = r == STORE_OK &&
 		        session_alive(&ss, &at->a, req->now, req->config->session_idle) &&
 		        (at->policy->credentials & CRED_SESSION_TOKEN);
-	}
 	if (!alive) {
 		/* A stale token from a webmail page is no attack: it does not count against the
 		 * account. */
