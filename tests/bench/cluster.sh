@@ -4,29 +4,24 @@
 # private PostgreSQL started and stopped by PID. Prints figures, asserts nothing.
 # Knobs: FAST_SECONDS, FAST_MAX, BENCH_SECONDS, BENCH_MAX, ARGON2_M/T/P (as run.sh), KEEP=1.
 set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-VERDOND="$BUILD/verdond"
-VERDONCTL="$BUILD/verdonctl"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 FAST_SECONDS=${FAST_SECONDS:-5}
 FAST_MAX=${FAST_MAX:-1000000}
 BENCH_SECONDS=${BENCH_SECONDS:-10}
 BENCH_MAX=${BENCH_MAX:-100000}
 ARGON2_M=${ARGON2_M:-65536} ARGON2_T=${ARGON2_T:-3} ARGON2_P=${ARGON2_P:-1}
-T=$(mktemp -d /tmp/verdon-bench-pg.XXXXXX)
+bench_setup "bench (postgresql)" verdon-bench-pg
 chmod 755 "$T"
 . "$ROOT/tests/integration/pg_lib.sh"
+need_files "$VERDOND" "$VERDONCTL" "$BUILD/bench/bench_creds" "$BUILD/bench/bench_login"
+need_tools jq python3
 
-cleanup() {
+# The nodes and PostgreSQL are pg_lib's, stopped by their PIDs as the cluster tests stop them.
+bench_at_exit() {
 	node_stop a
 	node_stop b
 	pg_cleanup
-	if [ -n "${KEEP:-}" ]; then echo "bench: kept $T"; else rm -rf "$T"; fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "bench (postgresql): $*" >&2; exit 1; }
 
 pg_start db >/dev/null || die "PostgreSQL did not start"
 export NODE_ARGON2_M=$ARGON2_M NODE_ARGON2_T=$ARGON2_T
@@ -38,24 +33,12 @@ node_start a >/dev/null || die "node a did not start"
 cp "$T/a/state/verdon.key" "$T/b/state/verdon.key"
 node_start b >/dev/null || die "node b did not start"
 
-ctl() { "$VERDONCTL" -c "$T/a/verdon.conf" "$@"; }
-out=$(ctl --json user add --first Banc --last Grappe --birth 1970-01-01 --numen 97B9999999999 \
-	--rescue-email grappe@example.net) || die "user add failed"
-LOGIN=$(jq -r .identifiant <<<"$out")
-PASSWORD="Mesure-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-7"
-printf '%s\n%s\n\n' "$(jq -r .temporary_password <<<"$out")" "$PASSWORD" |
-	ctl auth passwd "$LOGIN" >/dev/null 2>&1 || die "auth passwd failed"
-(umask 077 && printf '%s\n' "$PASSWORD" >"$T/password")
-(umask 077 && ctl --json app-password add "$LOGIN" --label bench --services imap |
-	jq -r .password >"$T/app_password") || die "app-password add failed"
-
-# fields "RESULT k=v …" KEY…: the values of those keys, in that order, on one line.
-fields() {
-	local line=$1 k
-	shift
-	for k in "$@"; do printf '%s ' "$(tr ' ' '\n' <<<"$line" | sed -n "s/^$k=//p")"; done
-	echo
-}
+CONF="$T/a/verdon.conf"
+PASSWORD=$(new_password Mesure)
+LOGIN=$(new_account Banc Grappe 97B9999999999 grappe@example.net "$PASSWORD") || die "account failed"
+secret_file "$T/password" "$PASSWORD"
+APP=$(app_password "$LOGIN" bench imap) || die "app-password add failed"
+secret_file "$T/app_password" "$APP"
 
 # cheap NODES: app-password logins, 16 clients, on node a or split over a and b.
 cheap() {
@@ -79,7 +62,7 @@ password() {
 	fields "$line" logins p50_ms p99_ms errors
 }
 
-echo "PostgreSQL store ($(basename "$(dirname "$PG_BIN")"), one private instance), load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "PostgreSQL store ($(basename "$(dirname "$PG_BIN")"), one private instance), load average before: $(loadavg)"
 read -r C1 C1P50 C1P99 C1E < <(cheap 1)
 read -r C2 C2P50 C2P99 C2E < <(cheap 2)
 read -r P1 P1P50 P1P99 P1E < <(password 1)

@@ -12,38 +12,13 @@
 # Knobs: FORGOT_N (requests a group, default 200), FORGOT_SECONDS (each phase's limit, default 30,
 # so 60 s in all), KEEP=1.
 set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-VERDOND="$BUILD/verdond"
-VERDONCTL="$BUILD/verdonctl"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 FORGOT_N=${FORGOT_N:-200}
 FORGOT_SECONDS=${FORGOT_SECONDS:-30}
-DAEMON_PID=""
-
-for bin in "$VERDOND" "$VERDONCTL"; do
-	[ -x "$bin" ] || { echo "forgot_timing: $bin is missing: build it first" >&2; exit 2; }
-done
-command -v python3 >/dev/null || { echo "forgot_timing: python3 is needed" >&2; exit 2; }
-
-T=$(mktemp -d /tmp/verdon-forgot.XXXXXX)
+bench_setup forgot_timing verdon-forgot
 chmod 755 "$T"
-CONF="$T/verdon.conf"
-
-cleanup() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		for _ in $(seq 1 100); do
-			kill -0 "$DAEMON_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-	fi
-	if [ -n "${KEEP:-}" ]; then echo "# kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+need_files "$VERDOND" "$VERDONCTL"
+need_tools python3
 
 # Run without a shell, split on spaces: each message is written whole, then renamed into place.
 mkdir -p "$T/mail"
@@ -53,7 +28,7 @@ f="$T/mail/\$(date +%s%N).\$\$"
 cat >"\$f.tmp" && mv "\$f.tmp" "\$f"
 SH
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port tcp)
 cat >"$CONF" <<CONF
 [verdon]
 state_dir = $T/state
@@ -88,18 +63,7 @@ from = verdon@example.org
 listen = 127.0.0.1:$PORT
 CONF
 
-"$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
-DAEMON_PID=$!
-for _ in $(seq 1 100); do
-	[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && break
-	kill -0 "$DAEMON_PID" 2>/dev/null || break
-	sleep 0.1
-done
-if ! [ -S "$T/admin.sock" ]; then
-	echo "forgot_timing: verdond did not start:" >&2
-	sed 's/^/# /' "$T/verdond.log" >&2
-	exit 1
-fi
+start_verdond || die "verdond did not start"
 
 # Each account mails at most MAILS_EACH times: the known asks of a phase rotate over ACCOUNTS of them,
 # one set for each phase (both pages count against the same account and rescue address).
@@ -108,14 +72,14 @@ ACCOUNTS=$(((FORGOT_N + MAILS_EACH - 1) / MAILS_EACH))
 BIRTH=1980-01-01 LAST=Dupont
 IDENTS=""
 for i in $(seq 1 $((2 * ACCOUNTS))); do
-	id=$("$VERDONCTL" -c "$CONF" --json user add --first Jeanne --last "$LAST" --birth "$BIRTH" \
+	id=$(ctl --json user add --first Jeanne --last "$LAST" --birth "$BIRTH" \
 		--numen "$(printf '%010dXYZ' "$i")" --rescue-email "rescue$i@example.net" |
 		python3 -c 'import json,sys; print(json.load(sys.stdin).get("identifiant",""))')
-	[ -n "$id" ] || { echo "forgot_timing: user add failed" >&2; exit 1; }
+	[ -n "$id" ] || die "user add failed"
 	IDENTS="$IDENTS $id"
 done
 
-echo "forgot_timing: verdond $VERDOND, HTTP 127.0.0.1:$PORT, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "forgot_timing: verdond $VERDOND, HTTP 127.0.0.1:$PORT, load $(loadavg)"
 echo "  N=$FORGOT_N a group, at most $FORGOT_SECONDS s a phase; times from request to body read, in µs"
 
 PORT=$PORT IDENTS=$IDENTS ACCOUNTS=$ACCOUNTS BIRTH=$BIRTH LAST=$LAST N=$FORGOT_N LIMIT=$FORGOT_SECONDS \

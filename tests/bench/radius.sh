@@ -7,28 +7,13 @@
 # Knobs: RADIUS_APP_N (requests, default 20000), RADIUS_PW_N (default 300), KEEP=1.
 # Its last line is "RESULT key=value…" for run.sh's summary.
 set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 APP_N=${RADIUS_APP_N:-20000}
 PW_N=${RADIUS_PW_N:-300}
 PARALLEL=16
-for tool in radclient freeradius jq python3; do
-	command -v "$tool" >/dev/null || { echo "bench radius: $tool is needed (scripts/deps.sh)" >&2; exit 2; }
-done
-T=$(mktemp -d /tmp/verdon-bench-radius.XXXXXX)
-CONF=$T/verdon.conf
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-	if [ -n "${KEEP:-}" ]; then echo "bench radius: kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-die() { echo "bench radius: $*" >&2; exit 1; }
-ctl() { "$BUILD/verdonctl" -c "$CONF" "$@"; }
-udp_port() { python3 -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+bench_setup "bench radius" verdon-bench-radius
+need_files "$VERDOND" "$VERDONCTL"
+need_tools radclient freeradius jq python3
 wait_udp() { # PORT PID: until something listens there
 	for _ in $(seq 1 100); do
 		ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return 0
@@ -39,26 +24,13 @@ wait_udp() { # PORT PID: until something listens there
 }
 
 SECRET=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-PASSWORD="Velo-Rouge-Matin-$(head -c 9 /dev/urandom | base64 | tr -d '/+=')"
-(umask 077 && printf '%s\n' "$SECRET" >"$T/secret")
-V_PORT=$(udp_port)
-F_PORT=$(udp_port)
+PASSWORD=$(new_password Mesure)
+secret_file "$T/secret" "$SECRET"
+V_PORT=$(free_port udp)
+F_PORT=$(free_port udp)
 
-cat >"$CONF" <<CONF
-[verdon]
-state_dir = $T/state
-auth_socket = $T/auth.sock
-admin_socket = $T/admin.sock
-mail_domain = example.org
-issuer = Banc d'essai
-admin_socket_mode = 0600
-
-[password]
-argon2_memory_kib = 65536
-argon2_time = 3
-
-[otp]
-required = no
+bench_conf "$T" 65536 3 1 >"$CONF"
+cat >>"$CONF" <<CONF
 
 [throttle]
 base_delay = 0
@@ -74,21 +46,17 @@ service = radius-bench
 [service radius-bench]
 credentials = password, app_password
 CONF
-"$BUILD/verdond" -c "$CONF" >>"$T/verdond.log" 2>&1 &
-V_PID=$!
-PIDS+=("$V_PID")
-wait_udp "$V_PORT" "$V_PID" || die "verdond did not start: $(tail -5 "$T/verdond.log")"
-temp=$(ctl --json user add --first Banc --last Radius --birth 1970-01-01 --numen 99B9999999998 \
-	--rescue-email banc@example.net | jq -r .temporary_password) || die "user add failed"
-printf '%s\n%s\n' "$temp" "$PASSWORD" | ctl auth passwd bradius >/dev/null || die "passwd failed"
-APP=$(ctl --json app-password add bradius --label bench --services radius-bench | jq -r .password)
+start_verdond && wait_udp "$V_PORT" "$DAEMON_PID" || die "verdond did not start"
+V_PID=$DAEMON_PID
+LOGIN=$(new_account Banc Radius 99B9999999998 banc@example.net "$PASSWORD") || die "account failed"
+APP=$(app_password "$LOGIN" bench radius-bench) || die "app-password add failed"
 
 # A private FreeRADIUS: its own radiusd.conf, PAP over a cleartext users file.
 FR=$T/freeradius
 mkdir -p "$FR"
 ln -s /etc/freeradius/3.0/dictionary "$FR/dictionary"
 cat >"$FR/users" <<USERS
-bradius Cleartext-Password := "$PASSWORD"
+$LOGIN Cleartext-Password := "$PASSWORD"
 USERS
 cat >"$FR/radiusd.conf" <<FRCONF
 prefix = /usr
@@ -156,13 +124,13 @@ server default {
 FRCONF
 freeradius -f -d "$FR" -n radiusd >>"$FR/stdout" 2>&1 &
 F_PID=$!
-PIDS+=("$F_PID")
+track_server "$F_PID"
 wait_udp "$F_PORT" "$F_PID" || die "freeradius did not start: $(tail -5 "$FR/stdout" "$FR/radius.log" 2>/dev/null)"
 
 # run NAME PID PORT N PASSWORD: radclient -p 16, N requests; prints "rps cpu_us_per_request".
 run() {
 	local req=$T/req.$1 t0 t1 c0 c1 ok
-	printf 'User-Name = "bradius", User-Password = "%s", Message-Authenticator = 0x00\n' "$5" >"$req"
+	printf 'User-Name = "%s", User-Password = "%s", Message-Authenticator = 0x00\n' "$LOGIN" "$5" >"$req"
 	c0=$(cpu_ticks "$2")
 	t0=$(date +%s.%N)
 	ok=$(radclient -q -s -c "$4" -p $PARALLEL -r 3 -t 10 -f "$req" "127.0.0.1:$3" auth "$SECRET" 2>&1 |

@@ -11,11 +11,7 @@
 # FAST_SECONDS and FAST_MAX (per credential or PAM phase), IMPORT_N, IMPORT_ONLY=1
 # (the import alone), KEEP=1. Then the daemon at 1,000 to 1,000,000 accounts (tests/bench/scale.sh).
 set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
-VERDOND="$BUILD/verdond"
-VERDONCTL="$BUILD/verdonctl"
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 BENCH_LOGIN="$BUILD/bench/bench_login"
 BENCH_CREDS="$BUILD/bench/bench_creds"
 BENCH_PAM="$BUILD/bench/bench_pam"
@@ -32,47 +28,11 @@ IMPORT_ONLY=${IMPORT_ONLY:-}
 # The SPEC's default parameters, for the daemon and the raw reference alike.
 ARGON2_M=65536 ARGON2_T=3 ARGON2_P=1
 CORES=$(nproc)
-DAEMON_PID=""
 
-bins=("$VERDOND" "$VERDONCTL")
-[ -n "$IMPORT_ONLY" ] || bins+=("$BENCH_LOGIN" "$BENCH_CREDS" "$BENCH_PAM")
-for bin in "${bins[@]}"; do
-	[ -x "$bin" ] || { echo "bench: $bin is missing: run make bench" >&2; exit 2; }
-done
-[ -n "$IMPORT_ONLY" ] || [ -f "$PAM_VERDON" ] || { echo "bench: $PAM_VERDON is missing: run make bench" >&2; exit 2; }
-for tool in jq oathtool python3; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool is needed" >&2; exit 2; }
-done
-
-T=$(mktemp -d /tmp/verdon-bench.XXXXXX)
-CONF="$T/verdon.conf"
-
-stop_daemon() {
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 1 150); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=""
-}
-
-cleanup() {
-	stop_daemon
-	if [ -n "${KEEP:-}" ]; then echo "bench: kept $T"; else rm -rf "$T"; fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-die() {
-	echo "bench: $*" >&2
-	[ -f "$T/verdond.log" ] && tail -20 "$T/verdond.log" | sed 's/^/  verdond: /' >&2
-	exit 1
-}
-
-ctl() { "$VERDONCTL" -c "$CONF" "$@"; }
+bench_setup bench verdon-bench
+need_files "$VERDOND" "$VERDONCTL"
+[ -n "$IMPORT_ONLY" ] || need_files "$BENCH_LOGIN" "$BENCH_CREDS" "$BENCH_PAM" "$PAM_VERDON"
+need_tools jq oathtool python3
 
 # Seconds between two `date +%s.%N` readings, and a rate.
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
@@ -91,24 +51,24 @@ field() {
 	echo "${v:--}"
 }
 
+# summary FILE FORMAT KEY…: for each RESULT line of FILE, FORMAT filled with those keys' values.
+summary() {
+	local file=$1 fmt=$2 line kv k vals
+	local -A f
+	shift 2
+	while read -r line; do
+		f=()
+		for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
+		vals=()
+		for k in "$@"; do vals+=("${f[$k]-}"); done
+		# shellcheck disable=SC2059 # the format is the caller's
+		printf "$fmt" "${vals[@]}"
+	done < <(grep '^RESULT ' "$T/$file")
+}
+
 write_config() {
-	cat >"$CONF" <<CONF
-[verdon]
-state_dir = $T/state
-auth_socket = $T/auth.sock
-admin_socket = $T/admin.sock
-mail_domain = example.org
-issuer = Banc d'essai
-admin_socket_mode = 0600
-
-[password]
-argon2_memory_kib = $ARGON2_M
-argon2_time = $ARGON2_T
-argon2_parallelism = $ARGON2_P
-
-[otp]
-; a password alone logs in: the benchmark measures the password check
-required = no
+	bench_conf "$T" "$ARGON2_M" "$ARGON2_T" "$ARGON2_P" >"$CONF"
+	cat >>"$CONF" <<CONF
 
 [throttle]
 base_delay = 0
@@ -120,41 +80,21 @@ lifetime = 86400
 CONF
 }
 
-start_daemon() {
-	"$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
-	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	die "verdond did not start"
-}
-
 # One account whose password was changed through the auth socket, as a person would.
 make_account() {
-	local out temp answer
-	out=$(ctl --json user add --first Banc --last Essai --birth 1970-01-01 \
-		--numen 99B9999999999 --rescue-email banc@example.net) || die "user add failed"
-	LOGIN=$(jq -r .identifiant <<<"$out")
-	temp=$(jq -r .temporary_password <<<"$out")
-	PASSWORD="Mesure-$(head -c 12 /dev/urandom | base64 | tr -d '/+=')-7"
-	answer=$(printf '%s\n%s\n\n' "$temp" "$PASSWORD" | ctl auth passwd "$LOGIN" 2>&1) ||
-		die "auth passwd $LOGIN: $answer"
+	local answer
+	PASSWORD=$(new_password Mesure)
+	LOGIN=$(new_account Banc Essai 99B9999999999 banc@example.net "$PASSWORD") || die "account failed"
 	answer=$(printf '%s\n\n' "$PASSWORD" | ctl auth check "$LOGIN" --service bench 2>&1) ||
 		die "auth check $LOGIN with the new password: $answer"
-	(umask 077 && printf '%s\n' "$PASSWORD" >"$T/password")
+	secret_file "$T/password" "$PASSWORD"
 }
-
-# A secret into a file only its owner reads: bench programs take secrets from files, never argv.
-secret_file() { (umask 077 && printf '%s\n' "$2" >"$T/$1"); }
 
 # An imap app password for the bench account, as a mail client would carry it.
 make_app_password() {
-	local out
-	out=$(ctl --json app-password add "$LOGIN" --label bench --services imap) ||
-		die "app-password add $LOGIN failed"
-	secret_file app_password "$(jq -r .password <<<"$out")"
+	local app
+	app=$(app_password "$LOGIN" bench imap) || die "app-password add $LOGIN failed"
+	secret_file "$T/app_password" "$app"
 }
 
 # AUTH on the auth socket; the password comes from a file, the answer's fields are printed.
@@ -176,13 +116,9 @@ PY
 # A session token as a webmail gets one: a second person with an authenticator logs in with
 # password + code on the webmail service and asks for a token. TOKEN_LOGIN is its owner.
 make_token() {
-	local out temp secret step answer token
-	out=$(ctl --json user add --first Jeton --last Essai --birth 1970-01-01 \
-		--numen 98B9999999999 --rescue-email jeton@example.net) || die "user add (token) failed"
-	TOKEN_LOGIN=$(jq -r .identifiant <<<"$out")
-	temp=$(jq -r .temporary_password <<<"$out")
-	answer=$(printf '%s\n%s\n\n' "$temp" "$PASSWORD" | ctl auth passwd "$TOKEN_LOGIN" 2>&1) ||
-		die "auth passwd $TOKEN_LOGIN: $answer"
+	local secret step answer token
+	TOKEN_LOGIN=$(new_account Jeton Essai 98B9999999999 jeton@example.net "$PASSWORD") ||
+		die "account (token) failed"
 	secret=$(ctl --json otp enroll "$TOKEN_LOGIN" | jq -r .secret) || die "otp enroll failed"
 	# Two codes of this 30 s step and the one before: wait for a step with time left.
 	[ $((30 - $(date +%s) % 30)) -ge 8 ] || sleep 8
@@ -193,7 +129,7 @@ make_token() {
 		otp="$(totp_at "$secret" "$step")") || die "AUTH webmail token=1 failed"
 	token=$(sed -n 's/^token=//p' <<<"$answer")
 	case "$token" in vt-*) ;; *) die "AUTH webmail token=1 gave no token: $(head -1 <<<"$answer")" ;; esac
-	secret_file token "$token"
+	secret_file "$T/token" "$token"
 }
 
 # The TOTP code of a base32 secret for a 30-second step number, by oathtool (not our code).
@@ -212,15 +148,15 @@ write_pam_confdir() {
 bench_creds() {
 	local clients=$1 cpu0 cpu1
 	echo
-	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-	cpu0=$(daemon_ticks)
+	echo "load average before: $(loadavg)"
+	cpu0=$(cpu_ticks "$DAEMON_PID")
 	timeout $((FAST_SECONDS * 3 + 60)) "$BENCH_CREDS" --socket "$T/auth.sock" \
 		--echo-socket "$T/echo.sock" --login "$LOGIN" --token-login "$TOKEN_LOGIN" \
 		--app-password-file "$T/app_password" --token-file "$T/token" --service imap \
 		--clients "$clients" --seconds "$FAST_SECONDS" --max "$FAST_MAX" |
 		tee -a "$T/results_creds" | grep -v '^RESULT '
 	echo "bench_creds --clients $clients exited ${PIPESTATUS[0]}" >>"$T/bench.status"
-	cpu1=$(daemon_ticks)
+	cpu1=$(cpu_ticks "$DAEMON_PID")
 	# The daemon's CPU over the app-password and token phases (it idles during the echo's).
 	awk -v t=$((cpu1 - cpu0)) -v hz="$(getconf CLK_TCK)" -v c="$clients" -v s="$FAST_SECONDS" \
 		-v a="$(field results_creds clients "$clients" app)" -v k="$(field results_creds clients "$clients" token)" \
@@ -228,14 +164,11 @@ bench_creds() {
 		>>"$T/results_cpu"
 }
 
-# The daemon's user + system CPU so far, in clock ticks.
-daemon_ticks() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
-
 # bench_pam with N threads: pam_permit, then pam_verdon with the app password.
 bench_pam() {
 	local threads=$1
 	echo
-	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "load average before: $(loadavg)"
 	timeout $((FAST_SECONDS * 2 + 60)) "$BENCH_PAM" --confdir "$T/pam.d" \
 		--baseline bench-permit --service bench-verdon --user "$LOGIN" \
 		--password-file "$T/app_password" --threads "$threads" --seconds "$FAST_SECONDS" \
@@ -248,7 +181,7 @@ bench_pam() {
 bench_token_under_load() {
 	local load
 	echo
-	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "load average before: $(loadavg)"
 	PYTHONPATH="$ROOT/tests/integration" PYTHONDONTWRITEBYTECODE=1 timeout $((FAST_SECONDS + 60)) \
 		python3 - "$T/auth.sock" "$LOGIN" "$T/password" $((FAST_SECONDS + 3)) >"$T/load.out" 2>&1 <<'PY' &
 import sys, threading, time
@@ -283,7 +216,7 @@ bench_logins() {
 	local clients=$1
 	echo
 	# Other work on the machine skews the two sides differently: the load says how quiet it was.
-	echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "load average before: $(loadavg)"
 	timeout $((SECONDS_PER_PHASE * 4 + 60)) "$BENCH_LOGIN" --socket "$T/auth.sock" \
 		--login "$LOGIN" --password-file "$T/password" --clients "$clients" \
 		--seconds "$SECONDS_PER_PHASE" --max "$MAX_PER_PHASE" \
@@ -322,9 +255,9 @@ run_import() {
 	fi
 }
 
-echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average at the start: $(loadavg)"
 write_config
-start_daemon
+start_verdond || die "verdond did not start"
 make_account
 WORKERS=$(ctl --json status 2>/dev/null | jq -r '.workers // "?"' 2>/dev/null)
 echo "verdon benchmarks: $CORES cores, verdond with ${WORKERS:-?} workers, argon2id m=$ARGON2_M KiB" \
@@ -357,9 +290,9 @@ I2_S=$IMPORT_SECONDS I2_C=$IMPORT_CREATED I2_E=$IMPORT_EXISTING I2_R=$IMPORT_ERR
 echo "import the same file again: $I2_S s ($(rate "$I2_E" "$I2_S") lines/s)" \
 	"created $I2_C, existing $I2_E, errors $I2_R"
 
-stop_daemon
+stop_verdond
 if [ -n "$IMPORT_ONLY" ]; then
-	echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo "load average after: $(loadavg)"
 	exit 0
 fi
 
@@ -370,41 +303,17 @@ BUILD="$BUILD" "$ROOT/tests/bench/radius.sh" | tee "$T/results_radius"
 [ "${PIPESTATUS[0]}" -eq 0 ] || echo "tests/bench/radius.sh exited ${PIPESTATUS[0]}" >>"$T/bench.status"
 echo
 echo "=== verdon benchmark summary ($CORES cores, argon2id m=$ARGON2_M KiB t=$ARGON2_T p=$ARGON2_P) ==="
-while read -r line; do
-	# RESULT key=value ...: each key becomes a shell-safe local variable.
-	declare -A f=()
-	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
-	printf '  %u client(s): %7s Argon2 logins/s vs %7s raw hashes/s (reused; fresh %s)  ratio %s  p50 %s ms  p99 %s ms  errors %s\n' \
-		"${f[clients]}" "${f[logins]}" "${f[raw_reused]}" "${f[raw_fresh]}" "${f[ratio]}" \
-		"${f[p50_ms]}" "${f[p99_ms]}" "${f[errors]}"
-	unset f
-done < <(grep '^RESULT ' "$T/results")
+summary results '  %u client(s): %7s Argon2 logins/s vs %7s raw hashes/s (reused; fresh %s)  ratio %s  p50 %s ms  p99 %s ms  errors %s\n' \
+	clients logins raw_reused raw_fresh ratio p50_ms p99_ms errors
 echo "  credentials on the auth socket, no Argon2 (requests/s, p50/p99 ms), beside a bare unix-socket echo:"
-while read -r line; do
-	declare -A f=()
-	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
-	printf '    %2u client(s): echo %8s (%s/%s)  app password %8s (%s/%s)  session token %8s (%s/%s)  errors %s/%s\n' \
-		"${f[clients]}" "${f[echo]}" "${f[echo_p50_ms]}" "${f[echo_p99_ms]}" \
-		"${f[app]}" "${f[app_p50_ms]}" "${f[app_p99_ms]}" \
-		"${f[token]}" "${f[token_p50_ms]}" "${f[token_p99_ms]}" "${f[app_errors]}" "${f[token_errors]}"
-	unset f
-done < <(grep '^RESULT ' "$T/results_creds")
-while read -r line; do
-	declare -A f=()
-	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
-	printf '  session-token logins while 8 clients saturate password logins: %s/s, p50 %s ms, p99 %s ms (target p99 <= 5 ms), errors %s\n' \
-		"${f[token]}" "${f[token_p50_ms]}" "${f[token_p99_ms]}" "${f[token_errors]}"
-	unset f
-done < <(grep '^RESULT ' "$T/results_lane")
+summary results_creds '    %2u client(s): echo %8s (%s/%s)  app password %8s (%s/%s)  session token %8s (%s/%s)  errors %s/%s\n' \
+	clients echo echo_p50_ms echo_p99_ms app app_p50_ms app_p99_ms token token_p50_ms token_p99_ms \
+	app_errors token_errors
+summary results_lane '  session-token logins while 8 clients saturate password logins: %s/s, p50 %s ms, p99 %s ms (target p99 <= 5 ms), errors %s\n' \
+	token token_p50_ms token_p99_ms token_errors
 echo "  PAM in process, pam_start_confdir to pam_end (logins/s, p50/p99 ms), pam_verdon with an app password:"
-while read -r line; do
-	declare -A f=()
-	for kv in ${line#RESULT }; do f[${kv%%=*}]=${kv#*=}; done
-	printf '    %2u thread(s): pam_permit %8s (%s/%s)  pam_verdon %8s (%s/%s)  %+.3f ms a login  errors %s/%s\n' \
-		"${f[threads]}" "${f[base]}" "${f[base_p50_ms]}" "${f[base_p99_ms]}" "${f[module]}" \
-		"${f[module_p50_ms]}" "${f[module_p99_ms]}" "${f[diff_ms]}" "${f[base_errors]}" "${f[module_errors]}"
-	unset f
-done < <(grep '^RESULT ' "$T/results_pam")
+summary results_pam '    %2u thread(s): pam_permit %8s (%s/%s)  pam_verdon %8s (%s/%s)  %+.3f ms a login  errors %s/%s\n' \
+	threads base base_p50_ms base_p99_ms module module_p50_ms module_p99_ms diff_ms base_errors module_errors
 printf '  import %u accounts:   %s s (%s accounts/s), created %s\n' "$IMPORT_N" "$I1_S" \
 	"$(rate "$I1_C" "$I1_S")" "$I1_C"
 printf '  import again:         %s s, created %s, existing %s\n' "$I2_S" "$I2_C" "$I2_E"
@@ -475,5 +384,5 @@ row "memory MiB outside Argon2, 100,000 accounts" "$(field results_scale n 10000
 row "app-password p50 ms, 1,000,000 accounts" "$(field results_scale n 1000000 app_p50_ms)" \
 	"$(field results_scale n 1000 app_p50_ms)" div le 1.5 "as at 1,000 accounts (x 1.5 noise)"
 row "RADIUS app password requests/s, -p 16" "$(field results_radius "" "" app_v)" "$RADIUS_F" div ge 1.0 ">= 1.0 x FreeRADIUS"
-echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "load average after: $(loadavg)"
 exit 0

@@ -6,36 +6,18 @@
 # stopped by its PID. Prints one "RESULT_SCALE n=… startup_ms=… rss_mb=… outside_mb=…
 # app_p50_ms=… app_p99_ms=…" line per size. Knobs: SCALE_SIZES, FAST_SECONDS.
 set -u
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-BUILD=${BUILD:-build}
-case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
+. "$(dirname "${BASH_SOURCE[0]}")/bench_lib.sh"
 SIZES=${SCALE_SIZES:-1000 100000 1000000}
 SECS=${FAST_SECONDS:-5}
 ARGON2_M=65536 # the SPEC's default: the arenas the memory figure leaves out
-DAEMON_PID=""
-T=$(mktemp -d /tmp/verdon-scale.XXXXXX)
+bench_setup scale verdon-scale
+need_files "$VERDOND" "$VERDONCTL" "$BUILD/bench/bench_fill" "$BUILD/bench/bench_creds"
+need_tools jq python3
 
-stop_daemon() {
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 1 150); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
-	DAEMON_PID=""
-}
-cleanup() {
-	stop_daemon
-	rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# Starts verdond and prints the milliseconds until both sockets accept a connection.
+# start_timed CONF DIR: verdond on CONF, DAEMON_PID its PID; prints the milliseconds from exec
+# until both sockets in DIR accept a connection (a socket file alone is not yet an answer).
 start_timed() {
-	python3 - "$BUILD/verdond" "$1" "$2" <<'PY' &
+	python3 - "$VERDOND" "$1" "$2" <<'PY' &
 import os, socket, subprocess, sys, time
 verdond, conf, dirn = sys.argv[1:]
 t0 = time.monotonic()
@@ -63,56 +45,42 @@ sys.stdout.flush()
 os._exit(0)
 PY
 	wait $!
+	DAEMON_PID=$(cat "$2/pid")
+	track_server "$DAEMON_PID"
 }
 
 for n in $SIZES; do
 	d="$T/$n"
+	CONF="$d/verdon.conf"
 	mkdir -p "$d"
-	cat >"$d/verdon.conf" <<CONF
-[verdon]
-state_dir = $d/state
-auth_socket = $d/auth.sock
-admin_socket = $d/admin.sock
-mail_domain = example.org
-issuer = Banc d'essai
-admin_socket_mode = 0600
-map_size_mb = 4096
-
-[password]
-argon2_memory_kib = $ARGON2_M
-
-[otp]
-required = no
-CONF
+	bench_conf "$d" "$ARGON2_M" 3 1 "map_size_mb = 4096" >"$CONF"
 	# A first start makes the store and its key; then the accounts, the daemon stopped.
-	start_timed "$d/verdon.conf" "$d" >/dev/null
-	DAEMON_PID=$(cat "$d/pid")
-	stop_daemon
+	start_timed "$CONF" "$d" >/dev/null
+	stop_verdond
 	"$BUILD/bench/bench_fill" --state "$d/state" --count "$n" --map-mb 4096 >&2 || exit 1
-	ms=$(start_timed "$d/verdon.conf" "$d")
-	DAEMON_PID=$(cat "$d/pid")
+	start_timed "$CONF" "$d" >"$d/startup_ms"
+	ms=$(cat "$d/startup_ms")
 	sleep 3 # the purge's first run (2 s after start) is among what memory is read after
 	rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$DAEMON_PID/status")
 	grep -E '^(RssAnon|RssFile)' "/proc/$DAEMON_PID/status" | tr -s ' \t' ' ' | paste -sd' ' | sed "s/^/scale: $n: /" >&2
 	# Read after: STATUS counts the accounts, a walk that would fault the map in.
-	workers=$("$BUILD/verdonctl" -c "$d/verdon.conf" --json status | jq -r '.workers // empty')
+	workers=$(ctl --json status | jq -r '.workers // empty')
 	outside=$(awk -v r="$rss" -v w="${workers:-$(nproc)}" -v m="$ARGON2_M" \
 		'BEGIN { printf "%.1f", (r - w * m) / 1024 }')
 	# One person with an app password, as a mail client logs in.
-	out=$("$BUILD/verdonctl" -c "$d/verdon.conf" --json user add --first Mesure --last Echelle \
-		--birth 1970-01-01 --numen 97B9999999999 --rescue-email m@example.net) || exit 1
+	out=$(ctl --json user add --first Mesure --last Echelle --birth 1970-01-01 \
+		--numen 97B9999999999 --rescue-email m@example.net) || exit 1
 	login=$(jq -r .identifiant <<<"$out")
-	(umask 077 && "$BUILD/verdonctl" -c "$d/verdon.conf" --json app-password add "$login" \
-		--label scale --services imap | jq -r .password >"$d/app")
+	app=$(app_password "$login" scale imap) || exit 1
+	secret_file "$d/app" "$app"
 	res=$(timeout $((SECS * 3 + 60)) "$BUILD/bench/bench_creds" --socket "$d/auth.sock" \
 		--echo-socket "$d/echo.sock" --login "$login" --app-password-file "$d/app" \
 		--service imap --clients 1 --seconds "$SECS" --max 1000000 |
-		grep '^RESULT' | tr ' ' '\n')
-	p50=$(awk -F= '$1 == "app_p50_ms" { print $2 }' <<<"$res")
-	p99=$(awk -F= '$1 == "app_p99_ms" { print $2 }' <<<"$res")
+		grep '^RESULT')
+	read -r p50 p99 < <(fields "$res" app_p50_ms app_p99_ms)
 	printf 'scale: %8s accounts: start-up %5s ms, resident %6.1f MiB (%s outside %s Argon2 arenas), app password p50 %s ms p99 %s ms\n' \
 		"$n" "$ms" "$(awk -v r="$rss" 'BEGIN { print r / 1024 }')" "${outside} MiB" "${workers:-?}" "$p50" "$p99"
 	echo "RESULT_SCALE n=$n startup_ms=$ms rss_mb=$(awk -v r="$rss" 'BEGIN { printf "%.1f", r / 1024 }') outside_mb=$outside app_p50_ms=$p50 app_p99_ms=$p99"
-	stop_daemon
+	stop_verdond
 	rm -rf "$d"
 done
