@@ -99,13 +99,19 @@ static pthread_once_t hmac_once = PTHREAD_ONCE_INIT;
 static pthread_key_t ctx_key;
 
 /*
- * Per thread, one HMAC-MD5 context (its digest set once, keyed anew for each
- * packet: every client has its secret) and one MD5 context, reused: no
- * provider lookup nor allocation per packet. Freed when the thread ends.
+ * Per thread, one HMAC-MD5 context (its digest set once) and one MD5
+ * context, reused: no provider lookup nor allocation per packet. The HMAC
+ * context keeps the last client's key: packets mostly come from the client
+ * before, and rekeying (two MD5 blocks and OpenSSL's parameter handling) was
+ * a tenth of a request. Freed, the key wiped, when the thread ends.
  */
+#define KEY_KEPT_MAX 256
+
 struct md5_ctxs {
 	EVP_MAC_CTX *mac;
 	EVP_MD_CTX *md;
+	size_t key_len; /* 0: no key kept */
+	uint8_t key[KEY_KEPT_MAX];
 };
 
 static void ctxs_free(void *p)
@@ -114,7 +120,23 @@ static void ctxs_free(void *p)
 
 	EVP_MAC_CTX_free(c->mac);
 	EVP_MD_CTX_free(c->md);
+	OPENSSL_cleanse(c->key, sizeof(c->key));
 	free(c);
+}
+
+/* Begins an HMAC-MD5 with secret, reusing the key schedule when it is the last one's. */
+static int mac_begin(struct md5_ctxs *c, const uint8_t *secret, size_t slen)
+{
+	if (slen > 0 && slen == c->key_len && CRYPTO_memcmp(c->key, secret, slen) == 0)
+		return EVP_MAC_init(c->mac, NULL, 0, NULL);
+	c->key_len = 0;
+	if (EVP_MAC_init(c->mac, secret, slen, NULL) != 1)
+		return 0;
+	if (slen <= sizeof(c->key)) {
+		memcpy(c->key, secret, slen);
+		c->key_len = slen;
+	}
+	return 1;
 }
 
 static void hmac_fetch(void)
@@ -171,8 +193,7 @@ static void ma_compute(const uint8_t *data, size_t len, size_t ma_off, const uin
 	EVP_MAC_CTX *ctx = c != NULL ? c->mac : NULL;
 	size_t outl = 0;
 
-	if (ctx == NULL || EVP_MAC_init(ctx, secret, slen, NULL) != 1 ||
-	    EVP_MAC_update(ctx, data, 4) != 1 ||
+	if (ctx == NULL || mac_begin(c, secret, slen) != 1 || EVP_MAC_update(ctx, data, 4) != 1 ||
 	    EVP_MAC_update(ctx, auth != NULL ? auth : data + 4, RADIUS_AUTH_LEN) != 1 ||
 	    EVP_MAC_update(ctx, data + RADIUS_HEADER_LEN, ma_off - RADIUS_HEADER_LEN) != 1 ||
 	    EVP_MAC_update(ctx, zero, MA_LEN) != 1 ||

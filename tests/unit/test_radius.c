@@ -124,6 +124,12 @@ static void test_message_authenticator(void **state)
 	assert_int_equal(p.ma_index, 0);
 	assert_true(radius_request_ma_ok(&p, secret, SLEN));
 	assert_false(radius_request_ma_ok(&p, (const uint8_t *)"other", 5));
+	/* The thread keeps the last key: each change of secret must rekey. */
+	assert_true(radius_request_ma_ok(&p, secret, SLEN));
+	assert_true(radius_request_ma_ok(&p, secret, SLEN));
+	assert_false(radius_request_ma_ok(&p, secret, SLEN - 1));
+	assert_false(radius_request_ma_ok(&p, (const uint8_t *)"other", 5));
+	assert_true(radius_request_ma_ok(&p, secret, SLEN));
 	buf[RADIUS_HEADER_LEN + 2 + 5] ^= 0x10; /* one bit of the MA */
 	assert_false(radius_request_ma_ok(&p, secret, SLEN));
 	buf[RADIUS_HEADER_LEN + 2 + 5] ^= 0x10;
