@@ -173,3 +173,8 @@ s.bind(("127.0.0.1", 0))
 print(s.getsockname()[1])
 PY
 }
+
+# median_line: of the lines on stdin, the middle one by the number in their first field. A
+# figure taken in several rounds is read as its median, so that a burst of other work on the
+# machine during one round does not decide it.
+median_line() { sort -n -k1,1 | awk '{ v[NR] = $0 } END { if (NR) print v[int((NR + 1) / 2)] }'; }

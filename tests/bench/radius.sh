@@ -149,7 +149,7 @@ run() {
 # The app-password phase in ROUNDS rounds, the two servers taking turns to go first: a round
 # lasts about a second, and a burst of other work on the machine would otherwise decide the
 # ratio. Each side's figure is its median round.
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR ? v[int((NR + 1) / 2)] : 0) }'; }
+median() { median_line | awk '{ print $1 + 0 }'; }
 : >"$T/v_rounds"
 : >"$T/f_rounds"
 for r in $(seq 1 "$ROUNDS"); do
