@@ -107,7 +107,9 @@ static void server_accept(struct server *s, enum socket_kind kind)
 	conn_queue(c, w.buf, w.len);
 	c->events = EPOLLIN | EPOLLRDHUP;
 	watch(s, fd, c->events, c->id, EPOLL_CTL_ADD);
-	conn_flush(s, c);
+	/* A one-request client (the PAM module) sends its request with its VERSION line: read it
+	 * now, and our VERSION leaves with the answer, in one write the client waits for once. */
+	conn_read(s, c);
 }
 
 static void server_done(struct server *s)

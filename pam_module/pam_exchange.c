@@ -85,12 +85,9 @@ void pv_exchange(pam_handle_t *pamh, const struct pv_options *opt, struct proto_
 		a_r->reason = REASON_BAD_REQUEST;
 		goto out;
 	}
-	if (proto_client_connect(opt->socket, opt->timeout_ms, &client, err, sizeof(err)) < 0) {
+	/* The request goes with our VERSION line: one wait for the daemon, not two. */
+	if (proto_client_open(opt->socket, opt->timeout_ms, w, &client, err, sizeof(err)) < 0) {
 		pv_log_client(pamh, opt, "cannot reach", err);
-		goto out;
-	}
-	if (proto_client_send(client, w) < 0) {
-		pv_log_client(pamh, opt, "cannot reach", proto_client_error(client));
 		goto out;
 	}
 	proto_client_half_close(client);

@@ -207,14 +207,15 @@ int proto_client_send(struct proto_client *client, const struct proto_writer *w)
 	return client_write(client, w->buf, w->len, client_now_ms() + client->timeout_ms);
 }
 
-static int client_handshake(struct proto_client *c, int64_t deadline)
+static const char client_hello[] = "VERSION\t0\tmajor=1\tminor=0\n";
+
+/* Reads the daemon's VERSION line and checks its major version. */
+static int client_version(struct proto_client *c, int64_t deadline)
 {
-	static const char hello[] = "VERSION\t0\tmajor=1\tminor=0\n";
 	struct proto_msg msg;
 	const char *major;
 
-	if (client_write(c, hello, sizeof(hello) - 1, deadline) < 0 ||
-	    client_read_line(c, &msg, deadline) < 0)
+	if (client_read_line(c, &msg, deadline) < 0)
 		return -1;
 	if (strcmp(msg.verb, "VERSION") != 0) {
 		client_error(c, "%s: expected VERSION from the daemon, got %s", c->path, msg.verb);
@@ -232,42 +233,81 @@ static int client_handshake(struct proto_client *c, int64_t deadline)
 	return 0;
 }
 
-int proto_client_connect(const char *path, int timeout_ms, struct proto_client **client_r,
-                         char *err, size_t errlen)
+/* Our VERSION line, and first (may be NULL) in the same write: the daemon reads both at once. */
+static int client_hello_with(struct proto_client *c, const struct proto_writer *first,
+                             int64_t deadline)
 {
-	struct proto_client *c = NULL;
-	int64_t deadline;
-	int r = -1;
+	char buf[sizeof(client_hello) + PROTO_LINE_MAX];
+	size_t len = sizeof(client_hello) - 1;
+	int r;
 
-	*client_r = NULL;
+	memcpy(buf, client_hello, len);
+	if (first != NULL) {
+		memcpy(buf + len, first->buf, first->len);
+		len += first->len;
+	}
+	r = client_write(c, buf, len, deadline);
+	secret_wipe(buf, len); /* the request may carry a password */
+	return r;
+}
+
+/* A socket of its own, connected before deadline. */
+static struct proto_client *client_new(const char *path, int timeout_ms, int64_t *deadline_r,
+                                       char *err, size_t errlen)
+{
+	struct proto_client *c;
+
 	if (strlen(path) >= sizeof(c->path)) {
 		snprintf(err, errlen, "%.64s...: socket path too long", path);
-		goto out;
+		return NULL;
 	}
-	c = calloc(1, sizeof(*c));
-	if (c == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		snprintf(err, errlen, "%s: out of memory", path);
-		goto out;
+		return NULL;
 	}
 	c->timeout_ms = timeout_ms > 0 ? timeout_ms : 1;
 	memcpy(c->path, path, strlen(path) + 1);
 	c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (c->fd < 0) {
 		client_error(c, "socket: %s", strerror(errno));
-		goto out;
+		goto fail;
 	}
 	/* One deadline for the connect and the VERSION exchange together. */
-	deadline = client_now_ms() + c->timeout_ms;
-	if (client_connect_fd(c, deadline) < 0 || client_handshake(c, deadline) < 0)
-		goto out;
-	*client_r = c;
-	c = NULL;
-	r = 0;
-out:
-	if (c != NULL)
-		snprintf(err, errlen, "%s", c->err);
+	*deadline_r = client_now_ms() + c->timeout_ms;
+	if (client_connect_fd(c, *deadline_r) < 0)
+		goto fail;
+	return c;
+fail:
+	snprintf(err, errlen, "%s", c->err);
 	proto_client_free(c);
-	return r;
+	return NULL;
+}
+
+int proto_client_connect(const char *path, int timeout_ms, struct proto_client **client_r,
+                         char *err, size_t errlen)
+{
+	return proto_client_open(path, timeout_ms, NULL, client_r, err, errlen);
+}
+
+int proto_client_open(const char *path, int timeout_ms, const struct proto_writer *first,
+                      struct proto_client **client_r, char *err, size_t errlen)
+{
+	struct proto_client *c;
+	int64_t deadline;
+
+	*client_r = NULL;
+	if ((c = client_new(path, timeout_ms, &deadline, err, errlen)) == NULL)
+		return -1;
+	if (first != NULL &&
+	    (first->overflow || first->len == 0 || first->buf[first->len - 1] != '\n'))
+		client_error(c, "%s: request line too long or not ended", c->path);
+	else if (client_hello_with(c, first, deadline) == 0 && client_version(c, deadline) == 0) {
+		*client_r = c;
+		return 0;
+	}
+	snprintf(err, errlen, "%s", c->err);
+	proto_client_free(c);
+	return -1;
 }
 
 void proto_client_half_close(struct proto_client *client)

@@ -18,6 +18,13 @@ struct proto_client;
  */
 int proto_client_connect(const char *path, int timeout_ms, struct proto_client **client_r,
                          char *err, size_t errlen);
+/*
+ * The same, with a first finished request (proto_end called; may be NULL)
+ * sent in the same write as our VERSION line: a one-request client (the PAM
+ * module) waits for the daemon once, not twice. Its answer follows VERSION.
+ */
+int proto_client_open(const char *path, int timeout_ms, const struct proto_writer *first,
+                      struct proto_client **client_r, char *err, size_t errlen);
 /* Sends one finished line (proto_end called). 0 or -1. */
 int proto_client_send(struct proto_client *client, const struct proto_writer *w);
 /*

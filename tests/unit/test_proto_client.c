@@ -168,6 +168,44 @@ static void test_client_echo(void **state)
 	server_stop(&s);
 }
 
+/* proto_client_open: the first request leaves with our VERSION line, its answer follows the
+ * daemon's; a daemon of another major version or an unfinished line is an error. */
+static void test_client_open(void **state)
+{
+	struct proto_client *c = NULL;
+	struct proto_writer w;
+	struct proto_msg msg;
+	struct server s;
+	char err[256];
+
+	(void)state;
+	proto_begin(&w, "AUTH", "9");
+	proto_add(&w, "login", "x");
+	assert_int_equal(proto_end(&w), 0);
+	server_start(&s, SRV_ECHO);
+	assert_int_equal(proto_client_open(s.path, 2000, &w, &c, err, sizeof(err)), 0);
+	proto_client_half_close(c);
+	assert_int_equal(proto_client_recv(c, &msg), 0);
+	assert_string_equal(msg.id, "9");
+	assert_string_equal(proto_get(&msg, "echo"), "AUTH");
+	assert_int_equal(proto_client_recv(c, &msg), -1);
+	proto_client_free(c);
+	server_stop(&s);
+
+	server_start(&s, SRV_MAJOR2);
+	assert_int_equal(proto_client_open(s.path, 2000, &w, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_non_null(strstr(err, "protocol version 2"));
+	server_stop(&s);
+
+	server_start(&s, SRV_ECHO);
+	proto_begin(&w, "AUTH", "10"); /* never ended */
+	assert_int_equal(proto_client_open(s.path, 2000, &w, &c, err, sizeof(err)), -1);
+	assert_null(c);
+	assert_non_null(strstr(err, "not ended"));
+	server_stop(&s);
+}
+
 static int64_t now_ms(void)
 {
 	struct timespec ts;
@@ -257,6 +295,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_client_echo),
+	    cmocka_unit_test(test_client_open),
 	    cmocka_unit_test(test_client_timeouts),
 	    cmocka_unit_test(test_client_errors),
 	};
