@@ -116,16 +116,23 @@ static bool apply(struct request *req, struct attempt *at, const struct policy_d
 			*detail = "wrong codes: locked until unlocked";
 		return true;
 	}
+	bool changed;
+
 	if (!d->login_success)
 		return false;
+	/* A success that consumes no code, uses no device and clears no failure only moves the
+	 * last login, as coarsely as a token's last use: inside that window it writes nothing (a
+	 * password alone, a second login within the minute: no synced write for the same state). */
+	changed = b->code_failures != 0 || b->last_bad[0] != '\0' ||
+	          cr->code == POLICY_CODE_ACCEPT || cr->code == POLICY_CODE_RECOVERY || dev >= 0 ||
+	          req->now - b->last_login >= (int64_t)req->config->session_touch;
 	b->code_failures = 0;
 	b->last_bad[0] = '\0';
 	b->last_login = req->now;
 	otpcheck_consume(b, cr);
 	if (dev >= 0)
 		b->devices[dev].last_used = req->now;
-	device_prune(b, req->now);
-	return true;
+	return device_prune(b, req->now) > 0 || changed;
 }
 
 static const char *credential_name(const struct policy_decision *d, bool one_factor)
@@ -152,7 +159,7 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	const char *detail = NULL;
 	struct policy_decision d;
 	struct account b;
-	bool have = false, full, changed;
+	bool have = false, full, changed, staged = false;
 	int r, dev = -1;
 
 	if (store_begin(w->daemon->store, true, &v->txn) != STORE_OK)
@@ -201,9 +208,11 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	v->forgive = true;
 	/* Only a full second factor earns a token: never a one-factor or app-password login. */
 	if (d.outcome == OUTCOME_OK && at->want_token && p->issue_tokens &&
-	    (full || d.trusted_browser) &&
-	    issue_token(w, req, v->txn, &b, at->service, &v->ok) != STORE_OK)
-		goto error;
+	    (full || d.trusted_browser)) {
+		if (issue_token(w, req, v->txn, &b, at->service, &v->ok) != STORE_OK)
+			goto error;
+		staged = true;
+	}
 	/* The decision's changes first (dev indexes b as read), then a new device secret if asked.
 	 */
 	changed = have && apply(req, at, &d, &b, &cr, dev, &detail);
@@ -214,6 +223,11 @@ static enum step auth_commit(struct worker *w, struct request *req, struct attem
 	}
 	if (changed && account_put(v->txn, &b) != STORE_OK)
 		goto error;
+	if (d.outcome == OUTCOME_OK && !changed && !staged) {
+		/* Nothing to commit: the audit record is queued, as for a token (verdict.h). */
+		store_abort(v->txn);
+		v->txn = NULL;
+	}
 	if (d.outcome == OUTCOME_OK && cr.code == POLICY_CODE_RECOVERY)
 		detail = "recovery code used";
 	else if (d.trusted_browser)

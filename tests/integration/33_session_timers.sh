@@ -2,7 +2,8 @@
 # The timers of session tokens and app passwords, crossed for real over short configured
 # intervals (issue 7, point 1): a token used past its coarse last-use window stays alive and its
 # last use moves; idle past idle_timeout it is refused; past its lifetime it is refused even in
-# use. App passwords record their last use with the same window.
+# use. App passwords, and a person's last login after a password alone, are written with the same
+# window.
 . "$(dirname "$0")/lib.sh"
 write_config
 cat >>"$CONF" <<'CONF'
@@ -14,6 +15,9 @@ lifetime = 20
 
 [penalty]
 base_ms = 0
+
+[service onefactor]
+credentials = password
 CONF
 start_daemon || exit 1
 export T CANARY_PW VERDONCTL CONF
@@ -106,6 +110,31 @@ def run(tap):
     moved = last_used(ident, "app-password")
     tap.ok(moved is not None and first is not None and moved >= first + TOUCH,
            "app: app-password list shows the last use moved (%r → %r)" % (first, moved))
+
+    # A password alone (a one-factor service): the last login moves with the same window, and a
+    # login inside it, which writes nothing, is still audited (queued, written within a second).
+    show = lambda: int(admin.call("USER_SHOW", {"login": ident}).get("last_login"))
+    one = lambda p: auth.call("AUTH", {"login": ident, "password": p,
+                                       "service": "onefactor"}).short()
+    time.sleep(TOUCH + 1)
+    tap.eq("OK", one(pw), "password alone: it logs in")
+    first = show()
+    time.sleep(1.1)  # another second, still inside the window
+    tap.eq("OK", one(pw), "password alone: again inside the window")
+    tap.eq(first, show(), "password alone: inside the window the last login is not written")
+    tap.eq("FAIL invalid", one(pw + "x"), "password alone: a wrong one is refused")
+    time.sleep(1.5)
+    oks = [r for r in admin.call("AUDIT", {"login": ident, "limit": 20}).rows
+           if '"service":"onefactor"' in r.get("json", "")]
+    results = [json.loads(r.get("json"))["result"] for r in oks]
+    # A queued record is written after a committed one that came later: the trail holds all
+    # three, each with its time.
+    tap.eq(["ok", "ok", "refused"], sorted(results[:3]),
+           "password alone: both logins and the refusal are in the audit trail")
+    time.sleep(TOUCH + 1)
+    tap.eq("OK", one(pw), "password alone: used again past the window")
+    moved = show()
+    tap.ok(moved >= first + TOUCH, "password alone: the last login moved (%r → %r)" % (first, moved))
 
 
 main_run(run)
