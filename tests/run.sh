@@ -12,6 +12,7 @@ export BUILD
 logs=$BUILD/test-logs
 mkdir -p "$logs"
 pass=0 fail=0 skip=0
+failed=() # names of the suites with a failure, said again above the last line
 
 count_cmocka() { # file exit-code name
 	local p f
@@ -21,7 +22,9 @@ count_cmocka() { # file exit-code name
 	if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi # crashed before its summary
 	pass=$((pass + p)) fail=$((fail + f))
 	printf '  %-28s %3d passed, %d failed\n' "$3" "$p" "$f"
-	[ "$f" -eq 0 ] || sed 's/^/    | /' "$1" | grep -E 'FAIL|ERROR|error|Assert|failure' | head -20
+	[ "$f" -eq 0 ] && return
+	failed+=("$3")
+	sed 's/^/    | /' "$1" | grep -E 'FAIL|ERROR|error|Assert|failure' | head -20
 }
 
 if [[ " $SUITES " == *" unit "* ]]; then
@@ -49,7 +52,9 @@ if [[ " $SUITES " == *" integration "* ]]; then
 		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; echo "not ok - $name exited $rc" >>"$logs/$name.log"; fi
 		pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + k))
 		printf '  %-28s %3d passed, %d failed, %d skipped\n' "$name" "$p" "$f" "$k"
-		[ "$f" -eq 0 ] || grep -E -A8 '^not ok ' "$logs/$name.log" | sed 's/^/    | /' | head -60
+		[ "$f" -eq 0 ] && continue
+		failed+=("$name: $(grep -m3 '^not ok ' "$logs/$name.log" | tr '\n' ' ')")
+		grep -E -A8 '^not ok ' "$logs/$name.log" | sed 's/^/    | /' | head -60
 	done
 fi
 
@@ -70,6 +75,7 @@ if [[ " $SUITES " == *" fuzz "* ]] && [ -z "${SKIP_FUZZ:-}" ]; then
 			printf '  %-28s ok (%s)\n' "$name" "$(grep -o 'Done [0-9]* runs' "$logs/$name.log" | tail -n1)"
 		else
 			fail=$((fail + 1))
+			failed+=("$name")
 			printf '  %-28s FAILED: see %s\n' "$name" "$logs/$name.log"
 			tail -n 30 "$logs/$name.log" | sed 's/^/    | /'
 		fi
@@ -77,5 +83,10 @@ if [[ " $SUITES " == *" fuzz "* ]] && [ -z "${SKIP_FUZZ:-}" ]; then
 	done
 fi
 
+# CI shows only the end of this output: name what failed there too.
+if [ ${#failed[@]} -gt 0 ]; then
+	echo "failed:"
+	printf '  %s\n' "${failed[@]}" | cut -c1-300
+fi
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
