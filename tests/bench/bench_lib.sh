@@ -10,6 +10,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 VERDOND="$BUILD/verdond"
 VERDONCTL="$BUILD/verdonctl"
+. "$ROOT/tests/proc_lib.sh"
 DAEMON_PID=""
 BENCH_PIDS=()
 
@@ -62,13 +63,7 @@ track_server() { BENCH_PIDS+=("$1"); }
 stop_server() {
 	local pid=$1 p keep=()
 	[ -n "$pid" ] || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 150); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	stop_pid "$pid" TERM 150
 	for p in "${BENCH_PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
 	BENCH_PIDS=("${keep[@]}")
 }
@@ -79,12 +74,7 @@ start_verdond() {
 	"$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
 	DAEMON_PID=$!
 	track_server "$DAEMON_PID"
-	for _ in $(seq 1 100); do
-		[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
+	wait_sockets "$DAEMON_PID" "$T"
 }
 stop_verdond() {
 	stop_server "$DAEMON_PID"
@@ -122,16 +112,25 @@ required = no
 CONF
 }
 
-# new_account FIRST LAST NUMEN EMAIL PASSWORD: a person added through the admin socket whose
-# temporary password was then changed to PASSWORD through the auth socket, as a person would
-# (a password set by the admin would have to be changed at the first login); prints the login.
+# new_account FIRST LAST NUMEN EMAIL PWFILE: a person added through the admin socket whose
+# temporary password was then changed through the auth socket, as a person would (a password set
+# by the admin would have to be changed at the first login); prints the login. The password is
+# PWFILE's when it exists; otherwise a new one, written there once accepted: now and then a random
+# one is too systematic for cracklib, and another is drawn (five tries).
 new_account() {
-	local out login answer
+	local out login temp pw answer tries=1
 	out=$(ctl --json user add --first "$1" --last "$2" --birth 1970-01-01 --numen "$3" \
 		--rescue-email "$4") || { echo "user add $1 $2 failed" >&2; return 1; }
 	login=$(jq -r .identifiant <<<"$out")
-	answer=$(printf '%s\n%s\n\n' "$(jq -r .temporary_password <<<"$out")" "$5" |
-		ctl auth passwd "$login" 2>&1) || { echo "auth passwd $login: $answer" >&2; return 1; }
+	temp=$(jq -r .temporary_password <<<"$out")
+	if [ -f "$5" ]; then pw=$(cat "$5") tries=5; fi # its one try
+	while :; do
+		[ -f "$5" ] || pw=$(new_password Mesure)
+		answer=$(printf '%s\n%s\n\n' "$temp" "$pw" | ctl auth passwd "$login" 2>&1) && break
+		tries=$((tries + 1))
+		[ $tries -le 5 ] || { echo "auth passwd $login: $answer" >&2; return 1; }
+	done
+	[ -f "$5" ] || secret_file "$5" "$pw"
 	echo "$login"
 }
 

@@ -36,9 +36,8 @@ cp "$T/a/state/verdon.key" "$T/b/state/verdon.key"
 node_start b >/dev/null || die "node b did not start"
 
 CONF="$T/a/verdon.conf"
-PASSWORD=$(new_password Mesure)
-LOGIN=$(new_account Banc Grappe 97B9999999999 grappe@example.net "$PASSWORD") || die "account failed"
-secret_file "$T/password" "$PASSWORD"
+LOGIN=$(new_account Banc Grappe 97B9999999999 grappe@example.net "$T/password") || die "account failed"
+PASSWORD=$(cat "$T/password")
 APP=$(app_password "$LOGIN" bench imap) || die "app-password add failed"
 secret_file "$T/app_password" "$APP"
 

@@ -26,7 +26,6 @@ wait_udp() { # PORT PID: until something listens there
 }
 
 SECRET=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-PASSWORD=$(new_password Mesure)
 secret_file "$T/secret" "$SECRET"
 V_PORT=$(free_port udp)
 F_PORT=$(free_port udp)
@@ -50,7 +49,8 @@ credentials = password, app_password
 CONF
 start_verdond && wait_udp "$V_PORT" "$DAEMON_PID" || die "verdond did not start"
 V_PID=$DAEMON_PID
-LOGIN=$(new_account Banc Radius 99B9999999998 banc@example.net "$PASSWORD") || die "account failed"
+LOGIN=$(new_account Banc Radius 99B9999999998 banc@example.net "$T/password") || die "account failed"
+PASSWORD=$(cat "$T/password")
 APP=$(app_password "$LOGIN" bench radius-bench) || die "app-password add failed"
 
 # A private FreeRADIUS: its own radiusd.conf, PAP over a cleartext users file.

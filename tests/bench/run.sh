@@ -83,11 +83,10 @@ CONF
 # One account whose password was changed through the auth socket, as a person would.
 make_account() {
 	local answer
-	PASSWORD=$(new_password Mesure)
-	LOGIN=$(new_account Banc Essai 99B9999999999 banc@example.net "$PASSWORD") || die "account failed"
+	LOGIN=$(new_account Banc Essai 99B9999999999 banc@example.net "$T/password") || die "account failed"
+	PASSWORD=$(cat "$T/password")
 	answer=$(printf '%s\n\n' "$PASSWORD" | ctl auth check "$LOGIN" --service bench 2>&1) ||
 		die "auth check $LOGIN with the new password: $answer"
-	secret_file "$T/password" "$PASSWORD"
 }
 
 # An imap app password for the bench account, as a mail client would carry it.
@@ -117,7 +116,7 @@ PY
 # password + code on the webmail service and asks for a token. TOKEN_LOGIN is its owner.
 make_token() {
 	local secret step answer token
-	TOKEN_LOGIN=$(new_account Jeton Essai 98B9999999999 jeton@example.net "$PASSWORD") ||
+	TOKEN_LOGIN=$(new_account Jeton Essai 98B9999999999 jeton@example.net "$T/password") ||
 		die "account (token) failed"
 	secret=$(ctl --json otp enroll "$TOKEN_LOGIN" | jq -r .secret) || die "otp enroll failed"
 	# Two codes of this 30 s step and the one before: wait for a step with time left.

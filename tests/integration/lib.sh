@@ -7,6 +7,7 @@ BUILD=${BUILD:-build}
 case "$BUILD" in /*) ;; *) BUILD="$ROOT/$BUILD" ;; esac
 VERDOND="$BUILD/verdond"
 VERDONCTL="$BUILD/verdonctl"
+. "$ROOT/tests/proc_lib.sh"
 T=$(mktemp -d /tmp/verdon-test.XXXXXX)
 chmod 755 "$T"
 CONF="$T/verdon.conf"
@@ -71,25 +72,14 @@ start_daemon() {
 	[ -f "$CONF" ] || write_config
 	"$@" "$VERDOND" -c "$CONF" >>"$T/verdond.log" 2>&1 &
 	DAEMON_PID=$!
-	for _ in $(seq 1 100); do
-		[ -S "$T/admin.sock" ] && [ -S "$T/auth.sock" ] && return 0
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_sockets "$DAEMON_PID" "$T" && return 0
 	echo "# verdond did not start:"
 	sed 's/^/# /' "$T/verdond.log"
 	return 1
 }
 
 stop_daemon() {
-	[ -n "$DAEMON_PID" ] || return 0
-	kill -TERM "$DAEMON_PID" 2>/dev/null
-	for _ in $(seq 1 100); do
-		kill -0 "$DAEMON_PID" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$DAEMON_PID" 2>/dev/null
-	wait "$DAEMON_PID" 2>/dev/null
+	stop_pid "$DAEMON_PID"
 	DAEMON_PID=""
 }
 

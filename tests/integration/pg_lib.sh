@@ -57,13 +57,7 @@ pg_start() {
 pg_stop() {
 	local pid
 	pid=$(pg_pid "$1")
-	[ -n "$pid" ] || return 0
-	kill -"${2:-INT}" "$pid" 2>/dev/null
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
+	stop_pid "$pid" "${2:-INT}"
 }
 
 pg_cleanup() {
@@ -115,11 +109,7 @@ node_start() {
 	pid=$!
 	echo "$pid" >"$dir/pid"
 	NODE_PIDS="$NODE_PIDS $pid"
-	for _ in $(seq 1 100); do
-		[ -S "$dir/admin.sock" ] && [ -S "$dir/auth.sock" ] && return 0
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
+	wait_sockets "$pid" "$dir" && return 0
 	echo "# node $1 did not start:"
 	sed 's/^/# /' "$dir/verdond.log"
 	return 1
@@ -128,13 +118,7 @@ node_start() {
 node_stop() {
 	local pid
 	pid=$(cat "$T/$1/pid" 2>/dev/null) || return 0
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 100); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	stop_pid "$pid"
 	rm -f "$T/$1/pid"
 }
 
