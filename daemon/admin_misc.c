@@ -74,6 +74,8 @@ static void admin_audit_read(struct worker *w, struct request *req)
 		reply_fail(req, REASON_BAD_REQUEST, "limit: 1..10000");
 		return;
 	}
+	/* The trail holds every decision answered before this read, the queued ones too. */
+	auditq_flush(w->daemon->auditq, w->daemon->store);
 	if (store_begin(w->daemon->store, false, &txn) != STORE_OK)
 		goto tempfail;
 	if (login != NULL) {

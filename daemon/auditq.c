@@ -11,6 +11,9 @@
 
 struct auditq {
 	pthread_mutex_t lock;
+	/* Held from taking the records to their commit: a reader that flushes finds them
+	 * written, not taken away by a flush still under way. */
+	pthread_mutex_t flush_lock;
 	char **items;
 	size_t n, cap;
 	unsigned long dropped;
@@ -20,8 +23,10 @@ struct auditq *auditq_new(void)
 {
 	struct auditq *q = calloc(1, sizeof(*q));
 
-	if (q != NULL)
+	if (q != NULL) {
 		pthread_mutex_init(&q->lock, NULL);
+		pthread_mutex_init(&q->flush_lock, NULL);
+	}
 	return q;
 }
 
@@ -38,6 +43,7 @@ void auditq_free(struct auditq *q)
 		return;
 	free_items(q->items, q->n);
 	pthread_mutex_destroy(&q->lock);
+	pthread_mutex_destroy(&q->flush_lock);
 	free(q);
 }
 
@@ -83,6 +89,7 @@ void auditq_flush(struct auditq *q, struct store *store)
 	unsigned long dropped;
 	uint64_t seq;
 
+	pthread_mutex_lock(&q->flush_lock);
 	pthread_mutex_lock(&q->lock);
 	items = q->items;
 	n = q->n;
@@ -109,5 +116,6 @@ fail:
 	store_abort(txn);
 	log_err("audit: %zu queued records could not be written", n);
 out:
+	pthread_mutex_unlock(&q->flush_lock);
 	free_items(items, n);
 }

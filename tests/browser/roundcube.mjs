@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { assert, check, checkAlone, need, notOk, runFlow, summary, totpAt } from './tap.mjs';
 
-const WAIT_MS = 20000; // every wait for a page (Roundcube under php -S on a loaded machine)
+const WAIT_MS = 45000; // every wait for a page (Roundcube under php -S on a loaded machine)
 const TOTAL_MS = 400000; // the whole run: a hung browser must not hang `make check`
 const PHONE = { width: 360, height: 740 };
 const DESKTOP = { width: 1280, height: 800 };

@@ -38,7 +38,8 @@ def run(tap):
             note("password " + a.short())
     t = threading.Thread(target=drain)
     t.start()
-    time.sleep(0.3)  # the first hash is running, seven wait
+    # Once the first hash is done the second runs and six wait, however fast this CPU hashes.
+    tap.ok(wait_for(lambda: order, 60), "the first password login is answered")
     fast = Client(AUTH, timeout=120)
     note("token " + fast.call("AUTH", {"login": ident, "password": token, "service": "imap"}).short())
     note("app " + fast.call("AUTH", {"login": ident, "password": app, "service": "imap"}).short())
@@ -54,7 +55,7 @@ def run(tap):
             break
     tap.eq(["token OK", "app OK", "acct OK", "show OK"],
            [w for w in order if not w.startswith("password")], "the cheap requests all succeed")
-    tap.ok(passwords_before <= 2,
+    tap.ok(passwords_before <= 3,
            "they are answered while the password logins still wait (%d of 8 answered before)" %
            passwords_before)
     tap.eq(8, len([w for w in order if w == "password FAIL otp_required"]),

@@ -273,11 +273,14 @@ def user_add(admin, n, **extra):
 
 
 def totp(secret, offset=0):
-    """The current TOTP code of a base32 secret, by oathtool (not our code)."""
-    args = ["oathtool", "--totp", "-b", secret]
-    if offset:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + offset))
-        args.append("--now=" + stamp)
+    """The TOTP code of a base32 secret at this instant (+ offset s), by oathtool (not our code).
+
+    The instant is Python's, always: oathtool's own time(2) reads the kernel's coarse clock, which
+    lags time.time() by up to a few milliseconds, so just past a step's start it would still give
+    the previous step's code, the one step() says was used: a replay.
+    """
+    stamp = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(time.time() + offset))
+    args = ["oathtool", "--totp", "-b", secret, "--now=" + stamp]
     return subprocess.run(args, check=True, capture_output=True, text=True).stdout.strip()
 
 
@@ -296,16 +299,26 @@ def step():
 
 def fresh_step(min_left=5):
     """Waits for a new 30 s step when fewer than min_left seconds are left in this one."""
-    left = 30 - int(time.time()) % 30
+    left = 30 - time.time() % 30
     if left < min_left:
-        time.sleep(left + 0.05)
+        time.sleep(left + 0.3)
 
 
 def next_step(after):
-    """Waits until the 30 s step is past `after`, with time left to use a code."""
-    while step() <= after:
-        time.sleep(0.2)
+    """Waits until the 30 s step is past `after`, with time left to use a code.
+
+    Never in the step's first 0.3 s: the daemon's clock (time(2), the kernel's coarse clock) may
+    still be in the previous step for a few milliseconds.
+    """
+    while step() <= after or time.time() % 30 < 0.3:
+        time.sleep(0.1)
     fresh_step()
+
+
+def second_start():
+    """Waits for the start of the next whole second (+50 ms): the windows the daemon keeps in
+    whole seconds (last-use writes) then count from there, whatever the machine's load."""
+    time.sleep(1.05 - time.time() % 1)
 
 
 def active_user(admin, auth, n, password):
