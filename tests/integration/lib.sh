@@ -148,7 +148,9 @@ wait_for_log() {
 jctl() { "$VERDONCTL" -c "$CONF" --json "$@"; }
 
 # The TOTP code of a base32 secret, now (or at an offset in seconds).
-totp() { oathtool --totp -b "$1" ${2:+--now="$(date -u -d "@$(($(date +%s) + $2))" '+%Y-%m-%d %H:%M:%S UTC')"}; }
+# Always at date's instant: oathtool's own time(2) reads the kernel's coarse clock, a few ms behind,
+# and just past a step's start would give the previous step's code, the one step_now says was used.
+totp() { oathtool --totp -b "$1" --now="$(date -u -d "@$(($(date +%s) + ${2:-0}))" '+%Y-%m-%d %H:%M:%S UTC')"; }
 
 # The TOTP code of a base32 secret for a given 30-second step number.
 totp_step() { oathtool --totp -b "$1" --now "$(date -u -d "@$(($2 * 30))" '+%Y-%m-%d %H:%M:%S UTC')"; }
