@@ -20,6 +20,8 @@ typedef json_t *api_row_fn(const struct proto_msg *row);
 json_t *api_rows(char *lines, size_t len, struct proto_msg *last_r, api_row_fn *row_of);
 /* GET of a ROW-listing admin verb for the session's person: {key: [rows]}. */
 void api_list(struct http_ctx *hc, const char *verb, const char *key, api_row_fn *row_of);
+/* DELETE of one of the session's person's items, by an id already checked: 200 {} or the FAIL. */
+void api_revoke(struct http_ctx *hc, const char *verb, const char *key, const char *id);
 /* The device cookie's secret, when the request carries a well-formed one; else NULL. */
 const char *api_device_cookie(struct http_ctx *hc);
 /* Sets the device cookie from an OK answer that carries device= and device_expires=. */

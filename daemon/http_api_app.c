@@ -156,9 +156,6 @@ void api_app_revoke(struct http_ctx *hc)
 {
 	const char *id = http_path_rest(hc);
 	size_t n = strlen(id);
-	struct proto_writer w;
-	struct proto_msg msg;
-	char *buf = NULL;
 
 	for (size_t i = 0; i < n; i++)
 		if (!isalnum((unsigned char)id[i]))
@@ -167,9 +164,18 @@ void api_app_revoke(struct http_ctx *hc)
 		http_reply_error(hc, 404, "not_found", NULL);
 		return;
 	}
-	proto_begin(&w, "APP_REVOKE", "h");
+	api_revoke(hc, "APP_REVOKE", "app_id", id);
+}
+
+void api_revoke(struct http_ctx *hc, const char *verb, const char *key, const char *id)
+{
+	struct proto_writer w;
+	struct proto_msg msg;
+	char *buf = NULL;
+
+	proto_begin(&w, verb, "h");
 	proto_add(&w, "login", http_session_identifiant(hc));
-	proto_add(&w, "app_id", id);
+	proto_add(&w, key, id);
 	if (http_call(hc, &w, &msg, &buf) < 0)
 		return;
 	if (api_is(&msg, "OK"))

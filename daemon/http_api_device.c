@@ -89,9 +89,6 @@ void api_device_revoke(struct http_ctx *hc)
 {
 	const char *id = http_path_rest(hc);
 	size_t n = strlen(id);
-	struct proto_writer w;
-	struct proto_msg msg;
-	char *buf = NULL;
 
 	for (size_t i = 0; i < n; i++)
 		if (!isxdigit((unsigned char)id[i]))
@@ -100,14 +97,5 @@ void api_device_revoke(struct http_ctx *hc)
 		http_reply_error(hc, 404, "not_found", NULL);
 		return;
 	}
-	proto_begin(&w, "DEVICE_REVOKE", "h");
-	proto_add(&w, "login", http_session_identifiant(hc));
-	proto_add(&w, "device_id", id);
-	if (http_call(hc, &w, &msg, &buf) < 0)
-		return;
-	if (api_is(&msg, "OK"))
-		http_reply_json(hc, 200, json_object());
-	else
-		api_fail(hc, &msg, 0);
-	http_answer_free(buf);
+	api_revoke(hc, "DEVICE_REVOKE", "device_id", id);
 }
