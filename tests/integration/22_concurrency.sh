@@ -9,31 +9,8 @@ start_daemon || exit 1
 # (a) 50 connections, one barrier, the same password and code: exactly one OK, three rounds.
 pytap <<'PY'
 from lib_proto import *
-import threading
 
 RACERS = 50
-
-def race(ident, password, code):
-    conns = [Client(AUTH, timeout=60) for _ in range(RACERS)]
-    barrier = threading.Barrier(RACERS)
-    results = [None] * RACERS
-
-    def go(i):
-        barrier.wait()
-        try:
-            results[i] = conns[i].call("AUTH", {"login": ident, "password": password, "otp": code,
-                                                "service": "race"}, rid="race%d" % i).short()
-        except Exception as e:  # noqa: BLE001
-            results[i] = repr(e)
-
-    threads = [threading.Thread(target=go, args=(i,)) for i in range(RACERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(120)
-    for c in conns:
-        c.close()
-    return results
 
 def run(tap):
     admin, auth = Client(ADMIN), Client(AUTH)
@@ -44,7 +21,7 @@ def run(tap):
         next_step(used)  # a code of a step after the last one used
         used = step()
         code = totp(secret)
-        results = race(ident, password, code)
+        results = race([AUTH], ident, password, code, racers=RACERS)
         counts = {r: results.count(r) for r in set(results)}
         tap.eq({"OK": 1, "FAIL invalid": RACERS - 1}, counts,
                "round %d: 50 parallel AUTHs with one code → exactly 1 OK, 49 invalid" % rnd)
