@@ -14,8 +14,9 @@ trap forget_cleanup EXIT
 
 FORGET=60
 pg_start db || { not_ok "a private PostgreSQL starts"; exit 1; }
-# Later values win: a delay short enough to be forgotten at forget_after's floor.
-EXTRA_NODE_CONF=$(printf '[throttle]\nbase_delay = 1\nmax_delay = 30\nforget_after = %s\n' "$FORGET") \
+# Later values win: a delay short enough to be forgotten at forget_after's floor. Not 1 s: the
+# delay is kept in whole seconds, and one set at a second's end was over by the next request.
+EXTRA_NODE_CONF=$(printf '[throttle]\nbase_delay = 3\nmax_delay = 30\nforget_after = %s\n' "$FORGET") \
 	node_config a "$(pg_conninfo db)"
 node_start a || { not_ok "the node starts on PostgreSQL"; exit 1; }
 counters() { pg_psql db 'SELECT count(*) FROM verdon_throttle'; }
