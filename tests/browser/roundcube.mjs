@@ -295,6 +295,8 @@ async function flowRevoked(page) {
 }
 
 async function logout(page) {
+	// Roundcube ignores a command while it is busy (the message list still loading, say).
+	await page.waitForFunction(() => window.rcmail && !window.rcmail.busy, null, { timeout: WAIT_MS });
 	await Promise.all([page.waitForNavigation({ timeout: WAIT_MS }), page.evaluate(() => window.rcmail.command('logout'))]);
 	await visible(page, '#rcmloginuser');
 }
